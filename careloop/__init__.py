@@ -1,0 +1,1 @@
+"""CareLoop: patient follow-up and health management."""

@@ -1,0 +1,144 @@
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from careloop.accounts.roles import Perm, Role, role_allows
+from careloop.encryption import EncryptedTextField
+
+
+class Organization(models.Model):
+    """A tenant: a hospital, health-check centre or community clinic. Patient data never crosses it."""
+
+    name = models.CharField(_("name"), max_length=200)
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Department(models.Model):
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="departments", verbose_name=_("organization")
+    )
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["organization", "name"], name="department_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    """A staff member. Superusers without an organization administer the installation only."""
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
+        verbose_name=_("organization"),
+    )
+    department = models.ForeignKey(
+        Department,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="staff",
+        verbose_name=_("department"),
+    )
+    role = models.CharField(
+        _("role"),
+        max_length=20,
+        choices=[
+            (Role.ADMIN, _("Administrator")),
+            (Role.DOCTOR, _("Doctor")),
+            (Role.NURSE, _("Nurse / health manager")),
+            (Role.RECEPTIONIST, _("Receptionist")),
+        ],
+        default=Role.NURSE,
+    )
+    display_name = models.CharField(_("display name"), max_length=100, blank=True)
+    failed_logins = models.PositiveSmallIntegerField(_("failed logins in a row"), default=0)
+    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
+    totp_secret = EncryptedTextField(_("TOTP secret"), blank=True, default="")
+    totp_confirmed = models.BooleanField(_("second factor enabled"), default=False)
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("staff user")
+        verbose_name_plural = _("staff users")
+
+    def __str__(self) -> str:
+        return self.display_name or self.get_full_name() or self.username
+
+    def can(self, permission: Perm) -> bool:
+        return self.is_active and self.organization_id is not None and role_allows(self.role, permission)
+
+    @property
+    def label(self) -> str:
+        return str(self)
+
+
+class AuditChainHead(models.Model):
+    """The newest link of one organization's audit chain; locked while an entry is appended."""
+
+    chain = models.BigIntegerField(primary_key=True)  # the organization id, 0 for installation-wide events
+    seq = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64)
+
+
+class AuditEntry(models.Model):
+    """One read or change of data, append-only and hash-chained per organization."""
+
+    chain = models.BigIntegerField(_("chain"))
+    seq = models.BigIntegerField(_("sequence"))
+    at = models.DateTimeField(_("time"))
+    organization = models.ForeignKey(
+        Organization, on_delete=models.DO_NOTHING, null=True, db_constraint=False, related_name="+"
+    )
+    actor = models.ForeignKey(
+        User, on_delete=models.DO_NOTHING, null=True, db_constraint=False, related_name="+", verbose_name=_("user")
+    )
+    actor_label = models.CharField(_("user"), max_length=150, blank=True)
+    actor_role = models.CharField(_("role"), max_length=20, blank=True)
+    action = models.CharField(_("action"), max_length=60)
+    object_type = models.CharField(_("object type"), max_length=60, blank=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    patient_id = models.BigIntegerField(_("patient"), null=True, blank=True)
+    ip = models.CharField(_("IP address"), max_length=45, blank=True)
+    request_id = models.CharField(_("request id"), max_length=36, blank=True)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        ordering = ["-at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["chain", "seq"], name="audit_unique_seq")]
+        indexes = [
+            models.Index(fields=["organization", "patient_id", "at"], name="audit_by_patient"),
+            models.Index(fields=["organization", "actor", "at"], name="audit_by_actor"),
+            models.Index(fields=["organization", "at"], name="audit_by_time"),
+        ]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise RuntimeError("audit entries are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RuntimeError("audit entries are append-only")

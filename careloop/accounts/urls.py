@@ -1,0 +1,14 @@
+from django.urls import path
+
+from careloop.accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("login/", views.login_view, name="login"),
+    path("login/verify/", views.totp_verify_view, name="totp_verify"),
+    path("logout/", views.logout_view, name="logout"),
+    path("account/second-factor/", views.totp_setup_view, name="totp_setup"),
+    path("audit/", views.audit_list_view, name="audit"),
+    path("audit/verify/", views.audit_verify_view, name="audit_verify"),
+]

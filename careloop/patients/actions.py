@@ -1,0 +1,106 @@
+"""Changes to patients and their records. Each is one transaction with its audit entry."""
+
+from typing import Any
+
+from django.db import models, transaction
+
+from careloop.accounts import audit
+from careloop.accounts.models import User
+from careloop.patients.identity import fill_derived_fields
+from careloop.patients.models import Patient, PatientTag, Tag
+
+# Fields whose old and new values are never written to the audit trail in clear.
+SECRET_FIELDS = {"id_number", "mobile", "related_mobile"}
+
+
+def changed_fields(before: dict[str, Any], after: models.Model) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    for name, old in before.items():
+        new = getattr(after, name)
+        if old != new:
+            changes[name] = "(changed)" if name in SECRET_FIELDS else [str(old), str(new)]
+    return changes
+
+
+def snapshot(instance: models.Model, fields: list[str]) -> dict[str, Any]:
+    return {name: getattr(instance, name) for name in fields}
+
+
+@transaction.atomic
+def do_register_patient(user: User, patient: Patient) -> Patient:
+    patient.organization_id = user.organization_id
+    fill_derived_fields(patient)
+    patient.save()
+    audit.record("patient.create", organization_id=patient.organization_id, obj=patient, patient_id=patient.pk)
+    return patient
+
+
+@transaction.atomic
+def do_update_patient(user: User, patient: Patient, before: dict[str, Any]) -> Patient:
+    fill_derived_fields(patient)
+    patient.save()
+    audit.record(
+        "patient.update",
+        organization_id=patient.organization_id,
+        obj=patient,
+        patient_id=patient.pk,
+        detail={"changes": changed_fields(before, patient)},
+    )
+    return patient
+
+
+def record_view(user: User, patient: Patient, section: str) -> None:
+    audit.record("patient.view", organization_id=patient.organization_id, obj=patient, patient_id=patient.pk, detail={"section": section})
+
+
+def record_reveal(user: User, patient: Patient, field: str) -> None:
+    audit.record("patient.reveal", organization_id=patient.organization_id, obj=patient, patient_id=patient.pk, detail={"field": field})
+
+
+def record_list(user: User, patient_ids: list[int], search_kind: str, filters: list[str]) -> None:
+    audit.record(
+        "patient.list",
+        organization_id=user.organization_id,
+        detail={"patients": patient_ids, "search": search_kind, "filters": filters},
+    )
+
+
+@transaction.atomic
+def do_save_record_item(user: User, patient: Patient, item: models.Model, before: dict[str, Any] | None) -> None:
+    """Create or update one row of a health-record section (condition, medication, ...)."""
+    creating = item.pk is None
+    item.patient = patient
+    item.save()
+    audit.record(
+        f"record.{type(item).__name__.lower()}.{'create' if creating else 'update'}",
+        organization_id=patient.organization_id,
+        obj=item,
+        patient_id=patient.pk,
+        detail={} if creating or before is None else {"changes": changed_fields(before, item)},
+    )
+
+
+@transaction.atomic
+def do_delete_record_item(user: User, patient: Patient, item: models.Model) -> None:
+    audit.record(
+        f"record.{type(item).__name__.lower()}.delete",
+        organization_id=patient.organization_id,
+        obj=item,
+        patient_id=patient.pk,
+        detail={"was": str(item)},
+    )
+    item.delete()
+
+
+@transaction.atomic
+def do_tag_patient(user: User, patient: Patient, tag: Tag) -> None:
+    _, created = PatientTag.objects.get_or_create(patient=patient, tag=tag, defaults={"added_by": user})
+    if created:
+        audit.record("patient.tag", organization_id=patient.organization_id, obj=tag, patient_id=patient.pk)
+
+
+@transaction.atomic
+def do_untag_patient(user: User, patient: Patient, tag: Tag) -> None:
+    deleted, _ = PatientTag.objects.filter(patient=patient, tag=tag).delete()
+    if deleted:
+        audit.record("patient.untag", organization_id=patient.organization_id, obj=tag, patient_id=patient.pk)

@@ -1,0 +1,295 @@
+import datetime
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from careloop.accounts.models import Department, Organization, User
+from careloop.encryption import EncryptedTextField
+from careloop.patients import choices
+from careloop.patients.masking import mask_id_number, mask_mobile
+
+
+class Patient(models.Model):
+    """A person under the organization's care (FHIR Patient)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="patients")
+    name = models.CharField(_("name"), max_length=60)
+    name_initials = models.CharField(_("pinyin initials"), max_length=30, db_index=True, editable=False)
+    name_pinyin = models.CharField(_("pinyin"), max_length=200, editable=False)
+    sex = models.CharField(_("sex"), max_length=10, choices=choices.SEX)
+    birth_date = models.DateField(_("birth date"))
+    id_type = models.CharField(_("ID document"), max_length=20, choices=choices.ID_TYPES, default="resident")
+    id_number = EncryptedTextField(_("ID number"), blank=True, default="")
+    id_number_index = models.CharField(max_length=40, blank=True, default="", editable=False)
+    mobile = EncryptedTextField(_("mobile"), blank=True, default="")
+    mobile_index = models.CharField(max_length=40, blank=True, default="", editable=False)
+    mobile_last4 = models.CharField(max_length=4, blank=True, default="", editable=False)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    ethnicity = models.CharField(_("ethnicity"), max_length=20, blank=True, choices=choices.ETHNICITIES)
+    occupation = models.CharField(_("occupation"), max_length=30, blank=True, choices=choices.OCCUPATIONS)
+    insurance_type = models.CharField(_("insurance"), max_length=30, blank=True, choices=choices.INSURANCE)
+    responsible_doctor = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="patients",
+        verbose_name=_("responsible doctor"),
+    )
+    department = models.ForeignKey(
+        Department, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("department")
+    )
+    created_at = models.DateTimeField(_("registered"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("patient")
+        verbose_name_plural = _("patients")
+        ordering = ["name_initials", "id"]
+        indexes = [
+            models.Index(fields=["organization", "id_number_index"], name="patient_by_id_number"),
+            models.Index(fields=["organization", "mobile_index"], name="patient_by_mobile"),
+            models.Index(fields=["organization", "mobile_last4"], name="patient_by_mobile_last4"),
+            models.Index(fields=["organization", "name_initials"], name="patient_by_initials"),
+            models.Index(fields=["organization", "name"], name="patient_by_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def age(self, on: datetime.date | None = None) -> int:
+        on = on or timezone.localdate()
+        born = self.birth_date
+        return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+    @property
+    def masked_id_number(self) -> str:
+        return mask_id_number(self.id_number)
+
+    @property
+    def masked_mobile(self) -> str:
+        return mask_mobile(self.mobile)
+
+
+class Tag(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="tags")
+    name = models.CharField(_("name"), max_length=40)
+    color = models.CharField(_("colour"), max_length=7, default="#2563eb")
+    description = models.CharField(_("description"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["organization", "name"], name="tag_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PatientTag(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="patient_tags")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="patient_tags")
+    source = models.CharField(_("source"), max_length=10, choices=choices.TAG_SOURCES, default="manual")
+    rule = models.CharField(_("rule"), max_length=100, blank=True)  # the rule that made it, for source=rule
+    added_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    added_at = models.DateTimeField(_("added"), default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["patient", "tag"], name="patienttag_unique")]
+
+
+class MembershipCard(models.Model):
+    """客户开卡: a membership card. A replacement points at the card it replaces, so history is kept."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="cards")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="cards")
+    number = models.CharField(_("card number"), max_length=20, unique=True)
+    tier = models.CharField(_("tier"), max_length=10, choices=choices.CARD_TIERS, default="standard")
+    status = models.CharField(_("status"), max_length=10, choices=choices.CARD_STATUSES, default="active")
+    issued_on = models.DateField(_("issued on"), default=timezone.localdate)
+    replaces = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replaced_by"
+    )
+    status_changed_at = models.DateTimeField(_("status changed"), default=timezone.now)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("membership card")
+        verbose_name_plural = _("membership cards")
+        ordering = ["-issued_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient"], condition=models.Q(status="active"), name="card_one_active_per_patient"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class CardSequence(models.Model):
+    """The next card sequence number; one row, locked while a number is drawn."""
+
+    name = models.CharField(max_length=20, primary_key=True)
+    next_value = models.BigIntegerField(default=1)
+
+
+class FamilyLink(models.Model):
+    """家庭成员: someone related to the patient, who may act for them when `can_act_for` is granted."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="family_links")
+    related_patient = models.ForeignKey(
+        Patient,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("related patient"),
+    )
+    related_name = models.CharField(_("name"), max_length=60)
+    related_mobile = EncryptedTextField(_("mobile"), blank=True, default="")
+    relationship = models.CharField(_("relationship"), max_length=20, choices=choices.RELATIONSHIPS)
+    is_guardian = models.BooleanField(_("legal guardian"), default=False)
+    can_act_for = models.BooleanField(_("may view and act for the patient"), default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("family member")
+        verbose_name_plural = _("family members")
+        ordering = ["id"]
+
+    @property
+    def masked_mobile(self) -> str:
+        return mask_mobile(self.related_mobile)
+
+
+class ConsentEvent(models.Model):
+    """One grant or withdrawal in the consent ledger (PIPL). Never updated: the newest event per purpose wins."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="consent_events")
+    purpose = models.CharField(_("purpose"), max_length=20, choices=choices.CONSENT_PURPOSES)
+    granted = models.BooleanField(_("granted"))
+    at = models.DateTimeField(_("time"), default=timezone.now)
+    given_by = models.CharField(_("given by"), max_length=10, choices=choices.CONSENT_GIVERS, default="self")
+    guardian_name = models.CharField(_("guardian name"), max_length=60, blank=True)
+    guardian_relationship = models.CharField(
+        _("guardian relationship"), max_length=20, blank=True, choices=choices.RELATIONSHIPS
+    )
+    method = models.CharField(_("how"), max_length=10, choices=choices.CONSENT_METHODS, default="written")
+    recorded_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("consent event")
+        verbose_name_plural = _("consent events")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["patient", "purpose", "at"], name="consent_latest")]
+
+
+class Condition(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="conditions")
+    icd10_code = models.CharField(_("ICD-10 code"), max_length=10)
+    name = models.CharField(_("diagnosis"), max_length=100)
+    onset_date = models.DateField(_("onset"), null=True, blank=True)
+    clinical_status = models.CharField(
+        _("status"), max_length=12, choices=choices.CONDITION_STATUSES, default="active"
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("condition")
+        verbose_name_plural = _("conditions")
+        ordering = ["-onset_date", "-id"]
+        indexes = [models.Index(fields=["icd10_code"], name="condition_by_code")]
+
+
+class Medication(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="medications")
+    name = models.CharField(_("medicine"), max_length=100)
+    dose = models.CharField(_("dose"), max_length=40, blank=True)
+    route = models.CharField(_("route"), max_length=12, choices=choices.ROUTES, default="oral")
+    frequency = models.CharField(_("frequency"), max_length=12, choices=choices.FREQUENCIES, default="qd")
+    start_date = models.DateField(_("start"), null=True, blank=True)
+    stop_date = models.DateField(_("stop"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("medication")
+        verbose_name_plural = _("medications")
+        ordering = ["stop_date", "-start_date", "-id"]
+
+
+class Allergy(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="allergies")
+    substance = models.CharField(_("substance"), max_length=100)
+    category = models.CharField(_("category"), max_length=12, choices=choices.ALLERGY_CATEGORIES)
+    reaction = models.CharField(_("reaction"), max_length=100, blank=True)
+    severity = models.CharField(_("severity"), max_length=10, choices=choices.SEVERITIES, default="mild")
+
+    class Meta:
+        verbose_name = _("allergy")
+        verbose_name_plural = _("allergies")
+        ordering = ["id"]
+
+
+class Lifestyle(models.Model):
+    """The latest lifestyle assessment; one row per patient, replaced when reassessed."""
+
+    patient = models.OneToOneField(Patient, on_delete=models.CASCADE, related_name="lifestyle")
+    smoking = models.CharField(_("smoking"), max_length=12, choices=choices.SMOKING, default="never")
+    cigarettes_per_day = models.PositiveSmallIntegerField(_("cigarettes per day"), null=True, blank=True)
+    alcohol = models.CharField(_("alcohol"), max_length=12, choices=choices.ALCOHOL, default="never")
+    diet = models.CharField(_("diet"), max_length=12, choices=choices.DIETS, default="balanced")
+    salt_intake = models.CharField(_("salt intake"), max_length=10, choices=choices.SALT, default="moderate")
+    exercise = models.CharField(_("exercise"), max_length=12, choices=choices.EXERCISE, default="sometimes")
+    sleep_hours = models.DecimalField(_("sleep (hours a night)"), max_digits=3, decimal_places=1, null=True, blank=True)
+    assessed_on = models.DateField(_("assessed on"), default=timezone.localdate)
+
+    class Meta:
+        verbose_name = _("lifestyle")
+        verbose_name_plural = _("lifestyle")
+
+
+class FamilyHistory(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="family_history")
+    relative = models.CharField(_("relative"), max_length=20, choices=choices.RELATIVES)
+    icd10_code = models.CharField(_("ICD-10 code"), max_length=10, blank=True)
+    condition = models.CharField(_("condition"), max_length=100)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("family history")
+        verbose_name_plural = _("family history")
+        ordering = ["id"]
+
+
+class Encounter(models.Model):
+    """A visit or stay (FHIR Encounter). Discharges will start follow-up plans."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="encounters")
+    encounter_class = models.CharField(
+        _("type"), max_length=12, choices=choices.ENCOUNTER_CLASSES, default="outpatient"
+    )
+    admitted_at = models.DateTimeField(_("admitted / seen"))
+    discharged_at = models.DateTimeField(_("discharged"), null=True, blank=True)
+    department = models.CharField(_("department"), max_length=60, blank=True)
+    diagnoses = models.CharField(_("diagnoses"), max_length=300, blank=True)
+    procedures = models.CharField(_("procedures"), max_length=300, blank=True)
+    source_system = models.CharField(_("source system"), max_length=40, blank=True)
+    source_id = models.CharField(_("source id"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("encounter")
+        verbose_name_plural = _("encounters")
+        ordering = ["-admitted_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_system", "source_id"],
+                condition=~models.Q(source_id=""),
+                name="encounter_unique_source",
+            )
+        ]
+        indexes = [models.Index(fields=["discharged_at"], name="encounter_by_discharge")]

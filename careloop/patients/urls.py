@@ -1,0 +1,16 @@
+from django.urls import path
+
+from careloop.patients.views import registry
+
+app_name = "patients"
+
+urlpatterns = [
+    path("", registry.patient_list, name="list"),
+    path("new/", registry.patient_register, name="register"),
+    path("<int:patient_id>/", registry.patient_detail, name="detail"),
+    path("<int:patient_id>/tab/<slug:tab>/", registry.patient_detail, name="tab"),
+    path("<int:patient_id>/edit/", registry.patient_edit, name="edit"),
+    path("<int:patient_id>/reveal/<slug:field>/", registry.patient_reveal, name="reveal"),
+    path("<int:patient_id>/tags/", registry.patient_tag, name="tag"),
+    path("<int:patient_id>/tags/<int:tag_id>/remove/", registry.patient_untag, name="untag"),
+]

@@ -1,0 +1,131 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from careloop.accounts.roles import Perm
+from careloop.patients import actions, search
+from careloop.patients.forms import PatientForm, PatientSearchForm
+from careloop.patients.models import Patient, Tag
+from careloop.patients.scoping import patient_for_user, patients_for, require
+from careloop.patients.tabs import TABS, visible_tabs
+
+EDITABLE = list(PatientForm.Meta.fields)
+
+
+@login_required
+def patient_list(request):
+    require(request.user, Perm.PATIENT_VIEW)
+    form = PatientSearchForm(request.GET or None, organization_id=request.user.organization_id)
+    patients = patients_for(request.user)
+    kind, filters = "empty", []
+    if form.is_valid():
+        data = form.cleaned_data
+        patients, kind = search.search(patients, data["q"] or "")
+        if data["tag"]:
+            patients = patients.filter(patient_tags__tag=data["tag"])
+            filters.append("tag")
+        if data["department"]:
+            patients = patients.filter(department=data["department"])
+            filters.append("department")
+        if data["doctor"]:
+            patients = patients.filter(responsible_doctor=data["doctor"])
+            filters.append("doctor")
+    page = Paginator(search.with_list_columns(patients.order_by("name_initials", "id")), settings.PATIENTS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    actions.record_list(request.user, [p.pk for p in page], kind, filters)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "query": query.urlencode(), "search_kind": kind}
+    if request.htmx and request.htmx.target == "patient-results":
+        return render(request, "patients/_results.html", context)
+    return render(request, "patients/list.html", context)
+
+
+@login_required
+def patient_register(request):
+    require(request.user, Perm.PATIENT_REGISTER)
+    form = PatientForm(request.POST or None, organization_id=request.user.organization_id)
+    if request.method == "POST" and form.is_valid():
+        patient = actions.do_register_patient(request.user, form.save(commit=False))
+        messages.success(request, _("Registered %(name)s.") % {"name": patient.name})
+        return redirect("patients:detail", patient.pk)
+    return render(request, "patients/form.html", {"form": form, "creating": True})
+
+
+@login_required
+def patient_edit(request, patient_id: int):
+    patient = patient_for_user(request.user, patient_id, Perm.PATIENT_EDIT)
+    before = {name: getattr(patient, name) for name in EDITABLE}
+    form = PatientForm(request.POST or None, instance=patient, organization_id=request.user.organization_id)
+    if request.method == "POST" and form.is_valid():
+        actions.do_update_patient(request.user, form.save(commit=False), before)
+        messages.success(request, _("Saved."))
+        return redirect("patients:detail", patient.pk)
+    return render(request, "patients/form.html", {"form": form, "patient": patient, "creating": False})
+
+
+@login_required
+def patient_detail(request, patient_id: int, tab: str = "summary"):
+    patient = patient_for_user(request.user, patient_id)
+    current = TABS.get(tab)
+    if current is None:
+        raise Http404("No such tab")
+    require(request.user, current.permission)
+    actions.record_view(request.user, patient, tab)
+    context = {"patient": patient, "tab": current, "tabs": visible_tabs(request.user), **current.context(patient)}
+    if request.htmx and request.htmx.target == "tab-panel":
+        return render(request, current.template, context)
+    cards = [c for c in patient.cards.all() if c.status == "active"]
+    context.update(
+        {
+            "patient_tags": patient.patient_tags.select_related("tag").order_by("tag__name"),
+            "active_card": cards[0] if cards else None,
+            "all_tags": Tag.objects.filter(organization_id=patient.organization_id),
+        }
+    )
+    return render(request, "patients/detail.html", context)
+
+
+REVEALABLE = {"id_number": Perm.REVEAL_ID_NUMBER, "mobile": Perm.REVEAL_MOBILE}
+
+
+@login_required
+@require_POST
+def patient_reveal(request, patient_id: int, field: str):
+    if field not in REVEALABLE:
+        raise Http404("No such field")
+    patient = patient_for_user(request.user, patient_id, REVEALABLE[field])
+    actions.record_reveal(request.user, patient, field)
+    return HttpResponse(format_html('<span class="revealed">{}</span>', getattr(patient, field)))
+
+
+@login_required
+@require_POST
+def patient_tag(request, patient_id: int):
+    patient = patient_for_user(request.user, patient_id, Perm.TAG_MANAGE)
+    name = request.POST.get("name", "").strip()[:40]
+    tag = Tag.objects.filter(organization_id=patient.organization_id, pk=request.POST.get("tag") or 0).first()
+    if tag is None and name:
+        tag, _created = Tag.objects.get_or_create(organization_id=patient.organization_id, name=name)
+    if tag is not None:
+        actions.do_tag_patient(request.user, patient, tag)
+    return redirect("patients:detail", patient.pk)
+
+
+@login_required
+@require_POST
+def patient_untag(request, patient_id: int, tag_id: int):
+    patient = patient_for_user(request.user, patient_id, Perm.TAG_MANAGE)
+    tag = get_object_or_404(Tag, organization_id=patient.organization_id, pk=tag_id)
+    actions.do_untag_patient(request.user, patient, tag)
+    return redirect("patients:detail", patient.pk)
+
+
+__all__ = ["Patient"]
