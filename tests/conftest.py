@@ -1,4 +1,3 @@
-import base64
 import os
 
 # Playwright's sync API keeps an event loop in the main thread; Django must still allow ORM calls there.

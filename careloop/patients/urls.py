@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from careloop.patients.views import registry
 
@@ -13,4 +13,6 @@ urlpatterns = [
     path("<int:patient_id>/reveal/<slug:field>/", registry.patient_reveal, name="reveal"),
     path("<int:patient_id>/tags/", registry.patient_tag, name="tag"),
     path("<int:patient_id>/tags/<int:tag_id>/remove/", registry.patient_untag, name="untag"),
+    path("<int:patient_id>/record/", include("careloop.patients.record.urls")),
+    path("<int:patient_id>/", include("careloop.patients.membership.urls")),
 ]

@@ -1,0 +1,1 @@
+"""Tabs of the patient page for this area; imported by PatientsConfig.ready()."""
