@@ -6,3 +6,6 @@ class AccountsConfig(AppConfig):
     name = "careloop.accounts"
     label = "accounts"
     verbose_name = _("Accounts and audit")
+
+    def ready(self) -> None:
+        from careloop.accounts import checks  # noqa: F401  (registers the system checks)

@@ -1,0 +1,45 @@
+# CareLoop — the README's commands. Everything a command needs is installed by the command itself.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: demo test test-postgres lint install system-packages messages bench clean
+
+demo: install
+	CARELOOP_DEBUG=true $(BIN)/careloop demo
+
+test: install system-packages
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Runs the same suite against PostgreSQL: DATABASE_URL=postgres://user@host:5432/dbname make test-postgres
+test-postgres: install system-packages
+	@test -n "$$DATABASE_URL" || { echo "Set DATABASE_URL=postgres://user@host:5432/dbname" >&2; exit 2; }
+	$(BIN)/python -m pytest --create-db $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check careloop tests bench
+	$(BIN)/ruff format --check careloop tests bench
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml scripts/find-python.sh
+	@test -x $(BIN)/python || "$$(scripts/find-python.sh)" -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test,dev]"
+	@touch $(STAMP)
+
+system-packages:
+	@scripts/system-packages.sh
+
+# Extract and compile translations (needs gettext).
+messages: install
+	cd careloop && CARELOOP_DEBUG=true ../$(BIN)/careloop makemessages -l zh_Hans -l en --no-location
+	cd careloop && CARELOOP_DEBUG=true ../$(BIN)/careloop compilemessages
+
+bench: install
+	$(BIN)/python bench/seed.py
+
+clean:
+	rm -rf $(VENV) var/static .pytest_cache
