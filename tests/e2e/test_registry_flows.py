@@ -1,0 +1,60 @@
+"""The registry's main flows, in a real browser (Debian's Chromium, headless), in the default language (zh-Hans)."""
+
+import datetime
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from careloop.patients.models import Patient
+from tests.factories import PASSWORD, make_patient, resident_id
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_login_and_find_a_patient_by_pinyin_initials(login_page, live_server, nurse):
+    make_patient(nurse, name="张三")
+    make_patient(nurse, name="李四")
+    page = login_page(nurse)
+    expect(page).to_have_url(re.compile(r"/patients/$"))
+    page.fill("#id_q", "zs")
+    expect(page.locator("table.patients tbody tr")).to_have_count(1)
+    expect(page.locator("table.patients")).to_contain_text("张三")
+    page.click("text=张三")
+    expect(page.locator(".patient-header h1")).to_contain_text("张三")
+
+
+def test_register_with_wrong_check_digit_then_valid(login_page, live_server, receptionist):
+    page = login_page(receptionist)
+    page.click("#register-patient")
+    valid = resident_id(datetime.date(1975, 3, 8), sequence=236)  # even sequence: a woman
+    wrong_digit = str((int(valid[-1]) + 1) % 10) if valid[-1] != "X" else "0"
+    page.fill("#id_name", "赵敏")
+    page.select_option("#id_sex", "female")
+    page.fill("#id_id_number", valid[:-1] + wrong_digit)
+    page.fill("#id_mobile", "13912345678")
+    page.click("#save-patient")
+    expect(page.locator(".form-alert")).to_be_visible()
+    expect(page.locator(".field.has-error")).to_contain_text("校验码")
+    assert Patient.objects.count() == 0
+
+    page.fill("#id_id_number", valid)
+    page.click("#save-patient")
+    expect(page.locator(".patient-header h1")).to_contain_text("赵敏")
+    expect(page.locator("#id-number")).to_contain_text(valid[:4] + "**********" + valid[-4:])
+    patient = Patient.objects.get()
+    assert patient.birth_date == datetime.date(1975, 3, 8)
+
+
+def test_locked_out_after_repeated_failures(page, live_server, nurse, settings):
+    for _ in range(settings.LOGIN_MAX_FAILURES):
+        page.goto(f"{live_server.url}/login/")
+        page.fill("#id_username", nurse.username)
+        page.fill("#id_password", "not-the-password")
+        page.click("#login-submit")
+    expect(page.locator("#login-error")).to_contain_text("锁定")
+    page.fill("#id_username", nurse.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("#login-submit")
+    expect(page.locator("#login-error")).to_contain_text("锁定")
+    expect(page).to_have_url(re.compile(r"/login/"))
