@@ -48,9 +48,15 @@ class FieldCipher:
         return False
 
     def rotate(self, stored: str) -> str:
+        """The same value encrypted under the primary key; ValueError when no configured key decrypts it."""
         if not stored:
             return ""
-        return PREFIX + self._fernet.rotate(stored[len(PREFIX) :].encode()).decode()
+        if not stored.startswith(PREFIX):
+            raise ValueError("value is not an encrypted field")
+        try:
+            return PREFIX + self._fernet.rotate(stored[len(PREFIX) :].encode()).decode()
+        except InvalidToken:
+            raise ValueError("no configured field key decrypts this value") from None
 
     def blind_index(self, normalized: str) -> str:
         if normalized == "":

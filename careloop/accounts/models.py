@@ -100,6 +100,16 @@ class AuditChainHead(models.Model):
     hash = models.CharField(max_length=64)
 
 
+class AuditEntryQuerySet(models.QuerySet):
+    """Bulk UPDATE and DELETE are refused too, so no code path rewrites the trail by accident."""
+
+    def update(self, **kwargs):
+        raise RuntimeError("audit entries are append-only")
+
+    def delete(self):
+        raise RuntimeError("audit entries are append-only")
+
+
 class AuditEntry(models.Model):
     """One read or change of data, append-only and hash-chained per organization."""
 
@@ -123,6 +133,8 @@ class AuditEntry(models.Model):
     detail = models.JSONField(_("detail"), default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+
+    objects = AuditEntryQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("audit entry")

@@ -5,7 +5,7 @@ sex follows FHIR AdministrativeGender, ethnicity GB/T 3304-1991 (中国各民族
 """
 
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext_noop, pgettext_lazy
 
 SEX = [("male", _("Male")), ("female", _("Female")), ("other", _("Other")), ("unknown", _("Unknown"))]
 
@@ -174,3 +174,6 @@ ENCOUNTER_CLASSES = [
     ("checkup", _("Health check")),
     ("home", _("Home visit")),
 ]
+
+# Django 6.1's label for an empty choice in a select; its own zh-Hans catalogue lacks it, ours carries it.
+BLANK_CHOICE_LABEL = gettext_noop("- Select an option -")

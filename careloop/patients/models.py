@@ -14,7 +14,7 @@ class Patient(models.Model):
     """A person under the organization's care (FHIR Patient)."""
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="patients")
-    name = models.CharField(_("name"), max_length=60)
+    name = models.CharField(_("full name"), max_length=60)
     name_initials = models.CharField(_("pinyin initials"), max_length=30, db_index=True, editable=False)
     name_pinyin = models.CharField(_("pinyin"), max_length=200, editable=False)
     sex = models.CharField(_("sex"), max_length=10, choices=choices.SEX)

@@ -1,0 +1,147 @@
+"""`careloop demo`: a working installation on this machine in one command.
+
+Migrates the database; on an empty one makes a demo clinic with one login per role and a few thousand
+synthetic patients; then runs the background worker and the web server until Ctrl-C or SIGTERM.
+The fixed passwords below exist only here, for a demo database on the local machine.
+"""
+
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.contrib.auth.models import Permission
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from careloop.accounts import audit
+from careloop.accounts.models import Organization, User
+from careloop.accounts.roles import Role
+from careloop.patients.seeding import prepare_organization
+
+DEMO_CODE = "demo"
+DEMO_NAME = "示范社区卫生服务中心"
+DEMO_PASSWORD = "careloop-demo"  # noqa: S105 -- a demo database only; printed on every start
+# username: (role, display name, department)
+DEMO_STAFF = {
+    "admin": (Role.ADMIN, "赵主任", "全科"),
+    "doctor": (Role.DOCTOR, "王医生", "心内科"),
+    "nurse": (Role.NURSE, "李护士", "慢病管理科"),
+    "reception": (Role.RECEPTIONIST, "张前台", "全科"),
+}
+# The Django admin models an organization's administrator manages (scoped to the organization there).
+ADMIN_MODELS = {"accounts": ["user", "department", "auditentry"], "patients": ["tag"]}
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def make_demo_organization() -> Organization:
+    """The demo clinic, its departments and one login per role."""
+    organization, _ = prepare_organization(DEMO_CODE, DEMO_NAME)
+    departments = {d.name: d for d in organization.departments.all()}
+    permissions = [
+        p
+        for p in Permission.objects.filter(content_type__app_label__in=ADMIN_MODELS).select_related(
+            "content_type"
+        )
+        if p.content_type.model in ADMIN_MODELS[p.content_type.app_label]
+    ]
+    for username, (role, display_name, department) in DEMO_STAFF.items():
+        user = User.objects.create_user(
+            username=username,
+            password=DEMO_PASSWORD,
+            organization=organization,
+            department=departments[department],
+            role=role,
+            display_name=display_name,
+            is_staff=role == Role.ADMIN,
+        )
+        if role == Role.ADMIN:
+            user.user_permissions.set(permissions)
+    audit.record(
+        "demo.setup", organization_id=organization.pk, obj=organization, detail={"staff": list(DEMO_STAFF)}
+    )
+    return organization
+
+
+class Command(BaseCommand):
+    help = (
+        "Set up a demo: migrate, make a demo clinic with logins and synthetic patients if the database has "
+        "no organization, then run the background worker and the web server until Ctrl-C."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--port", type=int, default=8000, help="Port of the web server on 127.0.0.1 (8000)."
+        )
+        parser.add_argument("--patients", type=int, default=2000, help="Synthetic patients to make (2000).")
+        parser.add_argument("--no-serve", action="store_true", help="Set up the data only; start nothing.")
+
+    def handle(self, *args, **options):
+        call_command("migrate", interactive=False, verbosity=max(options["verbosity"] - 1, 0))
+        if Organization.objects.exists():
+            self.stdout.write("The database already has data; it is left as it is.")
+        else:
+            with transaction.atomic():
+                make_demo_organization()
+            self.stdout.write(f"Made the demo clinic {DEMO_NAME}; adding {options['patients']} patients...")
+            call_command(
+                "seed",
+                patients=options["patients"],
+                years=5,
+                organization=DEMO_CODE,
+                verbosity=options["verbosity"],
+            )
+        if options["no_serve"]:
+            self.print_logins(None)
+            return
+        self.serve(options["port"])
+
+    def print_logins(self, url: str | None) -> None:
+        lines = [f"CareLoop demo is running at {url}"] if url else ["CareLoop demo data is ready."]
+        lines.append(f"Log in as one of these users (password {DEMO_PASSWORD}):")
+        for username, (role, display_name, _) in DEMO_STAFF.items():
+            lines.append(f"  {username:<10} {role.value:<13} {display_name}")
+        if url:
+            lines.append(f"Django admin: {url}admin/  (user admin). Press Ctrl-C to stop.")
+        self.stdout.write("\n".join(lines))
+
+    def serve(self, port: int) -> None:
+        if not settings.DEBUG:
+            self.stderr.write("Note: CARELOOP_DEBUG is off; the demo server expects CARELOOP_DEBUG=true.")
+        django = [sys.executable, "-m", "django"]
+        # Own sessions: a Ctrl-C reaches only this process, which then stops both children in order.
+        # The commands are fixed; only the port (an int) comes from the options.
+        children = {
+            "worker": subprocess.Popen([*django, "db_worker", "--no-reload"], start_new_session=True),  # noqa: S603
+            "web server": subprocess.Popen(  # noqa: S603
+                [*django, "runserver", f"127.0.0.1:{port}", "--noreload"], start_new_session=True
+            ),
+        }
+        stopping: list[int] = []
+        previous = {s: signal.signal(s, lambda signum, frame: stopping.append(signum)) for s in STOP_SIGNALS}
+        self.print_logins(f"http://127.0.0.1:{port}/")
+        try:
+            while not stopping:
+                exited = [name for name, child in children.items() if child.poll() is not None]
+                if exited:
+                    raise CommandError(f"The {exited[0]} stopped unexpectedly; stopping the demo.")
+                time.sleep(0.3)
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+            self.stop(children)
+        self.stdout.write("Stopped the web server and the worker.")
+
+    def stop(self, children: dict[str, subprocess.Popen]) -> None:
+        for child in children.values():
+            if child.poll() is None:
+                child.terminate()
+        for name, child in children.items():
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.stderr.write(f"The {name} did not stop within 15 s; killing it.")
+                child.kill()
+                child.wait()

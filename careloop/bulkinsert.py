@@ -1,0 +1,79 @@
+"""Many rows into one table with `executemany`, without building a model instance per row.
+
+Django's `bulk_create` spends most of its time compiling: it makes a model object per row and runs every
+value through several method calls. For batch loads of plain rows (seeding, imports) this writes the same
+columns from tuples. Each column's value is adapted to the database the way Django would adapt it (dates
+and datetimes through the backend's adapters, encrypted fields through the field itself); columns a row
+does not give get the field's default, computed once per flush.
+Rows are not validated: callers pass values the model accepts.
+"""
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from django.db import connections, models
+
+from careloop.encryption import EncryptedTextField
+
+# Field types whose Python value is what every backend driver takes as is.
+_PLAIN = (models.CharField, models.TextField, models.IntegerField, models.BooleanField, models.ForeignKey)
+
+
+def _adapter(field: models.Field, connection) -> Callable[[Any], Any] | None:
+    """How to turn a Python value into the parameter for this column; None when it goes in unchanged."""
+    if isinstance(field, EncryptedTextField):
+        return lambda value: field.get_db_prep_save(value, connection)
+    if isinstance(field, models.DateTimeField):
+        return connection.ops.adapt_datetimefield_value
+    if isinstance(field, models.DateField):
+        return connection.ops.adapt_datefield_value
+    if isinstance(field, _PLAIN):
+        return None
+    return lambda value: field.get_db_prep_save(value, connection)
+
+
+class RowInserter:
+    """Collects rows for `model` (values in the order of `columns`, by field name) and inserts them."""
+
+    def __init__(self, model: type[models.Model], columns: Sequence[str], using: str = "default"):
+        self.model = model
+        self.using = using
+        connection = connections[using]
+        meta = model._meta
+        given = [meta.get_field(name) for name in columns]
+        self.defaults = [
+            f for f in meta.concrete_fields if f not in given and not f.primary_key and not f.generated
+        ]
+        fields = given + self.defaults
+        quote = connection.ops.quote_name
+        # Table and column names come from the model, never from input; values go as parameters.
+        self.sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608
+            quote(meta.db_table), ", ".join(quote(f.column) for f in fields), ", ".join(["%s"] * len(fields))
+        )
+        adapters = [_adapter(f, connection) for f in given]
+        self._adapted = [(i, a) for i, a in enumerate(adapters) if a is not None]
+        self.rows: list[list[Any]] = []
+
+    def add(self, values: Sequence[Any]) -> None:
+        row = list(values)
+        for index, adapt in self._adapted:
+            if row[index] is not None:
+                row[index] = adapt(row[index])
+        self.rows.append(row)
+
+    def extend(self, rows: Iterable[Sequence[Any]]) -> None:
+        for values in rows:
+            self.add(values)
+
+    def flush(self) -> int:
+        """Insert the collected rows; returns how many."""
+        if not self.rows:
+            return 0
+        connection = connections[self.using]
+        tail = [f.get_db_prep_save(f.get_default(), connection) for f in self.defaults]
+        rows = [row + tail for row in self.rows] if tail else self.rows
+        with connection.cursor() as cursor:
+            cursor.executemany(self.sql, rows)
+        count = len(self.rows)
+        self.rows = []
+        return count

@@ -1,0 +1,1 @@
+"""Views of the card, family and consent tabs."""

@@ -1,0 +1,162 @@
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from careloop.accounts.management.commands.demo import DEMO_PASSWORD, DEMO_STAFF
+from careloop.accounts.management.commands.serve import default_workers
+from careloop.accounts.models import AuditEntry, Organization, User
+from careloop.patients.models import Patient
+
+
+def demo(**options):
+    call_command("demo", "--no-serve", "--patients", "40", verbosity=0, **options)
+
+
+@pytest.mark.django_db
+def test_demo_makes_the_clinic_with_a_login_per_role_and_patients():
+    demo()
+    org = Organization.objects.get(code="demo")
+    assert org.name == "示范社区卫生服务中心"
+    staff = {u.username: u.role for u in User.objects.filter(username__in=DEMO_STAFF)}
+    assert staff == {"admin": "admin", "doctor": "doctor", "nurse": "nurse", "reception": "receptionist"}
+    assert Patient.objects.filter(organization=org).count() == 40
+    assert User.objects.get(username="admin").is_staff
+    assert not User.objects.get(username="nurse").is_staff
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("username", list(DEMO_STAFF))
+def test_each_demo_login_works_with_the_printed_password(client, username):
+    demo()
+    response = client.post(reverse("accounts:login"), {"username": username, "password": DEMO_PASSWORD})
+    assert response.status_code == 302
+    assert client.get(reverse("patients:list")).status_code == 200
+    assert AuditEntry.objects.filter(action="login", actor__username=username).exists()
+
+
+@pytest.mark.django_db
+def test_the_demo_admin_can_use_the_django_admin_for_its_own_staff(client):
+    demo()
+    client.post(reverse("accounts:login"), {"username": "admin", "password": DEMO_PASSWORD})
+    page = client.get(reverse("admin:accounts_user_changelist"))
+    assert page.status_code == 200
+    assert "nurse" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_second_demo_leaves_existing_data_alone():
+    demo()
+    demo()
+    assert Organization.objects.count() == 1
+    assert Patient.objects.count() == 40
+    assert User.objects.filter(username="admin").count() == 1
+
+
+@pytest.mark.parametrize(("cores", "workers"), [(None, 3), (1, 3), (2, 5), (3, 7), (4, 8), (64, 8)])
+def test_default_gunicorn_workers_are_two_per_core_plus_one_at_most_eight(cores, workers):
+    assert default_workers(cores) == workers
+
+
+# --- the real processes ---------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _environment(tmp_path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CARELOOP_", "DJANGO_"))}
+    env.update(
+        CARELOOP_DEBUG="true",
+        CARELOOP_VAR_DIR=str(tmp_path),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        CARELOOP_LOG_LEVEL="WARNING",
+    )
+    return env
+
+
+def _wait_for(url: str, process: subprocess.Popen, seconds: float = 90) -> int:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"exited early with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return response.status
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError(f"{url} did not answer within {seconds} s")
+
+
+def _careloop(*args: str, env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", "import sys; from careloop.cli import main; sys.exit(main())", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+
+
+def _children_of(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    if int(handle.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(entry))
+            except (OSError, IndexError, ValueError):
+                continue
+    return found
+
+
+@pytest.mark.parametrize("stop_with", [signal.SIGINT, signal.SIGTERM])
+def test_demo_serves_the_login_page_and_stops_both_children_on_a_signal(tmp_path, stop_with):
+    port = _free_port()
+    process = _careloop("demo", "--port", str(port), "--patients", "20", env=_environment(tmp_path))
+    try:
+        assert _wait_for(f"http://127.0.0.1:{port}/login/", process) == 200
+        children = _children_of(process.pid)
+        assert len(children) == 2  # the worker and the web server
+        process.send_signal(stop_with)
+        output, _ = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0
+    assert f"http://127.0.0.1:{port}/" in output and "reception" in output and DEMO_PASSWORD in output
+    assert not [pid for pid in children if os.path.exists(f"/proc/{pid}") and _is_running(pid)]
+
+
+def _is_running(pid: int) -> bool:
+    with open(f"/proc/{pid}/stat") as handle:
+        return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_serve_collects_static_files_and_runs_gunicorn_until_sigterm(tmp_path):
+    port = _free_port()
+    env = _environment(tmp_path)
+    subprocess.run(
+        [sys.executable, "-c", "from careloop.cli import main; main()", "migrate", "-v0"], env=env, check=True
+    )
+    process = _careloop("serve", "--bind", f"127.0.0.1:{port}", "--workers", "1", env=env)
+    try:
+        assert _wait_for(f"http://127.0.0.1:{port}/login/", process) == 200
+        assert (tmp_path / "static" / "careloop" / "app.css").exists()
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0

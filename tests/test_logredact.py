@@ -1,0 +1,48 @@
+"""Identifiers never reach a log file in clear."""
+
+import io
+import logging
+
+import pytest
+
+from careloop.logredact import RedactIdentifiersFilter, redact
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("id 11010519491231002X ok", "id 1101**********002X ok"),
+        ("id 11010519491231002x", "id 1101**********002x"),
+        ("call 13812345678 now", "call 138****5678 now"),
+        ("13812345678,11010519491231002X", "138****5678,1101**********002X"),
+        ("order 1234567890123", "order 1234567890123"),  # 13 digits: neither
+        ("seq 12812345678", "seq 12812345678"),  # starts with 12: not a mobile number
+        ("card 881234567890", "card 881234567890"),
+    ],
+)
+def test_redact_masks_id_and_mobile_numbers_only(text, expected):
+    assert redact(text) == expected
+
+
+def _configured_redacting_handler() -> logging.Handler:
+    for handler in logging.getLogger().handlers:
+        if any(isinstance(f, RedactIdentifiersFilter) for f in handler.filters):
+            return handler
+    raise AssertionError("the LOGGING setting attaches no RedactIdentifiersFilter to a root handler")
+
+
+def test_log_record_with_id_and_mobile_is_written_masked():
+    handler = _configured_redacting_handler()
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    try:
+        logging.getLogger("careloop.test").warning(
+            "patient %s called from %s", "11010519491231002X", "13812345678"
+        )
+    finally:
+        handler.setStream(previous)
+    written = stream.getvalue()
+    assert "1101**********002X" in written
+    assert "138****5678" in written
+    assert "19491231" not in written
+    assert "13812345678" not in written
