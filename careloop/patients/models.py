@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from careloop.accounts.models import Department, Organization, User
 from careloop.encryption import EncryptedTextField
 from careloop.patients import choices
+from careloop.patients.cardnumbers import format_card_number
 from careloop.patients.masking import mask_id_number, mask_mobile
 
 
@@ -127,6 +128,10 @@ class MembershipCard(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def formatted_number(self) -> str:
+        return format_card_number(self.number)
 
 
 class CardSequence(models.Model):

@@ -58,3 +58,24 @@ def test_locked_out_after_repeated_failures(page, live_server, nurse, settings):
     page.click("#login-submit")
     expect(page.locator("#login-error")).to_contain_text("锁定")
     expect(page).to_have_url(re.compile(r"/login/"))
+
+
+def test_issue_a_card_and_print_it(login_page, live_server, receptionist):
+    patient = make_patient(receptionist, name="钱多多")
+    page = login_page(receptionist)
+    page.goto(f"{live_server.url}/patients/{patient.pk}/")
+    page.click("[data-tab=cards]")
+    expect(page.locator("#no-card")).to_be_visible()
+    page.select_option("#tab-panel select[name=tier]", "gold")
+    page.click("#issue-card")
+    expect(page.locator("#current-card")).to_contain_text("金卡")
+    card = patient.cards.get()
+    assert card.status == "active" and card.tier == "gold"
+    expect(page.locator("#card-history")).to_contain_text(card.number[:4])
+
+    with page.expect_popup() as popup:
+        page.click("#print-card")
+    printed = popup.value
+    expect(printed.locator("svg")).to_have_count(1)
+    expect(printed.locator("body")).to_contain_text("钱*多")
+    expect(printed.locator("body")).not_to_contain_text(patient.mobile)
