@@ -35,7 +35,7 @@ system-packages:
 
 # Extract and compile translations (needs gettext).
 messages: install
-	cd careloop && CARELOOP_DEBUG=true ../$(BIN)/careloop makemessages -l zh_Hans -l en --no-location
+	cd careloop && CARELOOP_DEBUG=true ../$(BIN)/careloop makemessages -l zh_Hans --no-location
 	cd careloop && CARELOOP_DEBUG=true ../$(BIN)/careloop compilemessages
 
 bench: install

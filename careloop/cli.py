@@ -20,7 +20,16 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "careloop.settings")
     if len(argv) > 1 and argv[1] in ALIASES:
         argv[1] = ALIASES[argv[1]]
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(argv)
+    try:
+        execute_from_command_line(argv)
+    except ImproperlyConfigured as error:  # a configuration mistake is the operator's to fix: say what, not where
+        print(f"careloop: configuration error: {error}", file=sys.stderr)
+        return 2
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

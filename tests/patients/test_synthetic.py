@@ -188,6 +188,16 @@ def test_encounters_fall_inside_the_window_and_after_registration(years):
                 assert encounter["discharged_at"].date() < TODAY
 
 
+def test_a_visit_lists_only_conditions_diagnosed_by_its_date():
+    for row in population(2000, 5):
+        onset = {c["icd10_code"]: c["onset_date"] for c in row["conditions"]}
+        for encounter in row["encounters"]:
+            seen = encounter["admitted_at"].date()
+            for code in re.findall(r"[A-Z][0-9]{2}(?:\.[0-9])?", encounter["diagnoses"]):
+                if code in onset:
+                    assert onset[code] <= seen, (code, onset[code], seen)
+
+
 def test_encounters_include_outpatient_visits_inpatient_stays_and_yearly_checks_for_the_elderly():
     rows = population()
     kinds = [e["encounter_class"] for r in rows for e in r["encounters"]]
