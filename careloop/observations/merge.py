@@ -1,0 +1,120 @@
+"""Merging normalized results into the observation table, set-based and idempotent.
+
+A chunk of rows is looked up by its natural key (organization, source system, source id) in one query per
+source system; new rows are inserted in one statement, rows whose content changed keep their old value as
+an ObservationVersion and are updated in bulk, identical rows are only counted. Running the same import
+twice therefore writes nothing the second time.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from careloop.bulkinsert import RowInserter
+from careloop.observations.models import Observation, ObservationVersion
+
+# The columns a merge writes, in the order of a row tuple.
+COLUMNS = (
+    "patient_id",
+    "code",
+    "value",
+    "unit",
+    "comparator",
+    "value_reported",
+    "unit_reported",
+    "flag",
+    "effective_at",
+    "status",
+    "source_kind",
+    "source_system",
+    "source_id",
+    "report_id",
+    "reference_range_reported",
+)
+# Columns whose change makes a correction (a new version); the rest describe provenance.
+CONTENT = ("patient_id", "code", "value", "unit", "comparator", "value_reported", "unit_reported", "flag", "effective_at", "status")
+_SOURCE_SYSTEM = COLUMNS.index("source_system")
+_SOURCE_ID = COLUMNS.index("source_id")
+IN_CHUNK = 900
+
+
+@dataclass
+class MergeCounts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def add(self, other: "MergeCounts") -> None:
+        self.created += other.created
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, datetime.datetime) and isinstance(b, datetime.datetime):
+        return a == b
+    if isinstance(a, float) or isinstance(b, float):
+        if a is None or b is None:
+            return a is b
+        return abs(float(a) - float(b)) < 1e-9
+    return a == b
+
+
+def merge_observations(organization_id: int, batch_id: int | None, rows: list[tuple]) -> MergeCounts:
+    """Insert new results, version and update corrected ones, count the ones already there. Caller holds the transaction."""
+    latest: dict[tuple[str, str], tuple] = {}
+    for row in rows:  # the last of duplicates in one chunk wins, as it would across two imports
+        latest[(row[_SOURCE_SYSTEM], row[_SOURCE_ID])] = row
+    by_system: dict[str, list[str]] = {}
+    for system, source_id in latest:
+        by_system.setdefault(system, []).append(source_id)
+    existing: dict[tuple[str, str], Observation] = {}
+    for system, ids in by_system.items():
+        for start in range(0, len(ids), IN_CHUNK):
+            for obs in Observation.objects.filter(
+                organization_id=organization_id, source_system=system, source_id__in=ids[start : start + IN_CHUNK]
+            ).only("id", "version", "source_system", "source_id", *CONTENT):
+                existing[(obs.source_system, obs.source_id)] = obs
+    counts = MergeCounts()
+    inserter = RowInserter(Observation, ["organization_id", "batch_id", "version", "updated_at", *COLUMNS])
+    now = timezone.now()
+    versions: list[ObservationVersion] = []
+    changed: list[Observation] = []
+    content_index = [COLUMNS.index(name) for name in CONTENT]
+    for key, row in latest.items():
+        current = existing.get(key)
+        if current is None:
+            inserter.add((organization_id, batch_id, 1, now, *row))
+            continue
+        if all(_same(getattr(current, CONTENT[i]), row[index]) for i, index in enumerate(content_index)):
+            counts.unchanged += 1
+            continue
+        versions.append(
+            ObservationVersion(
+                observation_id=current.id,
+                version=current.version,
+                value=current.value,
+                unit=current.unit,
+                value_reported=current.value_reported,
+                unit_reported=current.unit_reported,
+                flag=current.flag,
+                status=current.status,
+                effective_at=current.effective_at,
+                replaced_at=now,
+                replaced_by_batch_id=batch_id,
+            )
+        )
+        for i, index in enumerate(content_index):
+            setattr(current, CONTENT[i], row[index])
+        current.version += 1
+        current.batch_id = batch_id
+        current.updated_at = now
+        changed.append(current)
+    counts.created = inserter.flush()
+    if versions:
+        ObservationVersion.objects.bulk_create(versions, batch_size=1000)
+        Observation.objects.bulk_update(changed, [*CONTENT, "version", "batch_id", "updated_at"], batch_size=500)
+        counts.updated = len(changed)
+    return counts
+

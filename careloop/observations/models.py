@@ -1,0 +1,213 @@
+"""Results as they arrive from hospital systems, exam reports, devices, patients and staff.
+
+Every result keeps what the source said (value and unit as reported) beside the normalized value in the
+indicator's canonical unit, and its natural key (organization, source system, source id): importing the
+same data again finds the row; a corrected value updates it and the old value goes to ObservationVersion.
+"""
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from careloop.accounts.models import Organization, User
+from careloop.encryption import EncryptedTextField
+from careloop.patients.models import Patient
+
+SOURCE_KINDS = [
+    ("exam_report", _("Exam report")),
+    ("hospital_system", _("Hospital system")),
+    ("device", _("Device")),
+    ("self_report", _("Patient self-report")),
+    ("staff", _("Staff")),
+]
+FLAGS = [
+    ("normal", _("Normal")),
+    ("high", _("High")),
+    ("low", _("Low")),
+    ("critical_high", _("Critically high")),
+    ("critical_low", _("Critically low")),
+    ("abnormal", _("Abnormal")),
+    ("", _("Not assessed")),
+]
+RESULT_STATUSES = [
+    ("final", _("Final")),
+    ("preliminary", _("Preliminary")),
+    ("corrected", _("Corrected")),
+    ("amended", _("Amended")),
+    ("cancelled", _("Cancelled")),
+    ("entered-in-error", _("Entered in error")),
+]
+
+
+class ImportBatch(models.Model):
+    """One import: a file, an upload or one message on the MLLP listener; its counts and its problems."""
+
+    KINDS = [("fhir", "FHIR"), ("hl7v2", "HL7 v2"), ("csv", "CSV"), ("xlsx", "Excel")]
+    MODES = [("keep_good", _("Keep the good rows")), ("all_or_nothing", _("All or nothing"))]
+    STATUSES = [
+        ("running", _("Running")),
+        ("done", _("Done")),
+        ("refused", _("Refused")),
+        ("failed", _("Failed")),
+    ]
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="import_batches")
+    kind = models.CharField(_("format"), max_length=10, choices=KINDS)
+    filename = models.CharField(_("file"), max_length=200, blank=True)
+    mode = models.CharField(_("mode"), max_length=16, choices=MODES, default="keep_good")
+    status = models.CharField(_("status"), max_length=10, choices=STATUSES, default="running")
+    started_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    received = models.PositiveIntegerField(_("received"), default=0)
+    created = models.PositiveIntegerField(_("new"), default=0)
+    updated = models.PositiveIntegerField(_("corrected"), default=0)
+    unchanged = models.PositiveIntegerField(_("already there"), default=0)
+    refused = models.PositiveIntegerField(_("refused"), default=0)
+    unmatched = models.PositiveIntegerField(_("unmatched patient"), default=0)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-started_at", "-id"]
+
+
+class ImportProblem(models.Model):
+    """A refused item: where it was, which field, what value, and why. Values are stored with identifiers masked."""
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="problems")
+    location = models.CharField(_("where"), max_length=80)
+    field = models.CharField(_("field"), max_length=80, blank=True)
+    value = models.CharField(_("value"), max_length=200, blank=True)
+    code = models.CharField(_("code"), max_length=30)
+    reason = models.CharField(_("reason"), max_length=300)
+
+    class Meta:
+        ordering = ["id"]
+
+
+class ExamReport(models.Model):
+    """体检报告 / FHIR DiagnosticReport: results grouped with the institution, package and conclusion."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="exam_reports")
+    source_system = models.CharField(_("source system"), max_length=60)
+    source_id = models.CharField(_("source id"), max_length=120)
+    issued_at = models.DateTimeField(_("issued"))
+    institution = models.CharField(_("institution"), max_length=120, blank=True)
+    package = models.CharField(_("package"), max_length=120, blank=True)
+    conclusion = models.TextField(_("conclusion"), blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=RESULT_STATUSES, default="final")
+    batch = models.ForeignKey(ImportBatch, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("exam report")
+        verbose_name_plural = _("exam reports")
+        ordering = ["-issued_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "source_system", "source_id"], name="examreport_natural_key"
+            )
+        ]
+
+
+class Observation(models.Model):
+    """One result (FHIR Observation). `value`/`unit` are canonical; `value_reported`/`unit_reported` are as sent."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+", db_constraint=False)
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="observations", db_constraint=False)
+    code = models.CharField(_("LOINC code"), max_length=20)
+    value = models.FloatField(_("value"), null=True, blank=True)
+    unit = models.CharField(_("unit"), max_length=20, blank=True)
+    comparator = models.CharField(_("comparator"), max_length=2, blank=True)  # "<", ">", "<=", ">="
+    value_reported = models.CharField(_("value as reported"), max_length=100)
+    unit_reported = models.CharField(_("unit as reported"), max_length=30, blank=True)
+    flag = models.CharField(_("flag"), max_length=14, choices=FLAGS, blank=True)
+    effective_at = models.DateTimeField(_("time"))
+    status = models.CharField(_("status"), max_length=20, choices=RESULT_STATUSES, default="final")
+    source_kind = models.CharField(_("source"), max_length=16, choices=SOURCE_KINDS)
+    source_system = models.CharField(_("source system"), max_length=60)
+    source_id = models.CharField(_("source id"), max_length=120)
+    report = models.ForeignKey(
+        ExamReport, on_delete=models.SET_NULL, null=True, blank=True, related_name="results", db_constraint=False
+    )
+    reference_range_reported = models.CharField(_("reference range as reported"), max_length=60, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    batch = models.ForeignKey(
+        ImportBatch, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_constraint=False
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("observation")
+        verbose_name_plural = _("observations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "source_system", "source_id"], name="observation_natural_key"
+            )
+        ]
+        indexes = [models.Index(fields=["patient", "code", "effective_at"], name="observation_series")]
+
+
+class ObservationVersion(models.Model):
+    """A value an observation had before a correction replaced it."""
+
+    observation = models.ForeignKey(Observation, on_delete=models.CASCADE, related_name="versions", db_constraint=False)
+    version = models.PositiveIntegerField()
+    value = models.FloatField(null=True)
+    unit = models.CharField(max_length=20, blank=True)
+    value_reported = models.CharField(max_length=100)
+    unit_reported = models.CharField(max_length=30, blank=True)
+    flag = models.CharField(max_length=14, blank=True)
+    status = models.CharField(max_length=20)
+    effective_at = models.DateTimeField()
+    replaced_at = models.DateTimeField(default=timezone.now)
+    replaced_by_batch = models.ForeignKey(
+        ImportBatch, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_constraint=False
+    )
+
+    class Meta:
+        ordering = ["observation", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["observation", "version"], name="observationversion_unique")
+        ]
+
+
+class UnmatchedResult(models.Model):
+    """A result for a patient the organization does not know (yet). Kept until staff match it by hand."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    batch = models.ForeignKey(ImportBatch, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    kind = models.CharField(max_length=12, default="result")  # result / report / encounter
+    patient_name = models.CharField(_("name as sent"), max_length=60, blank=True)
+    patient_birth_date = models.DateField(_("birth date as sent"), null=True, blank=True)
+    patient_sex = models.CharField(max_length=10, blank=True)
+    patient_mrn = models.CharField(_("MRN as sent"), max_length=60, blank=True)
+    patient_mrn_system = models.CharField(max_length=60, blank=True)
+    patient_id_number = EncryptedTextField(blank=True, default="")
+    patient_id_number_index = models.CharField(max_length=40, blank=True, default="", db_index=True)
+    record = models.JSONField(_("result"))  # the record as received, identifiers removed
+    received_at = models.DateTimeField(_("received"), default=timezone.now)
+    resolved_patient = models.ForeignKey(Patient, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("unmatched result")
+        verbose_name_plural = _("unmatched results")
+        ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["organization", "resolved_at"], name="unmatched_open")]
+
+
+class PatientIdentifier(models.Model):
+    """A source system's own id for one of our patients (PID-3 / Patient.identifier), so later messages match."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="source_identifiers")
+    system = models.CharField(max_length=60)
+    value = models.CharField(max_length=60)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "system", "value"], name="patientidentifier_unique")
+        ]

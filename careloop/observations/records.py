@@ -1,0 +1,92 @@
+"""The neutral shape every importer produces, whatever the wire format (HL7 v2, FHIR, CSV/Excel).
+
+Parsers turn bytes into these records and `Problem`s; they never touch the database. The import
+pipeline matches patients, normalizes units, flags values and merges the records set-based.
+Pure: no Django import.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class PatientRef:
+    """How a source names a patient. Matching tries the ID number first, then the source's MRN."""
+
+    id_number: str = ""  # 居民身份证号 as sent (normalized by the matcher)
+    mrn: str = ""  # the source system's own patient id (PID-3 / Patient.identifier)
+    mrn_system: str = ""  # the assigning authority / identifier system of the MRN
+    name: str = ""
+    birth_date: datetime.date | None = None
+    sex: str = ""  # FHIR AdministrativeGender: male / female / other / unknown
+
+
+@dataclass(frozen=True)
+class ResultRecord:
+    """One observation as reported (FHIR Observation / HL7 OBX / one CSV cell)."""
+
+    patient: PatientRef
+    code: str  # LOINC code
+    value: str  # as reported, text; numeric parsing happens in the pipeline
+    unit: str  # as reported ("mmol/L", "mg/dl", "%", "斤"...); "" when the source sent none
+    effective_at: datetime.datetime  # timezone-aware
+    source_system: str  # e.g. "HIS-A" / MSH-4 / the FHIR meta.source or identifier system
+    source_id: str  # stable id of this result in the source (Observation.id, filler order + OBX set id)
+    status: str = "final"  # final / corrected / amended / preliminary / cancelled / entered-in-error
+    source_kind: str = "hospital_system"  # exam_report / hospital_system / device / self_report / staff
+    report_source_id: str = ""  # the DiagnosticReport / ORC-OBR this result belongs to, if any
+    reference_range: str = ""  # as sent by the lab, kept for display
+    abnormal_flag: str = ""  # as sent by the lab (OBX-8, Observation.interpretation)
+    location: str = ""  # where it came from, for messages: "line 12", "message 3, OBX 4", "row 7"
+
+
+@dataclass(frozen=True)
+class ReportRecord:
+    """An exam report (体检报告 / FHIR DiagnosticReport / HL7 OBR) grouping results."""
+
+    patient: PatientRef
+    source_system: str
+    source_id: str
+    issued_at: datetime.datetime
+    institution: str = ""
+    package: str = ""  # 体检套餐
+    conclusion: str = ""
+    status: str = "final"
+    location: str = ""
+
+
+@dataclass(frozen=True)
+class EncounterRecord:
+    """An admission, discharge or update (HL7 ADT^A01/A03/A08, FHIR Encounter)."""
+
+    patient: PatientRef
+    source_system: str
+    source_id: str  # visit number (PV1-19) / Encounter.id
+    event: str  # admit / discharge / update
+    encounter_class: str  # outpatient / inpatient / emergency / checkup / home
+    admitted_at: datetime.datetime | None
+    discharged_at: datetime.datetime | None = None
+    department: str = ""
+    diagnoses: str = ""
+    procedures: str = ""
+    location: str = ""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something refused, with enough to find and fix it: where, which field, what value, why."""
+
+    location: str  # "line 12", "message 3 / OBX 4", "row 7"
+    field: str  # "valueQuantity.unit", "OBX-6", "column C (单位)"
+    value: str
+    reason: str  # a short sentence for people, in English; the UI translates by `code`
+    code: str = "invalid"  # machine-readable: malformed / unknown_code / unknown_unit / implausible / missing / ...
+
+
+@dataclass
+class ParseResult:
+    results: list[ResultRecord] = field(default_factory=list)
+    reports: list[ReportRecord] = field(default_factory=list)
+    encounters: list[EncounterRecord] = field(default_factory=list)
+    patients: list[PatientRef] = field(default_factory=list)  # demographics sent on their own (FHIR Patient, ADT PID)
+    problems: list[Problem] = field(default_factory=list)

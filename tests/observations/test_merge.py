@@ -1,0 +1,92 @@
+import datetime
+
+import pytest
+from django.db import transaction
+
+from careloop.observations.matching import match_patients, remember_identifiers
+from careloop.observations.merge import COLUMNS, merge_observations
+from careloop.observations.models import Observation, ObservationVersion
+from careloop.observations.records import PatientRef
+from tests.factories import make_patient
+
+TZ = datetime.timezone(datetime.timedelta(hours=8))
+
+
+def row(patient_id: int, source_id: str, value: float, **changes) -> tuple:
+    base = {
+        "patient_id": patient_id,
+        "code": "1558-6",
+        "value": value,
+        "unit": "mmol/L",
+        "comparator": "",
+        "value_reported": str(value),
+        "unit_reported": "mmol/L",
+        "flag": "normal" if value < 6.1 else "high",
+        "effective_at": datetime.datetime(2026, 3, 1, 8, 30, tzinfo=TZ),
+        "status": "final",
+        "source_kind": "hospital_system",
+        "source_system": "LIS-A",
+        "source_id": source_id,
+        "report_id": None,
+        "reference_range_reported": "3.9-6.1",
+        **changes,
+    }
+    return tuple(base[name] for name in COLUMNS)
+
+
+@pytest.mark.django_db
+def test_second_import_of_the_same_rows_writes_nothing(org, doctor):
+    patient = make_patient(doctor)
+    rows = [row(patient.pk, f"r{i}", 5.0 + i / 10) for i in range(20)]
+    with transaction.atomic():
+        first = merge_observations(org.pk, None, rows)
+    assert (first.created, first.updated, first.unchanged) == (20, 0, 0)
+    with transaction.atomic():
+        second = merge_observations(org.pk, None, rows)
+    assert (second.created, second.updated, second.unchanged) == (0, 0, 20)
+    assert Observation.objects.count() == 20
+
+
+@pytest.mark.django_db
+def test_a_corrected_value_updates_the_row_and_keeps_the_old_one(org, doctor):
+    patient = make_patient(doctor)
+    merge_observations(org.pk, None, [row(patient.pk, "r1", 5.2)])
+    counts = merge_observations(org.pk, None, [row(patient.pk, "r1", 7.4, status="corrected")])
+    assert (counts.created, counts.updated) == (0, 1)
+    obs = Observation.objects.get()
+    assert (obs.value, obs.flag, obs.status, obs.version) == (7.4, "high", "corrected", 2)
+    old = ObservationVersion.objects.get()
+    assert (old.value, old.flag, old.version) == (5.2, "normal", 1)
+
+
+@pytest.mark.django_db
+def test_duplicates_inside_one_chunk_count_once_and_the_last_wins(org, doctor):
+    patient = make_patient(doctor)
+    counts = merge_observations(org.pk, None, [row(patient.pk, "r1", 5.0), row(patient.pk, "r1", 5.5)])
+    assert counts.created == 1
+    assert Observation.objects.get().value == 5.5
+
+
+@pytest.mark.django_db
+def test_same_source_id_in_another_organization_is_another_result(org, other_org, doctor):
+    from tests.factories import make_user
+
+    patient = make_patient(doctor)
+    other = make_patient(make_user(other_org, "doctor"))
+    merge_observations(org.pk, None, [row(patient.pk, "r1", 5.0)])
+    counts = merge_observations(other_org.pk, None, [row(other.pk, "r1", 5.0)])
+    assert counts.created == 1
+
+
+@pytest.mark.django_db
+def test_patients_match_by_id_number_then_by_remembered_mrn(org, other_org, doctor):
+    patient = make_patient(doctor)
+    by_id = PatientRef(id_number=patient.id_number.lower(), mrn="MRN-7", mrn_system="HIS-A")
+    stranger = PatientRef(id_number="110101199001011237", mrn="MRN-8", mrn_system="HIS-A")
+    found = match_patients(org.pk, [by_id, stranger])
+    assert found == {by_id: patient.pk}
+    assert match_patients(other_org.pk, [by_id]) == {}
+    remember_identifiers(org.pk, found)
+    only_mrn = PatientRef(mrn="MRN-7", mrn_system="HIS-A")
+    assert match_patients(org.pk, [only_mrn]) == {only_mrn: patient.pk}
+    assert match_patients(org.pk, [PatientRef(mrn="MRN-7", mrn_system="HIS-B")]) == {}
