@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-postgres lint install system-packages messages bench clean
+.PHONY: demo test test-postgres lint install assets system-packages messages bench clean
 
 demo: install
 	CARELOOP_DEBUG=true $(BIN)/careloop demo
@@ -22,7 +22,17 @@ lint: install
 	$(BIN)/ruff check careloop tests bench
 	$(BIN)/ruff format --check careloop tests bench
 
-install: $(STAMP)
+install: $(STAMP) assets
+
+# Front-end libraries from npm, copied next to our own static files (not committed).
+VENDOR := careloop/static/vendor
+assets: $(VENDOR)/echarts.min.js
+
+$(VENDOR)/echarts.min.js: package.json package-lock.json
+	@command -v npm >/dev/null || scripts/system-packages.sh nodejs npm
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)
+	cp node_modules/echarts/dist/echarts.min.js $(VENDOR)/echarts.min.js
 
 $(STAMP): pyproject.toml scripts/find-python.sh
 	@test -x $(BIN)/python || "$$(scripts/find-python.sh)" -m venv $(VENV)

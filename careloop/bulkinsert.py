@@ -47,9 +47,10 @@ class RowInserter:
         fields = given + self.defaults
         quote = connection.ops.quote_name
         # Table and column names come from the model, never from input; values go as parameters.
-        self.sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608
-            quote(meta.db_table), ", ".join(quote(f.column) for f in fields), ", ".join(["%s"] * len(fields))
-        )
+        target = "{} ({})".format(quote(meta.db_table), ", ".join(quote(f.column) for f in fields))
+        self.sql = "INSERT INTO {} VALUES ({})".format(target, ", ".join(["%s"] * len(fields)))  # noqa: S608
+        # PostgreSQL loads rows fastest with COPY (about 4x executemany in pipeline mode, see PERFORMANCE.md).
+        self.copy_sql = f"COPY {target} FROM STDIN" if connection.vendor == "postgresql" else None
         adapters = [_adapter(f, connection) for f in given]
         self._adapted = [(i, a) for i, a in enumerate(adapters) if a is not None]
         self.rows: list[list[Any]] = []
@@ -73,7 +74,12 @@ class RowInserter:
         tail = [f.get_db_prep_save(f.get_default(), connection) for f in self.defaults]
         rows = [row + tail for row in self.rows] if tail else self.rows
         with connection.cursor() as cursor:
-            cursor.executemany(self.sql, rows)
+            if self.copy_sql:
+                with cursor.cursor.copy(self.copy_sql) as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                cursor.executemany(self.sql, rows)
         count = len(self.rows)
         self.rows = []
         return count

@@ -23,6 +23,8 @@ class Perm(StrEnum):
     RECORD_EDIT_CLINICAL = "record.edit_clinical"  # conditions, medications, encounters
     RECORD_EDIT_NURSING = "record.edit_nursing"  # allergies, lifestyle, family history
     TAG_MANAGE = "tag.manage"
+    RESULTS_IMPORT = "results.import"  # upload files of results, read import reports
+    RESULTS_MATCH = "results.match"  # assign unmatched results to a patient
     AUDIT_VIEW = "audit.view"
 
 
@@ -43,6 +45,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.RECORD_EDIT_CLINICAL,
             Perm.RECORD_EDIT_NURSING,
             Perm.TAG_MANAGE,
+            Perm.RESULTS_IMPORT,
+            Perm.RESULTS_MATCH,
         }
     ),
     # Nurses phone patients all day, so they see mobile numbers, but not ID numbers.
@@ -56,6 +60,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.RECORD_VIEW,
             Perm.RECORD_EDIT_NURSING,
             Perm.TAG_MANAGE,
+            Perm.RESULTS_IMPORT,
+            Perm.RESULTS_MATCH,
         }
     ),
     # Reception registers people and issues cards; it checks ID documents but does not read the clinical record.

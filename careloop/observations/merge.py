@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from careloop.bulkinsert import RowInserter
+from careloop.observations.keylookup import key_filters
 from careloop.observations.models import Observation, ObservationVersion
 
 # The columns a merge writes, in the order of a row tuple.
@@ -33,10 +34,21 @@ COLUMNS = (
     "reference_range_reported",
 )
 # Columns whose change makes a correction (a new version); the rest describe provenance.
-CONTENT = ("patient_id", "code", "value", "unit", "comparator", "value_reported", "unit_reported", "flag", "effective_at", "status")
+CONTENT = (
+    "patient_id",
+    "code",
+    "value",
+    "unit",
+    "comparator",
+    "value_reported",
+    "unit_reported",
+    "flag",
+    "effective_at",
+    "status",
+)
 _SOURCE_SYSTEM = COLUMNS.index("source_system")
 _SOURCE_ID = COLUMNS.index("source_id")
-IN_CHUNK = 900
+_CONTENT_INDEX = [COLUMNS.index(name) for name in CONTENT]
 
 
 @dataclass
@@ -69,52 +81,54 @@ def merge_observations(organization_id: int, batch_id: int | None, rows: list[tu
     by_system: dict[str, list[str]] = {}
     for system, source_id in latest:
         by_system.setdefault(system, []).append(source_id)
-    existing: dict[tuple[str, str], Observation] = {}
+    # Plain tuples, not model instances: most rows of a re-import are only compared, never changed.
+    existing: dict[tuple[str, str], tuple] = {}
     for system, ids in by_system.items():
-        for start in range(0, len(ids), IN_CHUNK):
-            for obs in Observation.objects.filter(
-                organization_id=organization_id, source_system=system, source_id__in=ids[start : start + IN_CHUNK]
-            ).only("id", "version", "source_system", "source_id", *CONTENT):
-                existing[(obs.source_system, obs.source_id)] = obs
+        for keys in key_filters("source_id", ids):
+            for found in Observation.objects.filter(
+                organization_id=organization_id, source_system=system, **keys
+            ).values_list("source_system", "source_id", "id", "version", *CONTENT):
+                existing[(found[0], found[1])] = found[2:]
     counts = MergeCounts()
     inserter = RowInserter(Observation, ["organization_id", "batch_id", "version", "updated_at", *COLUMNS])
     now = timezone.now()
     versions: list[ObservationVersion] = []
     changed: list[Observation] = []
-    content_index = [COLUMNS.index(name) for name in CONTENT]
     for key, row in latest.items():
         current = existing.get(key)
         if current is None:
             inserter.add((organization_id, batch_id, 1, now, *row))
             continue
-        if all(_same(getattr(current, CONTENT[i]), row[index]) for i, index in enumerate(content_index)):
+        observation_id, version, *old = current
+        new = [row[index] for index in _CONTENT_INDEX]
+        if all(_same(a, b) for a, b in zip(old, new, strict=True)):
             counts.unchanged += 1
             continue
+        before = dict(zip(CONTENT, old, strict=True))
+        del before["patient_id"], before["code"], before["comparator"]
         versions.append(
             ObservationVersion(
-                observation_id=current.id,
-                version=current.version,
-                value=current.value,
-                unit=current.unit,
-                value_reported=current.value_reported,
-                unit_reported=current.unit_reported,
-                flag=current.flag,
-                status=current.status,
-                effective_at=current.effective_at,
+                observation_id=observation_id,
+                version=version,
                 replaced_at=now,
                 replaced_by_batch_id=batch_id,
+                **before,
             )
         )
-        for i, index in enumerate(content_index):
-            setattr(current, CONTENT[i], row[index])
-        current.version += 1
-        current.batch_id = batch_id
-        current.updated_at = now
-        changed.append(current)
+        changed.append(
+            Observation(
+                id=observation_id,
+                version=version + 1,
+                batch_id=batch_id,
+                updated_at=now,
+                **dict(zip(CONTENT, new, strict=True)),
+            )
+        )
     counts.created = inserter.flush()
     if versions:
         ObservationVersion.objects.bulk_create(versions, batch_size=1000)
-        Observation.objects.bulk_update(changed, [*CONTENT, "version", "batch_id", "updated_at"], batch_size=500)
+        Observation.objects.bulk_update(
+            changed, [*CONTENT, "version", "batch_id", "updated_at"], batch_size=500
+        )
         counts.updated = len(changed)
     return counts
-

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from careloop.accounts.models import Organization, User
 from careloop.encryption import EncryptedTextField
+from careloop.patients.masking import mask_id_number
 from careloop.patients.models import Patient
 
 SOURCE_KINDS = [
@@ -114,8 +115,12 @@ class ExamReport(models.Model):
 class Observation(models.Model):
     """One result (FHIR Observation). `value`/`unit` are canonical; `value_reported`/`unit_reported` are as sent."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+", db_constraint=False)
-    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="observations", db_constraint=False)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, related_name="observations", db_constraint=False
+    )
     code = models.CharField(_("LOINC code"), max_length=20)
     value = models.FloatField(_("value"), null=True, blank=True)
     unit = models.CharField(_("unit"), max_length=20, blank=True)
@@ -129,7 +134,12 @@ class Observation(models.Model):
     source_system = models.CharField(_("source system"), max_length=60)
     source_id = models.CharField(_("source id"), max_length=120)
     report = models.ForeignKey(
-        ExamReport, on_delete=models.SET_NULL, null=True, blank=True, related_name="results", db_constraint=False
+        ExamReport,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="results",
+        db_constraint=False,
     )
     reference_range_reported = models.CharField(_("reference range as reported"), max_length=60, blank=True)
     version = models.PositiveIntegerField(default=1)
@@ -152,7 +162,9 @@ class Observation(models.Model):
 class ObservationVersion(models.Model):
     """A value an observation had before a correction replaced it."""
 
-    observation = models.ForeignKey(Observation, on_delete=models.CASCADE, related_name="versions", db_constraint=False)
+    observation = models.ForeignKey(
+        Observation, on_delete=models.CASCADE, related_name="versions", db_constraint=False
+    )
     version = models.PositiveIntegerField()
     value = models.FloatField(null=True)
     unit = models.CharField(max_length=20, blank=True)
@@ -188,7 +200,9 @@ class UnmatchedResult(models.Model):
     patient_id_number_index = models.CharField(max_length=40, blank=True, default="", db_index=True)
     record = models.JSONField(_("result"))  # the record as received, identifiers removed
     received_at = models.DateTimeField(_("received"), default=timezone.now)
-    resolved_patient = models.ForeignKey(Patient, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    resolved_patient = models.ForeignKey(
+        Patient, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 
@@ -197,6 +211,25 @@ class UnmatchedResult(models.Model):
         verbose_name_plural = _("unmatched results")
         ordering = ["-received_at", "-id"]
         indexes = [models.Index(fields=["organization", "resolved_at"], name="unmatched_open")]
+
+    @property
+    def masked_id_number(self) -> str:
+        return mask_id_number(self.patient_id_number)
+
+    @property
+    def time_as_sent(self) -> str:
+        """The result's or visit's time as the source gave it, to the minute."""
+        text = self.record.get("effective_at") or self.record.get("admitted_at") or ""
+        return str(text)[:16].replace("T", " ")
+
+    @property
+    def summary(self) -> str:
+        record = self.record
+        if self.kind == "encounter":
+            return " ".join(filter(None, [record.get("encounter_class", ""), record.get("department", "")]))
+        return " ".join(
+            filter(None, [record.get("code", ""), record.get("value", ""), record.get("unit", "")])
+        )
 
 
 class PatientIdentifier(models.Model):
@@ -209,5 +242,7 @@ class PatientIdentifier(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["organization", "system", "value"], name="patientidentifier_unique")
+            models.UniqueConstraint(
+                fields=["organization", "system", "value"], name="patientidentifier_unique"
+            )
         ]

@@ -21,9 +21,13 @@ class PatientRef:
     sex: str = ""  # FHIR AdministrativeGender: male / female / other / unknown
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ResultRecord:
-    """One observation as reported (FHIR Observation / HL7 OBX / one CSV cell)."""
+    """One observation as reported (FHIR Observation / HL7 OBX / one CSV cell).
+
+    Not frozen: it is never a dict key, and a frozen 13-field dataclass costs as much to build as
+    parsing the JSON line it came from (measured by the FHIR importer's benchmark).
+    """
 
     patient: PatientRef
     code: str  # LOINC code
@@ -80,7 +84,9 @@ class Problem:
     field: str  # "valueQuantity.unit", "OBX-6", "column C (单位)"
     value: str
     reason: str  # a short sentence for people, in English; the UI translates by `code`
-    code: str = "invalid"  # machine-readable: malformed / unknown_code / unknown_unit / implausible / missing / ...
+    code: str = (
+        "invalid"  # machine-readable: malformed / unknown_code / unknown_unit / implausible / missing / ...
+    )
 
 
 @dataclass
@@ -88,5 +94,7 @@ class ParseResult:
     results: list[ResultRecord] = field(default_factory=list)
     reports: list[ReportRecord] = field(default_factory=list)
     encounters: list[EncounterRecord] = field(default_factory=list)
-    patients: list[PatientRef] = field(default_factory=list)  # demographics sent on their own (FHIR Patient, ADT PID)
+    patients: list[PatientRef] = field(
+        default_factory=list
+    )  # demographics sent on their own (FHIR Patient, ADT PID)
     problems: list[Problem] = field(default_factory=list)

@@ -291,8 +291,9 @@ class Encounter(models.Model):
         verbose_name_plural = _("encounters")
         ordering = ["-admitted_at", "-id"]
         constraints = [
+            # Per patient, so two organizations' systems with the same name and visit numbers never collide.
             models.UniqueConstraint(
-                fields=["source_system", "source_id"],
+                fields=["patient", "source_system", "source_id"],
                 condition=~models.Q(source_id=""),
                 name="encounter_unique_source",
             )

@@ -1,0 +1,233 @@
+"""Import speed of FHIR NDJSON Observations: the CareLoop pipeline against the plain alternatives.
+
+    .venv/bin/python bench/import.py [--sizes 100000,1000000] [--orm-sample 10000] [--sqlite-size 100000]
+
+One JSON line. On PostgreSQL (a throw-away database on DATABASE_URL's server, default the local one), for
+each size: the end-to-end import (parse, match, normalize, flag, merge) in rows/s; a re-import of the same
+file (0 rows written); and PostgreSQL's own COPY of the same rows into a table of the same shape and
+indexes (the limit). Once: Django ORM save() per row on a sample, and parsing alone with fhir.resources
+(pydantic) on a sample. Then the end-to-end rate on SQLite in a fresh process. Ratios are within one run.
+"""
+
+import argparse
+import base64
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE = "http://his.example.cn/fhir"
+PATIENTS = 100_000
+
+
+def configure(database_url: str) -> None:
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "careloop.settings",
+            "DATABASE_URL": database_url,
+            "CARELOOP_DEBUG": "true",
+            "CARELOOP_VAR_DIR": tempfile.mkdtemp(prefix="careloop-bench-"),
+            "CARELOOP_LOG_LEVEL": "WARNING",
+        }
+    )
+    os.environ.setdefault("CARELOOP_SECRET_KEY", base64.urlsafe_b64encode(os.urandom(40)).decode())
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def make_population(patients: int):
+    """An organization and `patients` patients known by their MRN in the source (Patient/p<N>)."""
+    from careloop.accounts.models import Organization
+    from careloop.bulkinsert import RowInserter
+    from careloop.observations.models import PatientIdentifier
+    from careloop.patients.models import Patient
+
+    organization = Organization.objects.create(name="Bench", code=f"bench-{os.getpid()}")
+    columns = ["organization_id", "name", "name_initials", "name_pinyin", "sex", "birth_date", "updated_at"]
+    inserter = RowInserter(Patient, columns)
+    import datetime
+
+    now = datetime.datetime.now(datetime.UTC)
+    for index in range(patients):
+        sex = "female" if index % 2 else "male"
+        inserter.add((organization.pk, f"P{index}", "p", "p", sex, datetime.date(1960, 1, 1), now))
+    inserter.flush()
+    ids = list(Patient.objects.filter(organization=organization).order_by("id").values_list("id", flat=True))
+    identifiers = RowInserter(PatientIdentifier, ["organization_id", "patient_id", "system", "value"])
+    for index, patient_id in enumerate(ids):
+        identifiers.add((organization.pk, patient_id, SOURCE, f"p{index}"))
+    identifiers.flush()
+    return organization
+
+
+def run_import(organization, data: bytes) -> tuple[float, object]:
+    from careloop.observations.fhir.ndjson import iter_ndjson
+    from careloop.observations.models import ImportBatch
+    from careloop.observations.pipeline import run_import as pipeline
+
+    batch = ImportBatch.objects.create(organization=organization, kind="fhir", filename="bench.ndjson")
+    started = time.perf_counter()
+    batch, _ = pipeline(batch, iter_ndjson(data, SOURCE))
+    return time.perf_counter() - started, batch
+
+
+def copy_rate(organization, size: int) -> float:
+    """PostgreSQL COPY of `size` rows into a table shaped and indexed like the observation table."""
+    from django.db import connection
+
+    from careloop.observations.models import Observation
+
+    rows = list(
+        Observation.objects.filter(organization=organization).values_list(
+            "organization_id", "patient_id", "code", "value", "unit", "comparator", "value_reported",
+            "unit_reported", "flag", "effective_at", "status", "source_kind", "source_system", "source_id",
+            "reference_range_reported", "version", "updated_at",
+        )[:size]
+    )  # fmt: skip
+    table = Observation._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS bench_copy; CREATE TABLE bench_copy (LIKE {table} INCLUDING ALL)")
+    columns = ("organization_id, patient_id, code, value, unit, comparator, value_reported, unit_reported, flag, "
+               "effective_at, status, source_kind, source_system, source_id, reference_range_reported, version, updated_at")  # fmt: skip
+    raw = connection.connection
+    started = time.perf_counter()
+    with raw.cursor() as cursor, cursor.copy(f"COPY bench_copy ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    raw.commit()
+    seconds = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bench_copy")
+    return len(rows) / seconds
+
+
+def orm_rate(organization, sample: int) -> float:
+    import datetime
+
+    from django.db import transaction
+
+    from careloop.observations.models import Observation
+    from careloop.patients.models import Patient
+
+    patient_id = Patient.objects.filter(organization=organization).values_list("id", flat=True).first()
+    at = datetime.datetime(2025, 3, 1, 8, 30, tzinfo=datetime.UTC)
+    started = time.perf_counter()
+    with transaction.atomic():
+        for index in range(sample):
+            Observation(
+                organization=organization, patient_id=patient_id, code="1558-6", value=5.6, unit="mmol/L",
+                value_reported="5.6", unit_reported="mmol/L", flag="normal", effective_at=at, status="final",
+                source_kind="hospital_system", source_system="orm-bench", source_id=f"orm-{index}",
+            ).save()  # fmt: skip
+    return sample / (time.perf_counter() - started)
+
+
+def fhir_resources_rate(data: bytes, sample: int) -> float | None:
+    try:
+        from fhir.resources.R4B.observation import Observation
+    except ImportError:
+        return None
+    lines = data.splitlines()[:sample]
+    started = time.perf_counter()
+    for line in lines:
+        Observation.model_validate_json(line)
+    return len(lines) / (time.perf_counter() - started)
+
+
+def sqlite_child(size: int) -> None:
+    from careloop.observations.fhir.ndjson import synthetic_observations
+
+    with tempfile.TemporaryDirectory() as folder:
+        configure(f"sqlite:///{folder}/bench.sqlite3")
+        organization = make_population(min(PATIENTS, size))
+        seconds, batch = run_import(organization, synthetic_observations(size, min(PATIENTS, size)))
+        print(json.dumps({"rows": batch.created, "rows_per_s": round(batch.created / seconds)}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="100000,1000000")
+    parser.add_argument("--orm-sample", type=int, default=10_000)
+    parser.add_argument("--parse-sample", type=int, default=5_000)
+    parser.add_argument("--sqlite-size", type=int, default=100_000)
+    parser.add_argument("--server", default=os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432"))
+    parser.add_argument("--sqlite-child", type=int)
+    args = parser.parse_args()
+    if args.sqlite_child:
+        sqlite_child(args.sqlite_child)
+        return
+    import psycopg
+
+    name = f"careloop_bench_{os.getpid()}"
+    with psycopg.connect(f"{args.server}/postgres", autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        configure(f"{args.server}/{name}")
+        from careloop.observations.fhir.ndjson import synthetic_observations
+
+        organization = make_population(PATIENTS)
+        sizes = [int(s) for s in args.sizes.split(",")]
+        per_size = {}
+        data = b""
+        for size in sizes:
+            from careloop.observations.models import Observation
+
+            Observation.objects.filter(organization=organization).delete()
+            data = synthetic_observations(size, PATIENTS)
+            seconds, batch = run_import(organization, data)
+            again, second = run_import(organization, data)
+            copy = copy_rate(organization, size)
+            rate = batch.created / seconds
+            per_size[size] = {
+                "rows": batch.created,
+                "seconds": round(seconds, 2),
+                "rows_per_s": round(rate),
+                "reimport_rows_written": second.created + second.updated,
+                "reimport_rows_per_s": round(size / again),
+                "copy_rows_per_s": round(copy),
+                "ratio_to_copy": round(rate / copy, 3),
+                "reimport_ratio_to_copy": round(size / again / copy, 3),
+            }
+        orm = orm_rate(organization, args.orm_sample)
+        parse_only = fhir_resources_rate(data, args.parse_sample)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        with psycopg.connect(f"{args.server}/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    sqlite = json.loads(
+        subprocess.run(
+            [sys.executable, __file__, "--sqlite-child", str(args.sqlite_size)], capture_output=True, text=True, check=True
+        ).stdout.strip().splitlines()[-1]
+    )
+    largest, smallest = per_size[sizes[-1]], per_size[sizes[0]]
+    print(
+        json.dumps(
+            {
+                "benchmark": "import_fhir_ndjson_observations",
+                "unit": "rows/s",
+                "postgres": per_size,
+                "linearity_rate_ratio_largest_to_smallest": round(largest["rows_per_s"] / smallest["rows_per_s"], 3),
+                "orm_save_per_row_rows_per_s": round(orm),
+                "speedup_vs_orm_save": round(largest["rows_per_s"] / orm, 1),
+                "fhir_resources_parse_only_lines_per_s": round(parse_only) if parse_only else None,
+                "sqlite": {str(args.sqlite_size): sqlite},
+                "schema": "observation: unique (organization, source_system, source_id), index (patient, code, effective_at), no FK constraints",
+            },
+            ensure_ascii=False,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

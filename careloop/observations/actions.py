@@ -1,0 +1,102 @@
+"""Starting imports and matching parked results; each writes its audit entry."""
+
+import os
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from careloop.accounts import audit
+from careloop.accounts.models import User
+from careloop.observations import formats
+from careloop.observations.models import ImportBatch, UnmatchedResult
+from careloop.observations.pipeline import import_chunk
+from careloop.observations.records import ParseResult, PatientRef, ReportRecord
+from careloop.observations.unmatched import record_from_json
+from careloop.patients.models import Patient
+
+
+def stored_path(batch: ImportBatch) -> Path:
+    return Path(settings.IMPORT_DIR) / f"{batch.pk}{Path(batch.filename).suffix.lower()}"
+
+
+def do_start_import(
+    user: User, upload, mode: str, source_system: str, mapping: dict[str, str]
+) -> ImportBatch:
+    """Save the upload where only the worker reads it, record the batch, and queue the import."""
+    from careloop.observations.tasks import run_import_file
+
+    with transaction.atomic():
+        batch = ImportBatch.objects.create(
+            organization_id=user.organization_id,
+            kind=formats.kind_for(upload.name),
+            filename=os.path.basename(upload.name)[:200],
+            mode=mode,
+            started_by=user,
+        )
+        path = stored_path(batch)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            for piece in upload.chunks():
+                handle.write(piece)
+        audit.record(
+            "import.start",
+            organization_id=batch.organization_id,
+            obj=batch,
+            detail={"file": batch.filename, "mode": mode},
+        )
+        source = source_system.strip() or f"upload:{batch.filename}"
+        transaction.on_commit(lambda: run_import_file.enqueue(batch.pk, source, mapping))
+    return batch
+
+
+@transaction.atomic
+def do_match_unmatched(user: User, item: UnmatchedResult, patient: Patient) -> int:
+    """File a parked result (and every other open one naming the same person) under `patient`."""
+    same = UnmatchedResult.objects.select_for_update().filter(
+        organization_id=item.organization_id, resolved_at__isnull=True
+    )
+    if item.patient_id_number_index:
+        same = same.filter(patient_id_number_index=item.patient_id_number_index)
+    elif item.patient_mrn:
+        same = same.filter(patient_mrn_system=item.patient_mrn_system, patient_mrn=item.patient_mrn)
+    else:
+        same = same.filter(pk=item.pk)
+    items = list(same)
+    # The chosen patient's own identifiers make the records match; the source's MRN is then remembered.
+    ref = PatientRef(id_number=patient.id_number, mrn=item.patient_mrn, mrn_system=item.patient_mrn_system)
+    chunk = ParseResult()
+    for parked in items:
+        record = record_from_json(parked.kind, parked.record, ref)
+        if isinstance(record, ReportRecord):
+            chunk.reports.append(record)
+        elif parked.kind == "encounter":
+            chunk.encounters.append(record)
+        else:
+            chunk.results.append(record)
+    batch = ImportBatch.objects.create(
+        organization_id=item.organization_id, kind=item.batch.kind if item.batch else "fhir",
+        filename="manual match", started_by=user, status="done", finished_at=timezone.now(),
+    )  # fmt: skip
+    counts, problems, _parked = import_chunk(batch, chunk)
+    now = timezone.now()
+    UnmatchedResult.objects.filter(pk__in=[p.pk for p in items]).update(
+        resolved_patient=patient, resolved_at=now, resolved_by=user
+    )
+    batch.received, batch.created, batch.updated, batch.refused = (
+        len(items),
+        counts.created,
+        counts.updated,
+        len(problems),
+    )
+    batch.save()
+    audit.record(
+        "import.match",
+        organization_id=item.organization_id,
+        obj=item,
+        patient_id=patient.pk,
+        detail={"results": len(items), "created": counts.created, "refused": len(problems)},
+    )
+    return len(items)

@@ -1,0 +1,11 @@
+"""HL7 v2.x in: decoding (bytes -> text), parse (text -> records), ack (the answer), mllp (transport).
+
+The Django side receives with:
+
+    from careloop.observations.hl7v2 import ack, mllp
+    mllp.serve("0.0.0.0", 2575, lambda raw: ack.respond(raw, run_pipeline))
+
+where run_pipeline(ParseResult) stores what it can and returns the Problems it refused.
+Files: `parse.parse_file(data)`, or `decoding.decode_file` + `parse.parse_message` to see
+character-set notes. Pure: no Django import in this package.
+"""

@@ -1,0 +1,292 @@
+"""The import pipeline: parsed records in, observations, reports, encounters and problems out.
+
+Whatever the format, an import is a sequence of chunks (ParseResult). For each chunk, set-based:
+match the patients, store their source identifiers, upsert exam reports, normalize results (indicator,
+unit, plausibility, flag), merge them, upsert encounters, park results for unknown patients in the
+unmatched queue, and record every refusal as an ImportProblem. Nothing is dropped silently.
+
+Modes: "keep_good" commits chunk by chunk (a crash loses at most the chunk in progress, and a re-run is
+idempotent); "all_or_nothing" runs the whole import in one transaction and rolls it back if anything was
+refused — the refusal and its problems are still recorded.
+"""
+
+import datetime
+from collections.abc import Callable, Iterable
+from dataclasses import asdict
+
+from django.db import transaction
+from django.utils import timezone
+
+from careloop.accounts import audit
+from careloop.logredact import redact
+from careloop.observations import normalize
+from careloop.observations.matching import match_patients, remember_identifiers
+from careloop.observations.merge import MergeCounts, merge_observations
+from careloop.observations.models import ExamReport, ImportBatch, ImportProblem, UnmatchedResult
+from careloop.observations.records import EncounterRecord, ParseResult, PatientRef, Problem, ReportRecord
+from careloop.patients.idcard import normalize_resident_id
+from careloop.patients.identity import id_number_index
+from careloop.patients.models import Encounter, Patient
+
+
+class _RefusedWhole(Exception):
+    """Raised inside the all-or-nothing transaction to roll it back."""
+
+
+def _json_ready(value):
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
+    return value
+
+
+def _unmatched_row(
+    organization_id: int, batch: ImportBatch, kind: str, ref: PatientRef, record
+) -> UnmatchedResult:
+    data = {k: _json_ready(v) for k, v in asdict(record).items() if k != "patient"}
+    return UnmatchedResult(
+        organization_id=organization_id,
+        batch=batch,
+        kind=kind,
+        patient_name=ref.name[:60],
+        patient_birth_date=ref.birth_date,
+        patient_sex=ref.sex,
+        patient_mrn=ref.mrn[:60],
+        patient_mrn_system=ref.mrn_system[:60],
+        patient_id_number=normalize_resident_id(ref.id_number) if ref.id_number else "",
+        patient_id_number_index=id_number_index(ref.id_number) if ref.id_number else "",
+        record=data,
+    )
+
+
+def _problem_row(batch: ImportBatch, problem: Problem) -> ImportProblem:
+    return ImportProblem(
+        batch=batch,
+        location=problem.location[:80],
+        field=problem.field[:80],
+        value=redact(str(problem.value))[:200],
+        code=problem.code[:30],
+        reason=problem.reason[:300],
+    )
+
+
+def _upsert_reports(
+    organization_id: int, batch: ImportBatch, reports: list[ReportRecord], matches
+) -> dict[tuple[str, str], int]:
+    keyed = {(r.source_system, r.source_id): r for r in reports if r.patient in matches}
+    existing = {
+        (rep.source_system, rep.source_id): rep
+        for rep in ExamReport.objects.filter(
+            organization_id=organization_id, source_id__in=[k[1] for k in keyed]
+        )
+        if (rep.source_system, rep.source_id) in keyed
+    }
+    new, changed = [], []
+    for key, record in keyed.items():
+        values = {
+            "patient_id": matches[record.patient],
+            "issued_at": record.issued_at,
+            "institution": record.institution[:120],
+            "package": record.package[:120],
+            "conclusion": record.conclusion,
+            "status": record.status,
+        }
+        current = existing.get(key)
+        if current is None:
+            new.append(
+                ExamReport(
+                    organization_id=organization_id,
+                    source_system=key[0],
+                    source_id=key[1],
+                    batch=batch,
+                    **values,
+                )
+            )
+        elif any(getattr(current, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(current, name, value)
+            current.batch = batch
+            changed.append(current)
+    ExamReport.objects.bulk_create(new, batch_size=1000)
+    if changed:
+        ExamReport.objects.bulk_update(
+            changed, ["patient_id", "issued_at", "institution", "package", "conclusion", "status", "batch"]
+        )
+    ids = {key: rep.pk for key, rep in existing.items()}
+    ids.update({(rep.source_system, rep.source_id): rep.pk for rep in new})
+    return ids
+
+
+def _encounter_values(records: list[EncounterRecord], patient_id: int) -> dict:
+    """Fold a visit's events in order (admit, updates, discharge): later non-empty fields win."""
+    values: dict = {"patient_id": patient_id}
+    for record in records:
+        for name, value in (
+            ("encounter_class", record.encounter_class),
+            ("admitted_at", record.admitted_at),
+            ("discharged_at", record.discharged_at),
+            ("department", record.department[:60]),
+            ("diagnoses", record.diagnoses[:300]),
+            ("procedures", record.procedures[:300]),
+        ):
+            if value:
+                values[name] = value
+    return values
+
+
+def _upsert_encounters(organization_id: int, encounters: list[EncounterRecord], matches) -> int:
+    events: dict[tuple[str, str], list[EncounterRecord]] = {}
+    for record in encounters:
+        if record.patient in matches:
+            events.setdefault((record.source_system, record.source_id), []).append(record)
+    existing = {
+        (enc.source_system, enc.source_id): enc
+        for enc in Encounter.objects.filter(
+            patient__organization_id=organization_id, source_id__in=[k[1] for k in events]
+        )
+        if (enc.source_system, enc.source_id) in events
+    }
+    new, changed = [], []
+    for key, records in events.items():
+        values = _encounter_values(records, matches[records[-1].patient])
+        current = existing.get(key)
+        if current is None:
+            values.setdefault("admitted_at", values.get("discharged_at") or timezone.now())
+            new.append(Encounter(source_system=key[0], source_id=key[1], **values))
+        elif any(getattr(current, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(current, name, value)
+            changed.append(current)
+    Encounter.objects.bulk_create(new, batch_size=1000)
+    if changed:
+        fields = [
+            "patient_id",
+            "encounter_class",
+            "admitted_at",
+            "discharged_at",
+            "department",
+            "diagnoses",
+            "procedures",
+        ]
+        Encounter.objects.bulk_update(changed, fields)
+    return len(new) + len(changed)
+
+
+def import_chunk(batch: ImportBatch, chunk: ParseResult) -> tuple[MergeCounts, list[Problem], int]:
+    """One chunk, in the caller's transaction. Returns merge counts, problems and the number parked as unmatched."""
+    organization_id = batch.organization_id
+    refs = (
+        [r.patient for r in chunk.results]
+        + [r.patient for r in chunk.reports]
+        + [e.patient for e in chunk.encounters]
+    )
+    refs += chunk.patients
+    matches = match_patients(organization_id, refs)
+    remember_identifiers(organization_id, matches)
+    report_ids = _upsert_reports(organization_id, batch, chunk.reports, matches)
+    demographics = {
+        pid: (sex, birth)
+        for pid, sex, birth in Patient.objects.filter(pk__in=set(matches.values())).values_list(
+            "id", "sex", "birth_date"
+        )
+    }
+    problems = list(chunk.problems)
+    rows, parked = [], []
+    for record in chunk.results:
+        patient_id = matches.get(record.patient)
+        if patient_id is None:
+            parked.append(_unmatched_row(organization_id, batch, "result", record.patient, record))
+            continue
+        sex, birth = demographics[patient_id]
+        outcome = normalize.normalize_result(record, sex, birth)
+        if isinstance(outcome, Problem):
+            problems.append(outcome)
+            continue
+        report_id = (
+            report_ids.get((record.source_system, record.report_source_id))
+            if record.report_source_id
+            else None
+        )
+        rows.append(
+            (
+                patient_id,
+                *outcome,
+                record.status,
+                record.source_kind,
+                record.source_system[:60],
+                record.source_id[:120],
+                report_id,
+                record.reference_range[:60],
+            )
+        )
+    for encounter in chunk.encounters:
+        if encounter.patient not in matches:
+            parked.append(_unmatched_row(organization_id, batch, "encounter", encounter.patient, encounter))
+    counts = merge_observations(organization_id, batch.pk, rows)
+    _upsert_encounters(organization_id, chunk.encounters, matches)
+    UnmatchedResult.objects.bulk_create(parked, batch_size=1000)
+    return counts, problems, len(parked)
+
+
+def run_import(
+    batch: ImportBatch,
+    chunks: Iterable[ParseResult],
+    progress: Callable[[ImportBatch], None] | None = None,
+) -> tuple[ImportBatch, list[Problem]]:
+    """Run an import to the end; the batch row carries the counts and status, ImportProblem rows the refusals."""
+    all_problems: list[Problem] = []
+
+    def account(chunk: ParseResult, counts: MergeCounts, problems: list[Problem], parked: int) -> None:
+        batch.received += len(chunk.results) + len(chunk.encounters) + len(chunk.problems)
+        batch.created += counts.created
+        batch.updated += counts.updated
+        batch.unchanged += counts.unchanged
+        batch.refused += len(problems)
+        batch.unmatched += parked
+        all_problems.extend(problems)
+        if progress:
+            progress(batch)
+
+    try:
+        if batch.mode == "all_or_nothing":
+            with transaction.atomic():
+                for chunk in chunks:
+                    account(chunk, *import_chunk(batch, chunk))
+                if all_problems:
+                    raise _RefusedWhole
+            batch.status = "done"
+        else:
+            for chunk in chunks:
+                with transaction.atomic():
+                    counts, problems, parked = import_chunk(batch, chunk)
+                    ImportProblem.objects.bulk_create(
+                        [_problem_row(batch, p) for p in problems], batch_size=1000
+                    )
+                    account(chunk, counts, problems, parked)
+                    batch.save(
+                        update_fields=["received", "created", "updated", "unchanged", "refused", "unmatched"]
+                    )
+            batch.status = "done"
+    except _RefusedWhole:
+        batch.status = "refused"
+        batch.created = batch.updated = batch.unchanged = batch.unmatched = 0
+    with transaction.atomic():
+        if batch.mode == "all_or_nothing":
+            ImportProblem.objects.bulk_create([_problem_row(batch, p) for p in all_problems], batch_size=1000)
+        batch.finished_at = timezone.now()
+        batch.save()
+        audit.record(
+            "import.finish",
+            organization_id=batch.organization_id,
+            obj=batch,
+            detail={
+                "kind": batch.kind,
+                "status": batch.status,
+                "received": batch.received,
+                "created": batch.created,
+                "updated": batch.updated,
+                "unchanged": batch.unchanged,
+                "refused": batch.refused,
+                "unmatched": batch.unmatched,
+            },
+        )
+    return batch, all_problems

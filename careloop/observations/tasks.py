@@ -1,0 +1,26 @@
+from django.tasks import task
+
+from careloop.observations import formats
+from careloop.observations.actions import stored_path
+from careloop.observations.models import ImportBatch
+from careloop.observations.pipeline import run_import
+
+
+@task()
+def run_import_file(batch_id: int, source_system: str, mapping: dict[str, str]) -> dict:
+    """Import an uploaded file; the batch row shows progress while it runs and the outcome after."""
+    batch = ImportBatch.objects.get(pk=batch_id)
+    path = stored_path(batch)
+    try:
+        with path.open("rb") as handle:
+            data = handle.read()
+        chunks = formats.read_chunks(data, batch.filename, source_system, mapping)
+        batch, _problems = run_import(
+            batch, chunks, progress=lambda b: ImportBatch.objects.filter(pk=b.pk).update(received=b.received)
+        )
+    except Exception:
+        ImportBatch.objects.filter(pk=batch_id).update(status="failed")
+        raise
+    finally:
+        path.unlink(missing_ok=True)  # the file holds identifiers; the database keeps what was imported
+    return {"status": batch.status, "created": batch.created, "refused": batch.refused}

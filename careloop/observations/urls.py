@@ -1,0 +1,16 @@
+from django.urls import path
+
+from careloop.observations import trend_views, views
+
+app_name = "observations"
+
+urlpatterns = [
+    path("", views.import_list, name="imports"),
+    path("<int:batch_id>/", views.import_detail, name="import_detail"),
+    path("<int:batch_id>/errors.csv", views.import_problems_csv, name="import_errors"),
+    path("template.<slug:fmt>", views.import_template, name="import_template"),
+    path("unmatched/", views.unmatched_list, name="unmatched"),
+    path("unmatched/<int:item_id>/candidates/", views.unmatched_candidates, name="unmatched_candidates"),
+    path("unmatched/<int:item_id>/match/", views.unmatched_match, name="unmatched_match"),
+    path("patients/<int:patient_id>/trends/chart/", trend_views.trend_chart, name="trend_chart"),
+]

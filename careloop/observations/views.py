@@ -1,0 +1,125 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from careloop.accounts.roles import Perm
+from careloop.observations import actions, tabular
+from careloop.observations.forms import MatchForm, UploadForm
+from careloop.observations.models import ImportBatch, UnmatchedResult
+from careloop.observations.records import Problem
+from careloop.patients import actions as patient_actions
+from careloop.patients import search
+from careloop.patients.scoping import patient_for_user, patients_for, require
+
+
+def _batches(user):
+    return ImportBatch.objects.filter(organization_id=user.organization_id)
+
+
+@login_required
+def import_list(request):
+    require(request.user, Perm.RESULTS_IMPORT)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        batch = actions.do_start_import(
+            request.user, data["file"], data["mode"], data["source_system"], data["mapping"]
+        )
+        return redirect("observations:import_detail", batch.pk)
+    page = Paginator(_batches(request.user).select_related("started_by"), 20).get_page(
+        request.GET.get("page")
+    )
+    open_unmatched = UnmatchedResult.objects.filter(
+        organization_id=request.user.organization_id, resolved_at__isnull=True
+    ).count()
+    return render(
+        request, "observations/imports.html", {"form": form, "page": page, "open_unmatched": open_unmatched}
+    )
+
+
+@login_required
+def import_detail(request, batch_id: int):
+    require(request.user, Perm.RESULTS_IMPORT)
+    batch = get_object_or_404(_batches(request.user), pk=batch_id)
+    problems = batch.problems.all()[:200]
+    context = {"batch": batch, "problems": problems, "problem_count": batch.problems.count()}
+    if request.htmx:
+        return render(request, "observations/_batch_status.html", context)
+    return render(request, "observations/import_detail.html", context)
+
+
+@login_required
+def import_problems_csv(request, batch_id: int):
+    require(request.user, Perm.RESULTS_IMPORT)
+    batch = get_object_or_404(_batches(request.user), pk=batch_id)
+    problems = [Problem(p.location, p.field, p.value, p.reason, p.code) for p in batch.problems.all()]
+    response = HttpResponse(tabular.error_report_csv(problems), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="import-{batch.pk}-errors.csv"'
+    return response
+
+
+@login_required
+def import_template(request, fmt: str):
+    require(request.user, Perm.RESULTS_IMPORT)
+    if fmt == "xlsx":
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        response = HttpResponse(tabular.template_xlsx(), content_type=content_type)
+    else:
+        response = HttpResponse(tabular.template_csv(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="careloop-results-template.{"xlsx" if fmt == "xlsx" else "csv"}"'
+    )
+    return response
+
+
+@login_required
+def unmatched_list(request):
+    require(request.user, Perm.RESULTS_MATCH)
+    items = UnmatchedResult.objects.filter(
+        organization_id=request.user.organization_id, resolved_at__isnull=True
+    )
+    page = Paginator(items, 50).get_page(request.GET.get("page"))
+    return render(request, "observations/unmatched.html", {"page": page})
+
+
+@login_required
+@require_POST
+def unmatched_match(request, item_id: int):
+    require(request.user, Perm.RESULTS_MATCH)
+    item = get_object_or_404(
+        UnmatchedResult, organization_id=request.user.organization_id, resolved_at__isnull=True, pk=item_id
+    )
+    form = MatchForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose the patient these results belong to."))
+        return redirect("observations:unmatched")
+    patient = patient_for_user(request.user, form.cleaned_data["patient"], Perm.RESULTS_MATCH)
+    count = actions.do_match_unmatched(request.user, item, patient)
+    messages.success(
+        request, _("%(count)s results filed under %(name)s.") % {"count": count, "name": patient.name}
+    )
+    return redirect("observations:unmatched")
+
+
+@login_required
+def unmatched_candidates(request, item_id: int):
+    """Patients this parked result may belong to: search results, or people with the same name or birth date."""
+    require(request.user, Perm.RESULTS_MATCH)
+    item = get_object_or_404(UnmatchedResult, organization_id=request.user.organization_id, pk=item_id)
+    patients = patients_for(request.user)
+    text = request.GET.get("q", "").strip()
+    if text:
+        patients, _kind = search.search(patients, text)
+    else:
+        same = Q(name=item.patient_name) if item.patient_name else Q(pk__in=[])
+        if item.patient_birth_date:
+            same |= Q(birth_date=item.patient_birth_date)
+        patients = patients.filter(same)
+    candidates = list(patients.order_by("name_initials", "id")[:10])
+    patient_actions.record_list(request.user, [p.pk for p in candidates], "unmatched_candidates", [])
+    return render(request, "observations/_candidates.html", {"item": item, "candidates": candidates})

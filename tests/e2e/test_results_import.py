@@ -1,0 +1,51 @@
+"""Results in, in a real browser: upload an Excel file with two bad rows, read the error report, see the trend."""
+
+import csv
+import io
+
+import pytest
+from playwright.sync_api import expect
+
+from careloop.observations.models import Observation
+from tests.factories import make_patient
+from tests.observations.helpers import results_xlsx, yearly_glucose_rows
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+SERIES_LENGTH = """() => {
+  const chart = echarts.getInstanceByDom(document.getElementById('trend-canvas'));
+  return chart.getOption().series[0].data.length;
+}"""
+
+
+def test_upload_excel_keep_good_rows_error_report_and_trend(login_page, live_server, nurse, doctor, settings, tmp_path):
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    settings.IMPORT_DIR = tmp_path
+    patient = make_patient(doctor, name="孙丽")
+    rows = yearly_glucose_rows(patient.id_number, patient.name, [5.2, 5.6, 6.0, 6.4, 7.1])
+    rows.insert(2, [patient.id_number, "", patient.name, "", "", "收缩压", "1200", "mmHg", "2023-03-05 08:30"])
+    rows.append([patient.id_number, "", patient.name, "", "", "空腹血糖", "5.6", "furlongs", "2026-03-05 08:30"])
+    upload = tmp_path / "体检结果.xlsx"
+    upload.write_bytes(results_xlsx(rows))
+
+    page = login_page(nurse)
+    page.click("text=结果导入")
+    page.set_input_files("#id_file", str(upload))
+    page.select_option("#id_mode", "keep_good")
+    page.click("#start-import")
+    expect(page.locator("#count-created")).to_have_text("5")
+    expect(page.locator("#count-refused")).to_have_text("2")
+    expect(page.locator("#problems tbody tr")).to_have_count(2)
+    expect(page.locator("#problems")).to_contain_text("1200")
+
+    with page.expect_download() as download:
+        page.click("#download-errors")
+    report = list(csv.reader(io.StringIO(download.value.path().read_text(encoding="utf-8-sig"))))
+    assert len(report) == 3  # the header and the two refused rows
+    assert Observation.objects.filter(patient=patient).count() == 5
+
+    page.goto(f"{live_server.url}/patients/{patient.pk}/")
+    page.click("[data-tab=trends]")
+    expect(page.locator("#trend-canvas canvas")).to_have_count(1)
+    page.wait_for_function("() => window.echarts && echarts.getInstanceByDom(document.getElementById('trend-canvas'))")
+    assert page.evaluate(SERIES_LENGTH) == 5

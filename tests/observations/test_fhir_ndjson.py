@@ -1,0 +1,157 @@
+import io
+import time
+from pathlib import Path
+
+import orjson
+
+from careloop.observations.fhir import RESULT_FIELDS, References, iter_ndjson, parse_ndjson
+from careloop.observations.fhir.ndjson import synthetic_observations
+from careloop.observations.records import ResultRecord
+
+SAMPLES = Path(__file__).parent / "samples"
+RESIDENT_ID = "110105198003070020"
+
+
+def line(resource: dict) -> bytes:
+    return orjson.dumps(resource)
+
+
+def observation(number: int, patient: str = "p1", **changes) -> dict:
+    resource = {
+        "resourceType": "Observation",
+        "id": f"o{number}",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "2093-3"}]},
+        "subject": {"reference": f"Patient/{patient}"},
+        "effectiveDateTime": "2025-03-05T08:30:00+08:00",
+        "valueQuantity": {"value": 4.9, "unit": "mmol/L", "code": "mmol/L"},
+    }
+    resource.update(changes)
+    return resource
+
+
+def test_broken_lines_become_problems_with_line_and_field_and_the_rest_is_kept():
+    out = parse_ndjson((SAMPLES / "fhir_observations_broken.ndjson").read_bytes(), "HIS-A")
+    assert len(out.results) == 17
+    assert [(p.location, p.field, p.code) for p in out.problems] == [
+        ("line 5", "", "malformed"),
+        ("line 11", "valueQuantity.value", "missing"),
+        ("line 16", "effectiveDateTime", "invalid"),
+    ]
+    assert out.problems[2].value == "2025-13-40T09:00:00+08:00"
+    assert "line 5" not in {r.location for r in out.results}
+    # meta.source "http://his.example.cn/fhir#req-77": the request id after '#' is not part of the key.
+    assert {r.source_system for r in out.results} == {"http://his.example.cn/fhir"}
+
+
+def test_results_come_in_chunks_of_the_requested_size():
+    data = b"\n".join(line(observation(n)) for n in range(25))
+    chunks = list(iter_ndjson(data, "HIS-A", chunk_size=10))
+    assert [len(chunk.results) for chunk in chunks] == [10, 10, 5]
+
+
+def test_a_file_object_is_streamed_line_by_line():
+    data = b"\n".join(line(observation(n)) for n in range(3)) + b"\n"
+    out = parse_ndjson(io.BytesIO(data), "HIS-A")
+    assert [r.source_id for r in out.results] == ["o0", "o1", "o2"]
+
+
+def test_blank_lines_are_skipped_and_line_numbers_stay_true():
+    data = (
+        b"\n\n"
+        + line(observation(1))
+        + b"\n   \n"
+        + line(observation(2, valueQuantity={"unit": "mmol/L"}))
+        + b"\n"
+    )
+    out = parse_ndjson(data, "HIS-A")
+    assert [r.location for r in out.results] == ["line 3"]
+    assert [p.location for p in out.problems] == ["line 5"]
+
+
+def test_a_json_line_that_is_not_an_object_is_malformed():
+    out = parse_ndjson(b'["Observation"]\n42\n', "HIS-A")
+    assert [(p.location, p.code) for p in out.problems] == [("line 1", "malformed"), ("line 2", "malformed")]
+
+
+def test_unsupported_types_are_one_problem_per_type_with_a_count_at_the_end():
+    lines = [line({"resourceType": "Medication", "id": str(n)}) for n in range(4)]
+    lines += [line(observation(1))]
+    lines += [line({"resourceType": "Condition", "id": "c1"})]
+    chunks = list(iter_ndjson(b"\n".join(lines), "HIS-A", chunk_size=2))
+    problems = [p for chunk in chunks for p in chunk.problems]
+    assert chunks[-1].problems == problems  # reported once, with the last chunk
+    assert [(p.value, p.location, p.code) for p in problems] == [
+        ("Medication", "line 1", "unsupported"),
+        ("Condition", "line 6", "unsupported"),
+    ]
+    assert problems[0].reason.startswith("4 Medication")
+
+
+def test_patients_read_first_resolve_later_observations_even_across_files():
+    references = References()
+    patients = line(
+        {
+            "resourceType": "Patient",
+            "id": "p1",
+            "identifier": [{"system": "urn:oid:2.16.156.10011.1.3", "value": RESIDENT_ID}],
+        }
+    )
+    first = parse_ndjson(patients, "HIS-A", references=references)
+    assert first.patients[0].id_number == RESIDENT_ID
+    out = parse_ndjson(
+        line(observation(1)) + b"\n" + line(observation(2, patient="p2")), "HIS-A", references=references
+    )
+    assert out.results[0].patient.id_number == RESIDENT_ID
+    # A patient not seen: its FHIR id becomes the MRN in the source system, as the Patient would have it.
+    assert (out.results[1].patient.mrn, out.results[1].patient.mrn_system) == ("p2", "HIS-A")
+    assert first.patients[0].mrn == "p1"
+
+
+def test_a_patient_arriving_later_in_the_stream_wins_for_the_lines_after_it():
+    data = b"\n".join(
+        [
+            line(observation(1)),
+            line({"resourceType": "Patient", "id": "p1", "identifier": [{"value": RESIDENT_ID}]}),
+            line(observation(2)),
+        ]
+    )
+    out = parse_ndjson(data, "HIS-A")
+    assert [r.patient.id_number for r in out.results] == ["", RESIDENT_ID]
+    assert out.results[0].patient.mrn == out.results[1].patient.mrn == "p1"  # both still meet on the MRN
+
+
+def test_row_chunks_rebuild_the_same_records():
+    data = (SAMPLES / "fhir_observations_broken.ndjson").read_bytes()
+    records = parse_ndjson(data, "HIS-A")
+    rows = parse_ndjson(data, "HIS-A", as_rows=True)
+    assert all(type(row) is tuple and len(row) == len(RESULT_FIELDS) for row in rows.results)
+    assert [ResultRecord(*row) for row in rows.results] == records.results
+    assert rows.problems == records.problems
+
+
+def test_synthetic_feed_parses_without_problems():
+    out = parse_ndjson(synthetic_observations(50), "HIS-A")
+    assert (len(out.results), out.problems) == (50, [])
+
+
+def test_parser_speed(capsys):
+    """Parse + field extraction of 200 000 Observation lines; prints lines/s (CPU time: the box is shared).
+
+    The floor asserted here only catches a collapse; the figure to compare with the 150 000 lines/s target
+    is printed (pytest -s) and given in the hand-over report.
+    """
+    count = 200_000
+    data = synthetic_observations(count)
+    figures = {}
+    for as_rows in (True, False):
+        best = 0.0
+        for _ in range(2):
+            started = time.process_time()
+            parsed = sum(len(chunk.results) for chunk in iter_ndjson(data, "HIS-A", as_rows=as_rows))
+            best = max(best, parsed / (time.process_time() - started))
+        assert parsed == count
+        figures["rows" if as_rows else "records"] = round(best)
+    with capsys.disabled():
+        print(f"\nFHIR NDJSON parse, {count} lines: {figures} lines/s")
+    assert figures["rows"] > 40_000

@@ -1,0 +1,132 @@
+"""The import pipeline end to end: files in, observations, reports, encounters, problems and the unmatched queue out."""
+
+import datetime
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import CommandError, call_command
+
+from careloop.accounts.models import AuditEntry
+from careloop.observations import formats
+from careloop.observations.actions import do_match_unmatched
+from careloop.observations.models import ImportBatch, ImportProblem, Observation, ObservationVersion, UnmatchedResult
+from careloop.observations.pipeline import run_import
+from careloop.patients.models import Encounter
+from tests.factories import make_patient, resident_id
+from tests.observations.helpers import results_xlsx, yearly_glucose_rows
+
+SAMPLES = Path(__file__).parent / "samples"
+
+
+def run(org, data: bytes, filename: str, mode: str = "keep_good", source: str = "HOSP-A"):
+    batch = ImportBatch.objects.create(organization=org, kind=formats.kind_for(filename), filename=filename, mode=mode)
+    return run_import(batch, formats.read_chunks(data, filename, source, {}, settings.INDEX_KEY.encode()))
+
+
+@pytest.fixture
+def wang(doctor):
+    """The patient of the HL7 samples (PID-3 carries her resident ID number)."""
+    return make_patient(doctor, name="王小明", id_number="11010519491231002X", birth_date=datetime.date(1949, 12, 31), sex="female")
+
+
+@pytest.mark.django_db
+def test_excel_with_two_bad_rows_keeps_the_good_rows_and_reports_the_bad(org, doctor):
+    patient = make_patient(doctor, name="赵敏")
+    rows = yearly_glucose_rows(patient.id_number, patient.name, [5.4, 5.9, 6.3, 6.8])
+    rows.insert(1, [patient.id_number, "", patient.name, "", "", "收缩压", "1200", "mmHg", "2022-03-05 08:30"])
+    rows.append([patient.id_number, "", patient.name, "", "", "空腹血糖", "5.6", "furlongs", "2025-03-05 08:30"])
+    batch, problems = run(org, results_xlsx(rows), "checks.xlsx")
+    assert batch.status == "done"
+    assert (batch.created, batch.refused) == (4, 2)
+    assert Observation.objects.filter(patient=patient, code="1558-6").count() == 4
+    stored = {(p.location, p.code) for p in ImportProblem.objects.filter(batch=batch)}
+    assert stored == {("row 3", "implausible"), ("row 7", "unknown_unit")}
+    assert [o.flag for o in Observation.objects.filter(patient=patient).order_by("effective_at")] == [
+        "normal", "normal", "high", "high"
+    ]  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_reimporting_the_same_file_adds_nothing(org, doctor):
+    patient = make_patient(doctor)
+    data = results_xlsx(yearly_glucose_rows(patient.id_number, patient.name, [5.4, 5.9, 6.3]))
+    first, _ = run(org, data, "a.xlsx")
+    second, _ = run(org, data, "a.xlsx")
+    assert (first.created, second.created, second.unchanged) == (3, 0, 3)
+    assert Observation.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_a_corrected_value_updates_the_row_and_keeps_history(org, doctor):
+    patient = make_patient(doctor)
+    run(org, results_xlsx(yearly_glucose_rows(patient.id_number, patient.name, [5.4])), "a.xlsx")
+    batch, _ = run(org, results_xlsx(yearly_glucose_rows(patient.id_number, patient.name, [6.4])), "a.xlsx")
+    assert batch.updated == 1
+    obs = Observation.objects.get()
+    assert (obs.value, obs.version) == (6.4, 2)
+    assert ObservationVersion.objects.get().value == 5.4
+
+
+@pytest.mark.django_db
+def test_all_or_nothing_refuses_the_whole_file_and_records_why(org, doctor):
+    patient = make_patient(doctor)
+    rows = yearly_glucose_rows(patient.id_number, patient.name, [5.4, 5.9])
+    rows.append([patient.id_number, "", patient.name, "", "", "收缩压", "1200", "mmHg", "2024-03-05 08:30"])
+    batch, problems = run(org, results_xlsx(rows), "b.xlsx", mode="all_or_nothing")
+    assert batch.status == "refused"
+    assert Observation.objects.count() == 0
+    assert ImportProblem.objects.filter(batch=batch).count() == 1
+    assert AuditEntry.objects.filter(action="import.finish", object_id=str(batch.pk)).exists()
+
+
+@pytest.mark.django_db
+def test_results_of_an_unknown_patient_wait_in_the_queue_until_matched_by_hand(org, doctor):
+    stranger_id = resident_id(datetime.date(1970, 1, 2), sequence=455)
+    rows = yearly_glucose_rows(stranger_id, "陌生人", [5.0, 5.5])
+    batch, _ = run(org, results_xlsx(rows), "c.xlsx")
+    assert (batch.created, batch.unmatched) == (0, 2)
+    parked = UnmatchedResult.objects.filter(organization=org)
+    assert parked.count() == 2
+    assert stranger_id not in str(parked.first().record)  # identifiers are kept encrypted, not in the JSON
+    patient = make_patient(doctor, name="陌生人", id_number=resident_id(datetime.date(1970, 1, 2), sequence=457))
+    filed = do_match_unmatched(doctor, parked.first(), patient)
+    assert filed == 2
+    assert Observation.objects.filter(patient=patient).count() == 2
+    assert not UnmatchedResult.objects.filter(resolved_at__isnull=True).exists()
+
+
+@pytest.mark.django_db
+def test_hl7_results_and_admissions_are_imported_and_the_mrn_is_remembered(org, wang):
+    batch, problems = run(org, (SAMPLES / "oru_checkup_utf8.hl7").read_bytes(), "oru.hl7")
+    assert batch.created >= 8
+    assert Observation.objects.filter(patient=wang, code="4548-4").get().value == 6.1
+    assert Observation.objects.filter(patient=wang).exclude(flag="normal").exists()
+    assert {p.code for p in problems} <= {"unknown_code", "unknown_value", "unknown_unit"}
+    zhao = make_patient(wang.responsible_doctor or doctor_of(org), name="赵建国", id_number="440305196002120039",
+                        birth_date=datetime.date(1960, 2, 12), sex="male")  # fmt: skip
+    run(org, (SAMPLES / "adt_admit_update_discharge.hl7").read_bytes(), "adt.hl7")
+    stay = Encounter.objects.get(patient=zhao)  # admit, update and discharge of one visit: one encounter
+    assert (stay.encounter_class, stay.department, stay.source_id) == ("inpatient", "心内科", "V20240401001")
+    assert stay.discharged_at is not None and "I20.0" in stay.diagnoses
+
+
+def doctor_of(org):
+    from tests.factories import make_user
+
+    return make_user(org, "doctor")
+
+
+@pytest.mark.django_db
+def test_import_command_reports_counts_and_refuses_bad_arguments(org, doctor, tmp_path, capsys):
+    patient = make_patient(doctor)
+    path = tmp_path / "checks.xlsx"
+    path.write_bytes(results_xlsx(yearly_glucose_rows(patient.id_number, patient.name, [5.4, 5.9])))
+    call_command("import", str(path), organization=org.code, no_progress=True)
+    assert "2 new" in capsys.readouterr().out
+    call_command("import", str(path), organization=org.code, no_progress=True)
+    assert "0 new" in capsys.readouterr().out
+    with pytest.raises(CommandError, match="no such file"):
+        call_command("import", str(tmp_path / "missing.csv"), organization=org.code)
+    with pytest.raises(CommandError, match="no organization"):
+        call_command("import", str(path), organization="nope")
