@@ -86,6 +86,12 @@ class ImportProblem(models.Model):
     class Meta:
         ordering = ["id"]
 
+    @property
+    def kind_label(self):
+        from careloop.observations.problemkinds import kind_label
+
+        return kind_label(self.code)
+
 
 class ExamReport(models.Model):
     """体检报告 / FHIR DiagnosticReport: results grouped with the institution, package and conclusion."""

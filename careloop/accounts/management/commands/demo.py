@@ -15,6 +15,7 @@ from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from careloop.accounts import audit
 from careloop.accounts.models import Organization, User
@@ -65,6 +66,41 @@ def make_demo_organization() -> Organization:
     return organization
 
 
+def import_demo_results(organization: Organization):
+    """Five years of yearly health checks for the demo patients, through the real import pipeline."""
+    from careloop.observations.models import ImportBatch
+    from careloop.observations.pipeline import run_import
+    from careloop.observations.records import ParseResult
+    from careloop.observations.synthetic_results import Person, yearly_checks
+    from careloop.patients.models import Condition, Patient
+
+    conditions: dict[int, set[str]] = {}
+    for patient_id, code in Condition.objects.filter(patient__organization=organization).values_list(
+        "patient_id", "icd10_code"
+    ):
+        conditions.setdefault(patient_id, set()).add(code)
+    people = [
+        Person(p.pk, p.id_number, p.sex, frozenset(conditions.get(p.pk, ())))
+        for p in Patient.objects.filter(organization=organization)
+        .exclude(id_number="")
+        .only("id", "id_number", "sex")
+    ]
+
+    def chunks():
+        chunk = ParseResult()
+        for reports, results in yearly_checks(people, 5, timezone.localdate(), seed=1):
+            chunk.reports += reports
+            chunk.results += results
+            if len(chunk.results) >= 10_000:
+                yield chunk
+                chunk = ParseResult()
+        yield chunk
+
+    batch = ImportBatch.objects.create(organization=organization, kind="csv", filename="demo health checks")
+    batch, _problems = run_import(batch, chunks())
+    return batch
+
+
 class Command(BaseCommand):
     help = (
         "Set up a demo: migrate, make a demo clinic with logins and synthetic patients if the database has "
@@ -93,6 +129,8 @@ class Command(BaseCommand):
                 organization=DEMO_CODE,
                 verbosity=options["verbosity"],
             )
+            batch = import_demo_results(Organization.objects.get(code=DEMO_CODE))
+            self.stdout.write(f"Imported {batch.created} health-check results through the import pipeline.")
         if options["no_serve"]:
             self.print_logins(None)
             return
