@@ -49,7 +49,9 @@ messages: install
 	cd careloop && CARELOOP_DEBUG=true ../$(BIN)/careloop compilemessages
 
 bench: install
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python bench/seed.py
+	$(BIN)/python bench/import.py
 
 clean:
 	rm -rf $(VENV) var/static .pytest_cache

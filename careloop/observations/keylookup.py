@@ -9,10 +9,11 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from django.db import connection
-from django.db.models import CharField, Lookup
+from django.db.models import CharField, IntegerField, Lookup
 
 
 @CharField.register_lookup
+@IntegerField.register_lookup
 class AnyOf(Lookup):
     lookup_name = "any_of"
     prepare_rhs = False

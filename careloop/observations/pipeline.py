@@ -20,6 +20,7 @@ from django.utils import timezone
 from careloop.accounts import audit
 from careloop.logredact import redact
 from careloop.observations import normalize
+from careloop.observations.keylookup import key_filters
 from careloop.observations.matching import match_patients, remember_identifiers
 from careloop.observations.merge import MergeCounts, merge_observations
 from careloop.observations.models import ExamReport, ImportBatch, ImportProblem, UnmatchedResult
@@ -183,12 +184,10 @@ def import_chunk(batch: ImportBatch, chunk: ParseResult) -> tuple[MergeCounts, l
     matches = match_patients(organization_id, refs)
     remember_identifiers(organization_id, matches)
     report_ids = _upsert_reports(organization_id, batch, chunk.reports, matches)
-    demographics = {
-        pid: (sex, birth)
-        for pid, sex, birth in Patient.objects.filter(pk__in=set(matches.values())).values_list(
-            "id", "sex", "birth_date"
-        )
-    }
+    demographics = {}
+    for keys in key_filters("id", list(set(matches.values()))):
+        for pid, sex, birth in Patient.objects.filter(**keys).values_list("id", "sex", "birth_date"):
+            demographics[pid] = (sex, birth)
     problems = list(chunk.problems)
     rows, parked = [], []
     for record in chunk.results:
