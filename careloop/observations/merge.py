@@ -15,25 +15,7 @@ from careloop.bulkinsert import RowInserter
 from careloop.observations.keylookup import key_filters
 from careloop.observations.models import Observation, ObservationVersion
 
-# The columns a merge writes, in the order of a row tuple.
-COLUMNS = (
-    "patient_id",
-    "code",
-    "value",
-    "unit",
-    "comparator",
-    "value_reported",
-    "unit_reported",
-    "flag",
-    "effective_at",
-    "status",
-    "source_kind",
-    "source_system",
-    "source_id",
-    "report_id",
-    "reference_range_reported",
-)
-# Columns whose change makes a correction (a new version); the rest describe provenance.
+# Columns whose change makes a correction (a new version); the rest of a row describes provenance.
 CONTENT = (
     "patient_id",
     "code",
@@ -46,6 +28,8 @@ CONTENT = (
     "effective_at",
     "status",
 )
+# The columns a merge writes, in the order of a row tuple.
+COLUMNS = (*CONTENT, "source_kind", "source_system", "source_id", "report_id", "reference_range_reported")
 _SOURCE_SYSTEM = COLUMNS.index("source_system")
 _SOURCE_ID = COLUMNS.index("source_id")
 _CONTENT_INDEX = [COLUMNS.index(name) for name in CONTENT]

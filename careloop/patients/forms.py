@@ -26,6 +26,17 @@ def identifier_message(error: IdentifierError) -> str:
     return str(IDENTIFIER_ERRORS[error.code] % error.params)
 
 
+def mobile_or_stored(raw: str, stored: str) -> str:
+    """A form's mobile field: empty keeps the stored number (never sent back to the browser), else validated."""
+    raw = raw.strip()
+    if not raw:
+        return stored
+    try:
+        return parse_mobile(raw)
+    except IdentifierError as error:
+        raise forms.ValidationError(identifier_message(error)) from None
+
+
 class PatientForm(forms.ModelForm):
     id_number = forms.CharField(label=_("ID number"), required=False, max_length=40)
     mobile = forms.CharField(label=_("Mobile"), required=False, max_length=20)
@@ -59,13 +70,7 @@ class PatientForm(forms.ModelForm):
             }
 
     def clean_mobile(self) -> str:
-        raw = self.cleaned_data["mobile"].strip()
-        if not raw:
-            return self.instance.mobile if self.instance.pk else ""
-        try:
-            return parse_mobile(raw)
-        except IdentifierError as error:
-            raise forms.ValidationError(identifier_message(error)) from None
+        return mobile_or_stored(self.cleaned_data["mobile"], self.instance.mobile if self.instance.pk else "")
 
     def clean(self):
         data = super().clean()

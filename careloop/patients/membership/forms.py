@@ -5,8 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from careloop.patients import choices
 from careloop.patients.consent import requires_guardian
-from careloop.patients.forms import identifier_message
-from careloop.patients.idcard import IdentifierError, parse_mobile
+from careloop.patients.forms import mobile_or_stored
 from careloop.patients.membership.actions import giver_refusals
 from careloop.patients.models import ConsentEvent, FamilyLink, Patient
 
@@ -62,13 +61,8 @@ class FamilyLinkForm(forms.ModelForm):
                 }
 
     def clean_related_mobile(self) -> str:
-        raw = self.cleaned_data["related_mobile"].strip()
-        if not raw:
-            return self.instance.related_mobile if self.instance.pk else ""
-        try:
-            return parse_mobile(raw)
-        except IdentifierError as error:
-            raise forms.ValidationError(identifier_message(error)) from None
+        stored = self.instance.related_mobile if self.instance.pk else ""
+        return mobile_or_stored(self.cleaned_data["related_mobile"], stored)
 
     def clean(self):
         data = super().clean()
