@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from careloop.accounts import audit
 from careloop.accounts.roles import Perm
 from careloop.observations import actions, tabular
 from careloop.observations.forms import MatchForm, UploadForm
@@ -84,6 +85,10 @@ def unmatched_list(request):
         organization_id=request.user.organization_id, resolved_at__isnull=True
     )
     page = Paginator(items, 50).get_page(request.GET.get("page"))
+    # Names and (masked) identifiers of people are shown here: reading them is audited like a patient list.
+    audit.record(
+        "unmatched.list", organization_id=request.user.organization_id, detail={"items": [i.pk for i in page]}
+    )
     return render(request, "observations/unmatched.html", {"page": page})
 
 

@@ -5,6 +5,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from careloop.accounts.models import AuditEntry
 from careloop.observations.models import ImportBatch, Observation, UnmatchedResult
 from tests.factories import make_patient, make_user
 from tests.observations.helpers import results_xlsx, yearly_glucose_rows
@@ -22,7 +23,12 @@ def upload(client, data: bytes, name: str, mode: str = "keep_good", callbacks=No
     with callbacks(execute=True):
         return client.post(
             reverse("observations:imports"),
-            {"file": SimpleUploadedFile(name, data), "mode": mode, "source_system": "TJ-CENTRE", "mapping": ""},
+            {
+                "file": SimpleUploadedFile(name, data),
+                "mode": mode,
+                "source_system": "TJ-CENTRE",
+                "mapping": "",
+            },
         )
 
 
@@ -33,7 +39,9 @@ def test_upload_with_two_bad_rows_shows_counts_and_a_downloadable_error_report(
     patient = make_patient(doctor)
     rows = yearly_glucose_rows(patient.id_number, patient.name, [5.1, 5.6, 6.4])
     rows.append([patient.id_number, "", patient.name, "", "", "收缩压", "1200", "mmHg", "2024-05-01 09:00"])
-    rows.append([patient.id_number, "", patient.name, "", "", "空腹血糖", "abc", "mmol/L", "2024-05-01 09:00"])
+    rows.append(
+        [patient.id_number, "", patient.name, "", "", "空腹血糖", "abc", "mmol/L", "2024-05-01 09:00"]
+    )
     client = logged_in(nurse)
     response = upload(client, results_xlsx(rows), "checks.xlsx", callbacks=django_capture_on_commit_callbacks)
     batch = ImportBatch.objects.get()
@@ -67,7 +75,9 @@ def test_templates_download(logged_in, nurse):
 
 
 @pytest.mark.django_db
-def test_receptionist_cannot_import_and_other_organizations_batches_are_invisible(logged_in, receptionist, other_org):
+def test_receptionist_cannot_import_and_other_organizations_batches_are_invisible(
+    logged_in, receptionist, other_org
+):
     assert logged_in(receptionist).get(reverse("observations:imports")).status_code == 403
     foreign = ImportBatch.objects.create(organization=other_org, kind="csv", filename="x.csv")
     nurse = make_user(receptionist.organization, "nurse")
@@ -84,6 +94,8 @@ def test_unmatched_results_are_listed_and_filed_under_the_chosen_patient(
     page = client.get(reverse("observations:unmatched")).content.decode()
     assert "陌生人" in page and "1101**********0457" in page and "110101197001020457" not in page
     item = UnmatchedResult.objects.first()
+    reads = AuditEntry.objects.filter(action="unmatched.list", actor=nurse)
+    assert any(item.pk in entry.detail["items"] for entry in reads)
     patient = make_patient(doctor, name="陌生人")
     candidates = client.get(reverse("observations:unmatched_candidates", args=[item.pk])).content.decode()
     assert f'value="{patient.pk}"' in candidates
@@ -96,6 +108,8 @@ def test_unmatched_results_are_listed_and_filed_under_the_chosen_patient(
 def test_matching_to_another_organizations_patient_is_404(logged_in, nurse, other_org, org):
     item = UnmatchedResult.objects.create(organization=org, record={"code": "1558-6"})
     stranger = make_patient(make_user(other_org, "doctor"))
-    response = logged_in(nurse).post(reverse("observations:unmatched_match", args=[item.pk]), {"patient": stranger.pk})
+    response = logged_in(nurse).post(
+        reverse("observations:unmatched_match", args=[item.pk]), {"patient": stranger.pk}
+    )
     assert response.status_code == 404
     assert UnmatchedResult.objects.get().resolved_at is None
