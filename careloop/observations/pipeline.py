@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict
 
 from django.db import transaction
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 
 from careloop.accounts import audit
@@ -70,51 +71,64 @@ def _problem_row(batch: ImportBatch, problem: Problem) -> ImportProblem:
     )
 
 
+def _upsert_by_source(
+    queryset: QuerySet,
+    wanted: dict[tuple[str, str], dict],
+    build: Callable[[tuple[str, str], dict], Model],
+    fields: list[str],
+    stamp: dict | None = None,
+) -> dict[tuple[str, str], Model]:
+    """Create or update rows by their (source_system, source_id), set-based; unchanged rows are left alone.
+
+    `wanted` holds the values each row should have; `stamp` (e.g. the batch) is written with a creation or a
+    change but is not compared, so a re-import of the same content writes nothing.
+    """
+    existing: dict[tuple[str, str], Model] = {}
+    for keys in key_filters("source_id", [source_id for _system, source_id in wanted]):
+        for row in queryset.filter(**keys):
+            key = (row.source_system, row.source_id)
+            if key in wanted:
+                existing[key] = row
+    new, changed = [], []
+    for key, values in wanted.items():
+        current = existing.get(key)
+        if current is None:
+            new.append(build(key, {**values, **(stamp or {})}))
+        elif any(getattr(current, name) != value for name, value in values.items()):
+            for name, value in {**values, **(stamp or {})}.items():
+                setattr(current, name, value)
+            changed.append(current)
+    queryset.model.objects.bulk_create(new, batch_size=1000)
+    if changed:
+        queryset.model.objects.bulk_update(changed, fields)
+    return {**existing, **{(row.source_system, row.source_id): row for row in new}}
+
+
 def _upsert_reports(
     organization_id: int, batch: ImportBatch, reports: list[ReportRecord], matches
 ) -> dict[tuple[str, str], int]:
-    keyed = {(r.source_system, r.source_id): r for r in reports if r.patient in matches}
-    existing = {
-        (rep.source_system, rep.source_id): rep
-        for rep in ExamReport.objects.filter(
-            organization_id=organization_id, source_id__in=[k[1] for k in keyed]
-        )
-        if (rep.source_system, rep.source_id) in keyed
-    }
-    new, changed = [], []
-    for key, record in keyed.items():
-        values = {
-            "patient_id": matches[record.patient],
-            "issued_at": record.issued_at,
-            "institution": record.institution[:120],
-            "package": record.package[:120],
-            "conclusion": record.conclusion,
-            "status": record.status,
+    wanted = {
+        (r.source_system, r.source_id): {
+            "patient_id": matches[r.patient],
+            "issued_at": r.issued_at,
+            "institution": r.institution[:120],
+            "package": r.package[:120],
+            "conclusion": r.conclusion,
+            "status": r.status,
         }
-        current = existing.get(key)
-        if current is None:
-            new.append(
-                ExamReport(
-                    organization_id=organization_id,
-                    source_system=key[0],
-                    source_id=key[1],
-                    batch=batch,
-                    **values,
-                )
-            )
-        elif any(getattr(current, name) != value for name, value in values.items()):
-            for name, value in values.items():
-                setattr(current, name, value)
-            current.batch = batch
-            changed.append(current)
-    ExamReport.objects.bulk_create(new, batch_size=1000)
-    if changed:
-        ExamReport.objects.bulk_update(
-            changed, ["patient_id", "issued_at", "institution", "package", "conclusion", "status", "batch"]
-        )
-    ids = {key: rep.pk for key, rep in existing.items()}
-    ids.update({(rep.source_system, rep.source_id): rep.pk for rep in new})
-    return ids
+        for r in reports
+        if r.patient in matches
+    }
+    rows = _upsert_by_source(
+        ExamReport.objects.filter(organization_id=organization_id),
+        wanted,
+        lambda key, values: ExamReport(
+            organization_id=organization_id, source_system=key[0], source_id=key[1], **values
+        ),
+        ["patient_id", "issued_at", "institution", "package", "conclusion", "status", "batch"],
+        stamp={"batch": batch},
+    )
+    return {key: row.pk for key, row in rows.items()}
 
 
 def _encounter_values(records: list[EncounterRecord], patient_id: int) -> dict:
@@ -134,42 +148,32 @@ def _encounter_values(records: list[EncounterRecord], patient_id: int) -> dict:
     return values
 
 
-def _upsert_encounters(organization_id: int, encounters: list[EncounterRecord], matches) -> int:
+def _new_encounter(key: tuple[str, str], values: dict) -> Encounter:
+    # An update or discharge may arrive before (or without) its admission: the visit still needs a start.
+    start = values.get("admitted_at") or values.get("discharged_at") or timezone.now()
+    return Encounter(source_system=key[0], source_id=key[1], **{**values, "admitted_at": start})
+
+
+def _upsert_encounters(organization_id: int, encounters: list[EncounterRecord], matches) -> None:
     events: dict[tuple[str, str], list[EncounterRecord]] = {}
     for record in encounters:
         if record.patient in matches:
             events.setdefault((record.source_system, record.source_id), []).append(record)
-    existing = {
-        (enc.source_system, enc.source_id): enc
-        for enc in Encounter.objects.filter(
-            patient__organization_id=organization_id, source_id__in=[k[1] for k in events]
-        )
-        if (enc.source_system, enc.source_id) in events
+    wanted = {
+        key: _encounter_values(records, matches[records[-1].patient]) for key, records in events.items()
     }
-    new, changed = [], []
-    for key, records in events.items():
-        values = _encounter_values(records, matches[records[-1].patient])
-        current = existing.get(key)
-        if current is None:
-            values.setdefault("admitted_at", values.get("discharged_at") or timezone.now())
-            new.append(Encounter(source_system=key[0], source_id=key[1], **values))
-        elif any(getattr(current, name) != value for name, value in values.items()):
-            for name, value in values.items():
-                setattr(current, name, value)
-            changed.append(current)
-    Encounter.objects.bulk_create(new, batch_size=1000)
-    if changed:
-        fields = [
-            "patient_id",
-            "encounter_class",
-            "admitted_at",
-            "discharged_at",
-            "department",
-            "diagnoses",
-            "procedures",
-        ]
-        Encounter.objects.bulk_update(changed, fields)
-    return len(new) + len(changed)
+    fields = [
+        "patient_id",
+        "encounter_class",
+        "admitted_at",
+        "discharged_at",
+        "department",
+        "diagnoses",
+        "procedures",
+    ]
+    _upsert_by_source(
+        Encounter.objects.filter(patient__organization_id=organization_id), wanted, _new_encounter, fields
+    )
 
 
 def import_chunk(batch: ImportBatch, chunk: ParseResult) -> tuple[MergeCounts, list[Problem], int]:
