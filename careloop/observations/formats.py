@@ -1,46 +1,64 @@
-"""Which parser reads a file, told by its name and, where names are ambiguous, by its first bytes."""
+"""Which parser reads a file, told by its name; and the column mapping a user writes for CSV/Excel."""
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
-from careloop.observations.records import ParseResult, Problem
+from careloop.observations.records import ParseResult
 
-SUPPORTED_SUFFIXES = (".ndjson", ".jsonl", ".json", ".hl7", ".txt", ".csv", ".xlsx")
+# Suffix -> ImportBatch.kind. The one place that knows which files CareLoop reads.
+KINDS = {
+    ".ndjson": "fhir",
+    ".jsonl": "fhir",
+    ".json": "fhir",
+    ".hl7": "hl7v2",
+    ".txt": "hl7v2",
+    ".csv": "csv",
+    ".xlsx": "xlsx",
+}
+SUPPORTED_SUFFIXES = tuple(KINDS)
+
+
+def _suffix(filename: str) -> str:
+    name = filename.lower()
+    return next((suffix for suffix in KINDS if name.endswith(suffix)), "")
 
 
 def kind_for(filename: str) -> str:
-    """fhir / hl7v2 / csv / xlsx — the ImportBatch.kind of a file."""
-    name = filename.lower()
-    if name.endswith((".ndjson", ".jsonl", ".json")):
-        return "fhir"
-    if name.endswith((".hl7", ".txt")):
-        return "hl7v2"
-    if name.endswith(".xlsx"):
-        return "xlsx"
-    return "csv"
+    """fhir / hl7v2 / csv / xlsx — the ImportBatch.kind of a file (callers accept only supported names)."""
+    return KINDS.get(_suffix(filename), "csv")
+
+
+def parse_mapping(pairs: Iterable[str]) -> dict[str, str]:
+    """`our_field=their header` items into a mapping; ValueError names the 1-based item that is malformed."""
+    mapping: dict[str, str] = {}
+    for number, pair in enumerate(pairs, start=1):
+        if not pair.strip():
+            continue
+        ours, sep, theirs = pair.partition("=")
+        if not sep or not ours.strip() or not theirs.strip():
+            raise ValueError(number)
+        mapping[ours.strip()] = theirs.strip()
+    return mapping
 
 
 def read_chunks(
     data: bytes, filename: str, source_system: str, mapping: dict[str, str], hash_key: bytes = b""
 ) -> Iterator[ParseResult]:
     """The file as a sequence of ParseResult chunks (large NDJSON files stream in chunks)."""
-    name = filename.lower()
-    if name.endswith((".ndjson", ".jsonl")):
+    suffix = _suffix(filename)
+    kind = KINDS.get(suffix)
+    if kind == "fhir" and suffix != ".json":
         from careloop.observations.fhir.ndjson import iter_ndjson
 
         yield from iter_ndjson(data, source_system)
-    elif name.endswith(".json"):
+    elif kind == "fhir":
         from careloop.observations.fhir.bundle import parse_bundle
 
         yield parse_bundle(data, source_system)
-    elif name.endswith((".hl7", ".txt")):
+    elif kind == "hl7v2":
         from careloop.observations.hl7v2.parse import parse_file
 
         yield parse_file(data)
-    elif name.endswith((".csv", ".xlsx")):
+    else:
         from careloop.observations.tabular import parse_table
 
         yield parse_table(data, source_system=source_system, mapping=mapping or None, hash_key=hash_key)
-    else:
-        yield ParseResult(
-            problems=[Problem("file", "", filename, "not a supported file type", "unsupported")]
-        )

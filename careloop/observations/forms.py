@@ -2,7 +2,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from careloop.observations.formats import SUPPORTED_SUFFIXES
+from careloop.observations.formats import SUPPORTED_SUFFIXES, parse_mapping
 from careloop.observations.models import ImportBatch
 
 
@@ -46,18 +46,13 @@ class UploadForm(forms.Form):
         return upload
 
     def clean_mapping(self) -> dict[str, str]:
-        mapping: dict[str, str] = {}
-        for number, line in enumerate(self.cleaned_data["mapping"].splitlines(), start=1):
-            if not line.strip():
-                continue
-            ours, sep, theirs = line.partition("=")
-            if not sep or not ours.strip() or not theirs.strip():
-                raise forms.ValidationError(
-                    _("Line %(number)s: write our field = their header, e.g. id_number=证件号码.")
-                    % {"number": number}
-                )
-            mapping[ours.strip()] = theirs.strip()
-        return mapping
+        try:
+            return parse_mapping(self.cleaned_data["mapping"].splitlines())
+        except ValueError as error:
+            raise forms.ValidationError(
+                _("Line %(number)s: write our field = their header, e.g. id_number=证件号码.")
+                % {"number": error.args[0]}
+            ) from None
 
 
 class MatchForm(forms.Form):

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from careloop.accounts.models import Organization, User
 from careloop.encryption import EncryptedTextField
+from careloop.observations import problemkinds
 from careloop.patients.masking import mask_id_number
 from careloop.patients.models import Patient
 
@@ -88,9 +89,7 @@ class ImportProblem(models.Model):
 
     @property
     def kind_label(self):
-        from careloop.observations.problemkinds import kind_label
-
-        return kind_label(self.code)
+        return problemkinds.kind_label(self.code)
 
 
 class ExamReport(models.Model):

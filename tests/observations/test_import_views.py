@@ -113,3 +113,18 @@ def test_matching_to_another_organizations_patient_is_404(logged_in, nurse, othe
     )
     assert response.status_code == 404
     assert UnmatchedResult.objects.get().resolved_at is None
+
+
+@pytest.mark.django_db
+def test_malformed_column_mapping_names_the_line_and_records_nothing(logged_in, nurse):
+    response = logged_in(nurse).post(
+        reverse("observations:imports"),
+        {
+            "file": SimpleUploadedFile("a.csv", b"x"),
+            "mode": "keep_good",
+            "mapping": "id_number=证件号码\nindicator",
+        },
+    )
+    assert response.status_code == 200
+    assert "第 2 行" in response.content.decode()
+    assert not ImportBatch.objects.exists()

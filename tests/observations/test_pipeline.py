@@ -10,7 +10,13 @@ from django.core.management import CommandError, call_command
 from careloop.accounts.models import AuditEntry
 from careloop.observations import formats
 from careloop.observations.actions import do_match_unmatched
-from careloop.observations.models import ImportBatch, ImportProblem, Observation, ObservationVersion, UnmatchedResult
+from careloop.observations.models import (
+    ImportBatch,
+    ImportProblem,
+    Observation,
+    ObservationVersion,
+    UnmatchedResult,
+)
 from careloop.observations.pipeline import run_import
 from careloop.patients.models import Encounter
 from tests.factories import make_patient, resident_id
@@ -20,22 +26,34 @@ SAMPLES = Path(__file__).parent / "samples"
 
 
 def run(org, data: bytes, filename: str, mode: str = "keep_good", source: str = "HOSP-A"):
-    batch = ImportBatch.objects.create(organization=org, kind=formats.kind_for(filename), filename=filename, mode=mode)
+    batch = ImportBatch.objects.create(
+        organization=org, kind=formats.kind_for(filename), filename=filename, mode=mode
+    )
     return run_import(batch, formats.read_chunks(data, filename, source, {}, settings.INDEX_KEY.encode()))
 
 
 @pytest.fixture
 def wang(doctor):
     """The patient of the HL7 samples (PID-3 carries her resident ID number)."""
-    return make_patient(doctor, name="王小明", id_number="11010519491231002X", birth_date=datetime.date(1949, 12, 31), sex="female")
+    return make_patient(
+        doctor,
+        name="王小明",
+        id_number="11010519491231002X",
+        birth_date=datetime.date(1949, 12, 31),
+        sex="female",
+    )
 
 
 @pytest.mark.django_db
 def test_excel_with_two_bad_rows_keeps_the_good_rows_and_reports_the_bad(org, doctor):
     patient = make_patient(doctor, name="赵敏")
     rows = yearly_glucose_rows(patient.id_number, patient.name, [5.4, 5.9, 6.3, 6.8])
-    rows.insert(1, [patient.id_number, "", patient.name, "", "", "收缩压", "1200", "mmHg", "2022-03-05 08:30"])
-    rows.append([patient.id_number, "", patient.name, "", "", "空腹血糖", "5.6", "furlongs", "2025-03-05 08:30"])
+    rows.insert(
+        1, [patient.id_number, "", patient.name, "", "", "收缩压", "1200", "mmHg", "2022-03-05 08:30"]
+    )
+    rows.append(
+        [patient.id_number, "", patient.name, "", "", "空腹血糖", "5.6", "furlongs", "2025-03-05 08:30"]
+    )
     batch, problems = run(org, results_xlsx(rows), "checks.xlsx")
     assert batch.status == "done"
     assert (batch.created, batch.refused) == (4, 2)
@@ -89,7 +107,9 @@ def test_results_of_an_unknown_patient_wait_in_the_queue_until_matched_by_hand(o
     parked = UnmatchedResult.objects.filter(organization=org)
     assert parked.count() == 2
     assert stranger_id not in str(parked.first().record)  # identifiers are kept encrypted, not in the JSON
-    patient = make_patient(doctor, name="陌生人", id_number=resident_id(datetime.date(1970, 1, 2), sequence=457))
+    patient = make_patient(
+        doctor, name="陌生人", id_number=resident_id(datetime.date(1970, 1, 2), sequence=457)
+    )
     filed = do_match_unmatched(doctor, parked.first(), patient)
     assert filed == 2
     assert Observation.objects.filter(patient=patient).count() == 2
@@ -130,3 +150,12 @@ def test_import_command_reports_counts_and_refuses_bad_arguments(org, doctor, tm
         call_command("import", str(tmp_path / "missing.csv"), organization=org.code)
     with pytest.raises(CommandError, match="no organization"):
         call_command("import", str(path), organization="nope")
+
+
+@pytest.mark.django_db
+def test_import_command_refuses_a_malformed_column_mapping(org, tmp_path):
+    path = tmp_path / "checks.csv"
+    path.write_bytes("身份证号,检查项目,结果\n".encode())
+    with pytest.raises(CommandError, match="--map 'id_number'"):
+        call_command("import", str(path), organization=org.code, map=["id_number"], no_progress=True)
+    assert not ImportBatch.objects.exists()

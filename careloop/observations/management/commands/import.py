@@ -18,10 +18,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path)
-        parser.add_argument("--organization", required=True, help="code of the organization the results belong to")
+        parser.add_argument(
+            "--organization", required=True, help="code of the organization the results belong to"
+        )
         parser.add_argument("--mode", choices=["keep_good", "all_or_nothing"], default="keep_good")
-        parser.add_argument("--source-system", default="", help="the sending system's name (default: file:<name>)")
-        parser.add_argument("--map", action="append", default=[], metavar="FIELD=HEADER", help="CSV/Excel column mapping")
+        parser.add_argument(
+            "--source-system", default="", help="the sending system's name (default: file:<name>)"
+        )
+        parser.add_argument(
+            "--map", action="append", default=[], metavar="FIELD=HEADER", help="CSV/Excel column mapping"
+        )
         parser.add_argument("--no-progress", action="store_true")
 
     def handle(self, *args, **options):
@@ -29,20 +35,23 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(f"{path}: no such file")
         if not path.name.lower().endswith(formats.SUPPORTED_SUFFIXES):
-            raise CommandError(f"{path.name}: not a supported file type ({', '.join(formats.SUPPORTED_SUFFIXES)})")
+            raise CommandError(
+                f"{path.name}: not a supported file type ({', '.join(formats.SUPPORTED_SUFFIXES)})"
+            )
         organization = Organization.objects.filter(code=options["organization"]).first()
         if organization is None:
             raise CommandError(f"no organization with code {options['organization']!r}")
-        mapping = {}
-        for item in options["map"]:
-            ours, sep, theirs = item.partition("=")
-            if not sep:
-                raise CommandError(f"--map {item!r}: write FIELD=HEADER")
-            mapping[ours.strip()] = theirs.strip()
+        try:
+            mapping = formats.parse_mapping(options["map"])
+        except ValueError as error:
+            raise CommandError(f"--map {options['map'][error.args[0] - 1]!r}: write FIELD=HEADER") from None
         token = set_context(AuditContext(actor_label="command:import"))
         try:
             batch = ImportBatch.objects.create(
-                organization=organization, kind=formats.kind_for(path.name), filename=path.name[:200], mode=options["mode"]
+                organization=organization,
+                kind=formats.kind_for(path.name),
+                filename=path.name[:200],
+                mode=options["mode"],
             )
             source = options["source_system"] or f"file:{path.name}"
             bar = tqdm(total=None, unit=" items", disable=options["no_progress"], file=self.stderr._out)
@@ -53,7 +62,9 @@ class Command(BaseCommand):
                 bar.update(current.received - seen)
                 seen = current.received
 
-            chunks = formats.read_chunks(path.read_bytes(), path.name, source, mapping, settings.INDEX_KEY.encode())
+            chunks = formats.read_chunks(
+                path.read_bytes(), path.name, source, mapping, settings.INDEX_KEY.encode()
+            )
             batch, problems = run_import(batch, chunks, progress)
             bar.close()
         finally:
@@ -65,6 +76,8 @@ class Command(BaseCommand):
         for problem in problems[:20]:
             self.stdout.write(f"  {problem.location} {problem.field}: {problem.reason}")
         if len(problems) > 20:
-            self.stdout.write(f"  ... and {len(problems) - 20} more (see the import page for the full report)")
+            self.stdout.write(
+                f"  ... and {len(problems) - 20} more (see the import page for the full report)"
+            )
         if batch.status == "refused":
             raise CommandError("nothing was imported (all or nothing, and some items were refused)")
