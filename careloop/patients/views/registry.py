@@ -62,7 +62,7 @@ def patient_register(request):
 @login_required
 def patient_edit(request, patient_id: int):
     patient = patient_for_user(request.user, patient_id, Perm.PATIENT_EDIT)
-    before = {name: getattr(patient, name) for name in EDITABLE}
+    before = actions.snapshot(patient, EDITABLE)
     form = PatientForm(request.POST or None, instance=patient, organization_id=request.user.organization_id)
     if request.method == "POST" and form.is_valid():
         actions.do_update_patient(request.user, form.save(commit=False), before)
