@@ -95,7 +95,9 @@ def copy_rate(organization, size: int) -> float:
     )  # fmt: skip
     table = Observation._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS bench_copy; CREATE TABLE bench_copy (LIKE {table} INCLUDING ALL)")
+        cursor.execute(
+            f"DROP TABLE IF EXISTS bench_copy; CREATE TABLE bench_copy (LIKE {table} INCLUDING ALL)"
+        )
     columns = ("organization_id, patient_id, code, value, unit, comparator, value_reported, unit_reported, flag, "
                "effective_at, status, source_kind, source_system, source_id, reference_range_reported, version, updated_at")  # fmt: skip
     raw = connection.connection
@@ -159,7 +161,9 @@ def main() -> None:
     parser.add_argument("--orm-sample", type=int, default=10_000)
     parser.add_argument("--parse-sample", type=int, default=5_000)
     parser.add_argument("--sqlite-size", type=int, default=100_000)
-    parser.add_argument("--server", default=os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432"))
+    parser.add_argument(
+        "--server", default=os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+    )
     parser.add_argument("--sqlite-child", type=int)
     args = parser.parse_args()
     if args.sqlite_child:
@@ -207,8 +211,13 @@ def main() -> None:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     sqlite = json.loads(
         subprocess.run(
-            [sys.executable, __file__, "--sqlite-child", str(args.sqlite_size)], capture_output=True, text=True, check=True
-        ).stdout.strip().splitlines()[-1]
+            [sys.executable, __file__, "--sqlite-child", str(args.sqlite_size)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
     )
     largest, smallest = per_size[sizes[-1]], per_size[sizes[0]]
     print(
@@ -217,7 +226,9 @@ def main() -> None:
                 "benchmark": "import_fhir_ndjson_observations",
                 "unit": "rows/s",
                 "postgres": per_size,
-                "linearity_rate_ratio_largest_to_smallest": round(largest["rows_per_s"] / smallest["rows_per_s"], 3),
+                "linearity_rate_ratio_largest_to_smallest": round(
+                    largest["rows_per_s"] / smallest["rows_per_s"], 3
+                ),
                 "orm_save_per_row_rows_per_s": round(orm),
                 "speedup_vs_orm_save": round(largest["rows_per_s"] / orm, 1),
                 "fhir_resources_parse_only_lines_per_s": round(parse_only) if parse_only else None,

@@ -1,12 +1,12 @@
 """The `careloop` console command: Django's management commands under friendlier names.
 
-    careloop demo            migrate, seed demo data if the database is empty, serve with a worker
-    careloop serve           the web server (gunicorn)
-    careloop worker          the background task worker
-    careloop seed ...        synthetic patients
-    careloop audit verify    check the audit trail's hash chain
-    careloop rotate-keys     re-encrypt identifiers with the newest field key
-    careloop <command>       any other Django management command (migrate, check --deploy, ...)
+careloop demo            migrate, seed demo data if the database is empty, serve with a worker
+careloop serve           the web server (gunicorn)
+careloop worker          the background task worker
+careloop seed ...        synthetic patients
+careloop audit verify    check the audit trail's hash chain
+careloop rotate-keys     re-encrypt identifiers with the newest field key
+careloop <command>       any other Django management command (migrate, check --deploy, ...)
 """
 
 import os
@@ -25,7 +25,9 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         execute_from_command_line(argv)
-    except ImproperlyConfigured as error:  # a configuration mistake is the operator's to fix: say what, not where
+    except (
+        ImproperlyConfigured
+    ) as error:  # a configuration mistake is the operator's to fix: say what, not where
         print(f"careloop: configuration error: {error}", file=sys.stderr)
         return 2
     return 0

@@ -14,7 +14,7 @@ os.environ["CARELOOP_REQUIRE_ADMIN_2FA"] = "false"
 os.environ["CARELOOP_ALLOWED_HOSTS"] = "localhost,127.0.0.1,testserver"
 
 
-from careloop.settings import *  # noqa: E402,F403
+from careloop.settings import *  # noqa: F403
 
 # Tests serve static files from the app folders; the manifest storage would need collectstatic first.
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405

@@ -24,7 +24,9 @@ def do_record_login_failure(user: User, reason: str) -> User:
     if locked_until:
         user.locked_until = locked_until
     user.save(update_fields=["failed_logins", "locked_until"])
-    audit.record("login.failed", organization_id=user.organization_id, obj=user, actor=user, detail={"reason": reason})
+    audit.record(
+        "login.failed", organization_id=user.organization_id, obj=user, actor=user, detail={"reason": reason}
+    )
     if locked_until:
         audit.record(
             "login.locked",

@@ -43,7 +43,16 @@ class DepartmentAdmin(OrganizationScopedAdmin):
 
 @admin.register(User)
 class StaffAdmin(OrganizationScopedAdmin, UserAdmin):
-    list_display = ["username", "display_name", "organization", "department", "role", "is_active", "totp_confirmed", "locked_until"]
+    list_display = [
+        "username",
+        "display_name",
+        "organization",
+        "department",
+        "role",
+        "is_active",
+        "totp_confirmed",
+        "locked_until",
+    ]
     list_filter = ["organization", "role", "is_active", "totp_confirmed"]
     search_fields = ["username", "display_name", "first_name", "last_name", "email"]
     readonly_fields = ["failed_logins", "locked_until", "totp_confirmed", "last_login", "date_joined"]
@@ -74,7 +83,17 @@ class StaffAdmin(OrganizationScopedAdmin, UserAdmin):
 class AuditEntryAdmin(OrganizationScopedAdmin):
     """Read-only: the trail is append-only; staff read it in the audit page, this is for installation admins."""
 
-    list_display = ["at", "organization", "actor_label", "actor_role", "action", "object_type", "object_id", "patient_id", "ip"]
+    list_display = [
+        "at",
+        "organization",
+        "actor_label",
+        "actor_role",
+        "action",
+        "object_type",
+        "object_id",
+        "patient_id",
+        "ip",
+    ]
     list_filter = ["organization", "action"]
     search_fields = ["actor_label", "action", "request_id"]
 

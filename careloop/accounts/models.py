@@ -33,7 +33,9 @@ class Department(models.Model):
         verbose_name = _("department")
         verbose_name_plural = _("departments")
         ordering = ["name"]
-        constraints = [models.UniqueConstraint(fields=["organization", "name"], name="department_unique_name")]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="department_unique_name")
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -120,7 +122,12 @@ class AuditEntry(models.Model):
         Organization, on_delete=models.DO_NOTHING, null=True, db_constraint=False, related_name="+"
     )
     actor = models.ForeignKey(
-        User, on_delete=models.DO_NOTHING, null=True, db_constraint=False, related_name="+", verbose_name=_("user")
+        User,
+        on_delete=models.DO_NOTHING,
+        null=True,
+        db_constraint=False,
+        related_name="+",
+        verbose_name=_("user"),
     )
     actor_label = models.CharField(_("user"), max_length=150, blank=True)
     actor_role = models.CharField(_("role"), max_length=20, blank=True)

@@ -10,4 +10,10 @@ def verify_audit_chain(organization_id: int) -> dict:
     count = audit.AuditEntry.objects.filter(chain=organization_id).count()
     if broken is None:
         return {"ok": True, "entries": count}
-    return {"ok": False, "entries": count, "seq": broken.seq, "entry_id": broken.entry_id, "reason": broken.reason}
+    return {
+        "ok": False,
+        "entries": count,
+        "seq": broken.seq,
+        "entry_id": broken.entry_id,
+        "reason": broken.reason,
+    }

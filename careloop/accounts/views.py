@@ -79,7 +79,11 @@ def totp_verify_view(request):
         if actions.totp_matches(user.totp_secret, form.cleaned_data["code"]):
             return _complete_login(request, user)
         user = actions.do_record_login_failure(user, "totp")
-        error = _locked_message(user) if is_locked(user.locked_until, timezone.now()) else _("That code is not right.")
+        error = (
+            _locked_message(user)
+            if is_locked(user.locked_until, timezone.now())
+            else _("That code is not right.")
+        )
     return render(request, "accounts/totp_verify.html", {"form": form, "error": error})
 
 
@@ -100,7 +104,13 @@ def totp_setup_view(request):
     return render(
         request,
         "accounts/totp_setup.html",
-        {"form": form, "error": error, "secret": secret, "qr_svg": qr_svg, "required": settings.REQUIRE_ADMIN_2FA},
+        {
+            "form": form,
+            "error": error,
+            "secret": secret,
+            "qr_svg": qr_svg,
+            "required": settings.REQUIRE_ADMIN_2FA,
+        },
     )
 
 
@@ -130,7 +140,10 @@ def audit_list_view(request):
         if data["since"]:
             entries = entries.filter(at__gte=datetime.datetime.combine(data["since"], datetime.time.min, tz))
         if data["until"]:
-            entries = entries.filter(at__lt=datetime.datetime.combine(data["until"], datetime.time.min, tz) + datetime.timedelta(days=1))
+            entries = entries.filter(
+                at__lt=datetime.datetime.combine(data["until"], datetime.time.min, tz)
+                + datetime.timedelta(days=1)
+            )
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -141,7 +154,11 @@ def audit_list_view(request):
             check = verify_audit_chain.get_result(task_id)
         except Exception:  # the result row was purged; forget it
             request.session.pop("careloop_audit_check", None)
-    template = "accounts/_audit_check.html" if request.htmx and request.GET.get("check") else "accounts/audit_list.html"
+    template = (
+        "accounts/_audit_check.html"
+        if request.htmx and request.GET.get("check")
+        else "accounts/audit_list.html"
+    )
     return render(request, template, {"form": form, "page": page, "query": query.urlencode(), "check": check})
 
 

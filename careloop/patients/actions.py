@@ -31,7 +31,9 @@ def do_register_patient(user: User, patient: Patient) -> Patient:
     patient.organization_id = user.organization_id
     fill_derived_fields(patient)
     patient.save()
-    audit.record("patient.create", organization_id=patient.organization_id, obj=patient, patient_id=patient.pk)
+    audit.record(
+        "patient.create", organization_id=patient.organization_id, obj=patient, patient_id=patient.pk
+    )
     return patient
 
 
@@ -50,11 +52,23 @@ def do_update_patient(user: User, patient: Patient, before: dict[str, Any]) -> P
 
 
 def record_view(user: User, patient: Patient, section: str) -> None:
-    audit.record("patient.view", organization_id=patient.organization_id, obj=patient, patient_id=patient.pk, detail={"section": section})
+    audit.record(
+        "patient.view",
+        organization_id=patient.organization_id,
+        obj=patient,
+        patient_id=patient.pk,
+        detail={"section": section},
+    )
 
 
 def record_reveal(user: User, patient: Patient, field: str) -> None:
-    audit.record("patient.reveal", organization_id=patient.organization_id, obj=patient, patient_id=patient.pk, detail={"field": field})
+    audit.record(
+        "patient.reveal",
+        organization_id=patient.organization_id,
+        obj=patient,
+        patient_id=patient.pk,
+        detail={"field": field},
+    )
 
 
 def record_list(user: User, patient_ids: list[int], search_kind: str, filters: list[str]) -> None:
@@ -66,7 +80,9 @@ def record_list(user: User, patient_ids: list[int], search_kind: str, filters: l
 
 
 @transaction.atomic
-def do_save_record_item(user: User, patient: Patient, item: models.Model, before: dict[str, Any] | None) -> None:
+def do_save_record_item(
+    user: User, patient: Patient, item: models.Model, before: dict[str, Any] | None
+) -> None:
     """Create or update one row of a health-record section (condition, medication, ...)."""
     creating = item.pk is None
     item.patient = patient

@@ -89,7 +89,11 @@ class PatientForm(forms.ModelForm):
             if not data.get("birth_date"):
                 data["birth_date"] = parsed.birth_date
             elif data["birth_date"] != parsed.birth_date:
-                self.add_error("birth_date", _("Does not match the birth date in the ID number (%(date)s).") % {"date": parsed.birth_date.isoformat()})
+                self.add_error(
+                    "birth_date",
+                    _("Does not match the birth date in the ID number (%(date)s).")
+                    % {"date": parsed.birth_date.isoformat()},
+                )
             if data.get("sex") in ("male", "female") and data["sex"] != parsed.sex:
                 self.add_error("sex", _("Does not match the sex encoded in the ID number."))
         elif raw:
@@ -115,14 +119,23 @@ class PatientForm(forms.ModelForm):
 class PatientSearchForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=60)
     tag = forms.ModelChoiceField(label=_("Tag"), queryset=Tag.objects.none(), required=False)
-    department = forms.ModelChoiceField(label=_("Department"), queryset=Department.objects.none(), required=False)
-    doctor = forms.ModelChoiceField(label=_("Responsible doctor"), queryset=User.objects.none(), required=False)
+    department = forms.ModelChoiceField(
+        label=_("Department"), queryset=Department.objects.none(), required=False
+    )
+    doctor = forms.ModelChoiceField(
+        label=_("Responsible doctor"), queryset=User.objects.none(), required=False
+    )
 
     def __init__(self, *args, organization_id: int, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["tag"].queryset = Tag.objects.filter(organization_id=organization_id)
         self.fields["department"].queryset = Department.objects.filter(organization_id=organization_id)
-        self.fields["doctor"].queryset = User.objects.filter(organization_id=organization_id, role=Role.DOCTOR)
+        self.fields["doctor"].queryset = User.objects.filter(
+            organization_id=organization_id, role=Role.DOCTOR
+        )
         self.fields["q"].widget.attrs.update(
-            {"placeholder": _("Name, pinyin initials, last 4 phone digits, card or ID number"), "autofocus": True}
+            {
+                "placeholder": _("Name, pinyin initials, last 4 phone digits, card or ID number"),
+                "autofocus": True,
+            }
         )

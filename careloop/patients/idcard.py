@@ -51,9 +51,13 @@ def parse_resident_id(text: str, today: datetime.date | None = None) -> Resident
     try:
         birth = datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
-        raise IdentifierError("date", f"birth date {number[6:14]} is not a real date", date=number[6:14]) from None
+        raise IdentifierError(
+            "date", f"birth date {number[6:14]} is not a real date", date=number[6:14]
+        ) from None
     if birth.year < 1890 or birth > (today or datetime.date.today()):
-        raise IdentifierError("date_range", f"birth date {birth.isoformat()} is out of range", date=birth.isoformat())
+        raise IdentifierError(
+            "date_range", f"birth date {birth.isoformat()} is out of range", date=birth.isoformat()
+        )
     expected = check_character(number[:17])
     if number[17] != expected:
         raise IdentifierError(

@@ -250,7 +250,9 @@ class Lifestyle(models.Model):
     diet = models.CharField(_("diet"), max_length=12, choices=choices.DIETS, default="balanced")
     salt_intake = models.CharField(_("salt intake"), max_length=10, choices=choices.SALT, default="moderate")
     exercise = models.CharField(_("exercise"), max_length=12, choices=choices.EXERCISE, default="sometimes")
-    sleep_hours = models.DecimalField(_("sleep (hours a night)"), max_digits=3, decimal_places=1, null=True, blank=True)
+    sleep_hours = models.DecimalField(
+        _("sleep (hours a night)"), max_digits=3, decimal_places=1, null=True, blank=True
+    )
     assessed_on = models.DateField(_("assessed on"), default=timezone.localdate)
 
     class Meta:

@@ -1,8 +1,6 @@
 import pytest
 from django.urls import reverse
 
-from tests.factories import make_patient
-
 
 @pytest.mark.django_db
 def test_patient_list_and_detail_render_for_a_nurse(logged_in, nurse, patient):

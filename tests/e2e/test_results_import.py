@@ -18,13 +18,19 @@ SERIES_LENGTH = """() => {
 }"""
 
 
-def test_upload_excel_keep_good_rows_error_report_and_trend(login_page, live_server, nurse, doctor, settings, tmp_path):
+def test_upload_excel_keep_good_rows_error_report_and_trend(
+    login_page, live_server, nurse, doctor, settings, tmp_path
+):
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
     settings.IMPORT_DIR = tmp_path
     patient = make_patient(doctor, name="孙丽")
     rows = yearly_glucose_rows(patient.id_number, patient.name, [5.2, 5.6, 6.0, 6.4, 7.1])
-    rows.insert(2, [patient.id_number, "", patient.name, "", "", "收缩压", "1200", "mmHg", "2023-03-05 08:30"])
-    rows.append([patient.id_number, "", patient.name, "", "", "空腹血糖", "5.6", "furlongs", "2026-03-05 08:30"])
+    rows.insert(
+        2, [patient.id_number, "", patient.name, "", "", "收缩压", "1200", "mmHg", "2023-03-05 08:30"]
+    )
+    rows.append(
+        [patient.id_number, "", patient.name, "", "", "空腹血糖", "5.6", "furlongs", "2026-03-05 08:30"]
+    )
     upload = tmp_path / "体检结果.xlsx"
     upload.write_bytes(results_xlsx(rows))
 
@@ -47,5 +53,7 @@ def test_upload_excel_keep_good_rows_error_report_and_trend(login_page, live_ser
     page.goto(f"{live_server.url}/patients/{patient.pk}/")
     page.click("[data-tab=trends]")
     expect(page.locator("#trend-canvas canvas")).to_have_count(1)
-    page.wait_for_function("() => window.echarts && echarts.getInstanceByDom(document.getElementById('trend-canvas'))")
+    page.wait_for_function(
+        "() => window.echarts && echarts.getInstanceByDom(document.getElementById('trend-canvas'))"
+    )
     assert page.evaluate(SERIES_LENGTH) == 5

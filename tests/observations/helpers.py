@@ -19,8 +19,23 @@ def results_xlsx(rows: list[list[object]]) -> bytes:
     return buffer.getvalue()
 
 
-def yearly_glucose_rows(id_number: str, name: str, values: list[float], first_year: int = 2021) -> list[list[object]]:
+def yearly_glucose_rows(
+    id_number: str, name: str, values: list[float], first_year: int = 2021
+) -> list[list[object]]:
     return [
-        [id_number, "", name, "", "", "空腹血糖", value, "mmol/L", f"{first_year + i}-03-05 08:30", "3.9-6.1", "", f"R{first_year + i}"]
+        [
+            id_number,
+            "",
+            name,
+            "",
+            "",
+            "空腹血糖",
+            value,
+            "mmol/L",
+            f"{first_year + i}-03-05 08:30",
+            "3.9-6.1",
+            "",
+            f"R{first_year + i}",
+        ]
         for i, value in enumerate(values)
     ]

@@ -33,8 +33,16 @@ def listener(org):
 
 
 def test_results_admissions_and_a_broken_message_on_one_connection(listener, org, doctor):
-    wang = make_patient(doctor, name="王小明", id_number="11010519491231002X", birth_date=datetime.date(1949, 12, 31), sex="female")
-    zhao = make_patient(doctor, name="赵建国", id_number="440305196002120039", birth_date=datetime.date(1960, 2, 12))
+    wang = make_patient(
+        doctor,
+        name="王小明",
+        id_number="11010519491231002X",
+        birth_date=datetime.date(1949, 12, 31),
+        sex="female",
+    )
+    zhao = make_patient(
+        doctor, name="赵建国", id_number="440305196002120039", birth_date=datetime.date(1960, 2, 12)
+    )
     oru = (SAMPLES / "oru_checkup_utf8.hl7").read_bytes()
     broken = (SAMPLES / "broken_missing_pid.hl7").read_bytes()
     adt = split_messages((SAMPLES / "adt_admit_update_discharge.hl7").read_bytes())

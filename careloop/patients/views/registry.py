@@ -36,9 +36,9 @@ def patient_list(request):
         if data["doctor"]:
             patients = patients.filter(responsible_doctor=data["doctor"])
             filters.append("doctor")
-    page = Paginator(search.with_list_columns(patients.order_by("name_initials", "id")), settings.PATIENTS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(
+        search.with_list_columns(patients.order_by("name_initials", "id")), settings.PATIENTS_PER_PAGE
+    ).get_page(request.GET.get("page"))
     actions.record_list(request.user, [p.pk for p in page], kind, filters)
     query = request.GET.copy()
     query.pop("page", None)
@@ -79,7 +79,12 @@ def patient_detail(request, patient_id: int, tab: str = "summary"):
         raise Http404("No such tab")
     require(request.user, current.permission)
     actions.record_view(request.user, patient, tab)
-    context = {"patient": patient, "tab": current, "tabs": visible_tabs(request.user), **current.context(patient)}
+    context = {
+        "patient": patient,
+        "tab": current,
+        "tabs": visible_tabs(request.user),
+        **current.context(patient),
+    }
     if request.htmx and request.htmx.target == "tab-panel":
         return render(request, current.template, context)
     cards = [c for c in patient.cards.all() if c.status == "active"]

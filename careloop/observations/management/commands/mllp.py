@@ -17,13 +17,17 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=2575)
-        parser.add_argument("--organization", required=True, help="code of the organization the messages are for")
+        parser.add_argument(
+            "--organization", required=True, help="code of the organization the messages are for"
+        )
 
     def handle(self, *args, **options):
         organization = Organization.objects.filter(code=options["organization"]).first()
         if organization is None:
             raise CommandError(f"no organization with code {options['organization']!r}")
-        self.stdout.write(f"Listening for HL7 v2 over MLLP on {options['host']}:{options['port']} (Ctrl-C to stop)")
+        self.stdout.write(
+            f"Listening for HL7 v2 over MLLP on {options['host']}:{options['port']} (Ctrl-C to stop)"
+        )
         mllp.serve(options["host"], options["port"], lambda raw: receive(organization.pk, raw))
 
 
