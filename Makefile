@@ -21,6 +21,7 @@ test-postgres: install system-packages
 lint: install
 	$(BIN)/ruff check careloop tests bench
 	$(BIN)/ruff format --check careloop tests bench
+	$(BIN)/mypy careloop tests bench
 
 install: $(STAMP) assets
 
