@@ -10,14 +10,18 @@ PYTEST_ARGS ?=
 demo: install
 	CARELOOP_DEBUG=true $(BIN)/careloop demo
 
+# The whole suite with coverage: prints the total and fails below the floor in pyproject.toml
+# ([tool.coverage.report] fail_under). For part of the suite run pytest directly (see docs/development.md).
+COVERAGE := --cov --cov-report=
 test: install system-packages
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(COVERAGE) $(PYTEST_ARGS)
 
 # Runs the same suite against PostgreSQL: DATABASE_URL=postgres://user@host:5432/dbname make test-postgres
 test-postgres: install system-packages
 	@test -n "$$DATABASE_URL" || { echo "Set DATABASE_URL=postgres://user@host:5432/dbname" >&2; exit 2; }
-	$(BIN)/python -m pytest --create-db $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --create-db $(COVERAGE) $(PYTEST_ARGS)
 
+# The lint gate (CI runs it before the tests): lint, formatting, types.
 lint: install
 	$(BIN)/ruff check careloop tests bench
 	$(BIN)/ruff format --check careloop tests bench

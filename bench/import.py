@@ -76,7 +76,7 @@ def run_import(organization, data: bytes) -> tuple[float, object]:
 
     batch = ImportBatch.objects.create(organization=organization, kind="fhir", filename="bench.ndjson")
     started = time.perf_counter()
-    batch, _ = pipeline(batch, iter_ndjson(data, SOURCE))
+    batch, _ = pipeline(batch, iter_ndjson(data, SOURCE, as_rows=True))
     return time.perf_counter() - started, batch
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.db import connections, models
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from careloop.encryption import EncryptedTextField
 
@@ -19,7 +20,7 @@ from careloop.encryption import EncryptedTextField
 _PLAIN = (models.CharField, models.TextField, models.IntegerField, models.BooleanField, models.ForeignKey)
 
 
-def _adapter(field: models.Field, connection) -> Callable[[Any], Any] | None:
+def _adapter(field: models.Field[Any, Any], connection: BaseDatabaseWrapper) -> Callable[[Any], Any] | None:
     """How to turn a Python value into the parameter for this column; None when it goes in unchanged."""
     if isinstance(field, EncryptedTextField):
         return lambda value: field.get_db_prep_save(value, connection)
@@ -32,6 +33,21 @@ def _adapter(field: models.Field, connection) -> Callable[[Any], Any] | None:
     return lambda value: field.get_db_prep_save(value, connection)
 
 
+def concrete_field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    """The field named `name` (or its attname, `patient_id`) that has a column in `model`'s table."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field):  # a reverse relation: the other table holds its column
+        raise TypeError(f"{model.__name__}.{name} is not a column of {model._meta.db_table}")
+    return field
+
+
+def column_name(field: models.Field[Any, Any]) -> str:
+    """The column of a concrete field (the stubs allow None: a field that has no column of its own)."""
+    if field.column is None:
+        raise TypeError(f"{field} has no column")
+    return field.column
+
+
 class RowInserter:
     """Collects rows for `model` (values in the order of `columns`, by field name) and inserts them."""
 
@@ -40,14 +56,14 @@ class RowInserter:
         self.using = using
         connection = connections[using]
         meta = model._meta
-        given = [meta.get_field(name) for name in columns]
+        given = [concrete_field(model, name) for name in columns]
         self.defaults = [
             f for f in meta.concrete_fields if f not in given and not f.primary_key and not f.generated
         ]
         fields = given + self.defaults
         quote = connection.ops.quote_name
         # Table and column names come from the model, never from input; values go as parameters.
-        target = "{} ({})".format(quote(meta.db_table), ", ".join(quote(f.column) for f in fields))
+        target = "{} ({})".format(quote(meta.db_table), ", ".join(quote(column_name(f)) for f in fields))
         self.sql = "INSERT INTO {} VALUES ({})".format(target, ", ".join(["%s"] * len(fields)))  # noqa: S608
         # PostgreSQL loads rows fastest with COPY (about 4x executemany in pipeline mode, see PERFORMANCE.md).
         self.copy_sql = f"COPY {target} FROM STDIN" if connection.vendor == "postgresql" else None

@@ -5,12 +5,14 @@ import json
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 
-def development_keys(path: Path) -> dict:
+def development_keys(path: Path) -> dict[str, Any]:
     if path.exists():
-        return json.loads(path.read_text(encoding="utf-8"))
-    keys = {
+        stored: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return stored
+    keys: dict[str, Any] = {
         "secret_key": secrets.token_urlsafe(50),
         "field_keys": [base64.urlsafe_b64encode(os.urandom(32)).decode()],
         "index_key": secrets.token_urlsafe(32),

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models.expressions import Combinable
 
 from careloop.fieldcrypto import FieldCipher
 
@@ -14,7 +15,7 @@ def cipher() -> FieldCipher:
     return FieldCipher(settings.FIELD_KEYS, settings.INDEX_KEY)
 
 
-class EncryptedTextField(models.TextField):
+class EncryptedTextField(models.TextField[str | Combinable, str]):
     """Stored as Fernet ciphertext; read back as plain text. Not searchable: pair it with a blind index."""
 
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> str:

@@ -3,11 +3,16 @@
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from careloop.devkeys import development_keys
 from careloop.envconfig import envbool, envint, envlist, envsecret, envstr
+
+# Django's generic classes take a subscript at run time, as django-stubs types them: ModelForm[Patient],
+# ModelAdmin[Tag]. (django-tasks-db does this on import too; the code should not depend on that.)
+django_stubs_ext.monkeypatch()
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 BASE_DIR = PACKAGE_DIR.parent
@@ -144,7 +149,7 @@ TIME_ZONE = envstr("CARELOOP_TIME_ZONE", "Asia/Shanghai")
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT: Path | None = VAR_DIR / "static"  # the tests set None: they serve from the app folders
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

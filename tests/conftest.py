@@ -5,4 +5,5 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 from tests.factories import *  # noqa: F403
 
-pytest_plugins = ["tests.browser"]
+# network: no test reaches beyond loopback; templates: the never-rendered templates are reported.
+pytest_plugins = ["tests.browser", "tests.plugins.network", "tests.plugins.templates"]

@@ -28,7 +28,7 @@ def production_env(**overrides: str) -> dict[str, str]:
     return env
 
 
-def check_deploy(env: dict[str, str]) -> subprocess.CompletedProcess:
+def check_deploy(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "careloop.cli", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,

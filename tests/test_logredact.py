@@ -2,6 +2,7 @@
 
 import io
 import logging
+from typing import Any
 
 import pytest
 
@@ -24,9 +25,12 @@ def test_redact_masks_id_and_mobile_numbers_only(text, expected):
     assert redact(text) == expected
 
 
-def _configured_redacting_handler() -> logging.Handler:
+def _configured_redacting_handler() -> logging.StreamHandler[Any]:
     for handler in logging.getLogger().handlers:
-        if any(isinstance(f, RedactIdentifiersFilter) for f in handler.filters):
+        filters = handler.filters
+        if isinstance(handler, logging.StreamHandler) and any(
+            isinstance(f, RedactIdentifiersFilter) for f in filters
+        ):
             return handler
     raise AssertionError("the LOGGING setting attaches no RedactIdentifiersFilter to a root handler")
 

@@ -2,6 +2,7 @@
 
 import contextvars
 import datetime
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,11 +26,11 @@ class AuditContext:
 _context: contextvars.ContextVar[AuditContext] = contextvars.ContextVar("audit_context")
 
 
-def set_context(context: AuditContext) -> contextvars.Token:
+def set_context(context: AuditContext) -> contextvars.Token[AuditContext]:
     return _context.set(context)
 
 
-def reset_context(token: contextvars.Token) -> None:
+def reset_context(token: contextvars.Token[AuditContext]) -> None:
     _context.reset(token)
 
 
@@ -106,7 +107,7 @@ def verify_chain(chain: int) -> auditchain.Break | None:
     head = AuditChainHead.objects.filter(chain=chain).first()
     entries = AuditEntry.objects.filter(chain=chain).order_by("seq")
 
-    def rows():
+    def rows() -> Iterator[dict[str, Any]]:
         for entry in entries.iterator(chunk_size=5000):
             yield {**sealed_fields(entry), "id": entry.id, "prev_hash": entry.prev_hash, "hash": entry.hash}
 

@@ -1,3 +1,5 @@
+from typing import Any, cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -32,8 +34,7 @@ class AuditFilterForm(forms.Form):
     since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
-    def __init__(self, *args, organization_id: int, **kwargs):
+    def __init__(self, *args: Any, organization_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = User.objects.filter(organization_id=organization_id).order_by(
-            "username"
-        )
+        user_field = cast("forms.ModelChoiceField[User]", self.fields["user"])
+        user_field.queryset = User.objects.filter(organization_id=organization_id).order_by("username")

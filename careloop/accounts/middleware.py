@@ -1,7 +1,9 @@
 import re
 import uuid
+from collections.abc import Callable
 
 from django.conf import settings
+from django.http import HttpRequest, HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
 
@@ -10,22 +12,31 @@ from careloop.accounts.roles import Role
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9\-]{8,36}$")
 
+GetResponse = Callable[[HttpRequest], HttpResponseBase]
 
-def client_ip(request) -> str:
+
+class _IdentifiedRequest(HttpRequest):
+    """Django's request as RequestContextMiddleware leaves it (a type only; no instance is made)."""
+
+    request_id: str
+
+
+def client_ip(request: HttpRequest) -> str:
     if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        forwarded: str = request.META.get("HTTP_X_FORWARDED_FOR", "")
         if forwarded:
             return forwarded.split(",")[0].strip()[:45]
-    return request.META.get("REMOTE_ADDR", "")[:45]
+    remote: str = request.META.get("REMOTE_ADDR", "")
+    return remote[:45]
 
 
 class RequestContextMiddleware:
     """Gives each request an id and makes who/where available to the audit trail."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: _IdentifiedRequest) -> HttpResponseBase:
         incoming = request.headers.get("X-Request-ID", "")
         request.request_id = incoming if _REQUEST_ID.match(incoming) else str(uuid.uuid4())
         user = request.user if request.user.is_authenticated else None
@@ -48,10 +59,10 @@ class RequestContextMiddleware:
 class SecondFactorMiddleware:
     """Administrators must enrol a TOTP second factor before anything else, when so configured."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         user = request.user
         if (
             settings.REQUIRE_ADMIN_2FA

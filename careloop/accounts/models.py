@@ -1,3 +1,5 @@
+from typing import Any, ClassVar, NoReturn, Self
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils import timezone
@@ -77,7 +79,7 @@ class User(AbstractUser):
     totp_secret = EncryptedTextField(_("TOTP secret"), blank=True, default="")
     totp_confirmed = models.BooleanField(_("second factor enabled"), default=False)
 
-    objects = UserManager()
+    objects: ClassVar[UserManager[Self]] = UserManager()
 
     class Meta:
         verbose_name = _("staff user")
@@ -101,14 +103,17 @@ class AuditChainHead(models.Model):
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64)
 
+    def __str__(self) -> str:
+        return f"audit chain {self.chain} @ {self.seq}"
 
-class AuditEntryQuerySet(models.QuerySet):
+
+class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
     """Bulk UPDATE and DELETE are refused too, so no code path rewrites the trail by accident."""
 
-    def update(self, **kwargs):
+    def update(self, **kwargs: Any) -> NoReturn:
         raise RuntimeError("audit entries are append-only")
 
-    def delete(self):
+    def delete(self) -> NoReturn:
         raise RuntimeError("audit entries are append-only")
 
 
@@ -154,10 +159,13 @@ class AuditEntry(models.Model):
             models.Index(fields=["organization", "at"], name="audit_by_time"),
         ]
 
-    def save(self, *args, **kwargs):
+    def __str__(self) -> str:
+        return f"{self.action} #{self.seq} ({self.actor_label})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             raise RuntimeError("audit entries are append-only")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise RuntimeError("audit entries are append-only")

@@ -64,7 +64,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.RESULTS_MATCH,
         }
     ),
-    # Reception registers people and issues cards; it checks ID documents but does not read the clinical record.
+    # Reception registers people and issues cards; it checks ID documents but does not read the
+    # clinical record.
     Role.RECEPTIONIST: frozenset(
         {
             Perm.PATIENT_VIEW,

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -16,6 +17,7 @@ from careloop.accounts import actions
 from careloop.accounts.forms import AuditFilterForm, LoginForm, TotpForm
 from careloop.accounts.lockout import is_locked
 from careloop.accounts.models import AuditEntry, User
+from careloop.accounts.requests import StaffRequest
 from careloop.accounts.roles import Perm
 from careloop.accounts.tasks import verify_audit_chain
 from careloop.patients.scoping import require
@@ -30,7 +32,7 @@ def _locked_message(user: User) -> str:
     }
 
 
-def login_view(request):
+def login_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect(settings.LOGIN_REDIRECT_URL)
     form = LoginForm(request.POST or None)
@@ -56,7 +58,7 @@ def login_view(request):
     return render(request, "accounts/login.html", {"form": form, "error": error})
 
 
-def _complete_login(request, user: User):
+def _complete_login(request: HttpRequest, user: User) -> HttpResponse:
     request.session.pop(PENDING_USER, None)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     actions.do_record_login_success(user)
@@ -66,8 +68,8 @@ def _complete_login(request, user: User):
     return redirect(settings.LOGIN_REDIRECT_URL)
 
 
-def totp_verify_view(request):
-    user = User.objects.filter(pk=request.session.get(PENDING_USER), is_active=True).first()
+def totp_verify_view(request: HttpRequest) -> HttpResponse:
+    user = User.objects.filter(pk=request.session.get(PENDING_USER, 0), is_active=True).first()
     if user is None:
         return redirect("accounts:login")
     form = TotpForm(request.POST or None)
@@ -88,7 +90,7 @@ def totp_verify_view(request):
 
 
 @login_required
-def totp_setup_view(request):
+def totp_setup_view(request: StaffRequest) -> HttpResponse:
     secret = request.session.get("careloop_totp_setup") or pyotp.random_base32()
     request.session["careloop_totp_setup"] = secret
     uri = pyotp.TOTP(secret).provisioning_uri(name=request.user.username, issuer_name="CareLoop")
@@ -115,7 +117,7 @@ def totp_setup_view(request):
 
 
 @require_POST
-def logout_view(request):
+def logout_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         actions.do_record_logout(request.user)
     logout(request)
@@ -123,9 +125,10 @@ def logout_view(request):
 
 
 @login_required
-def audit_list_view(request):
+def audit_list_view(request: StaffRequest) -> HttpResponse:
     require(request.user, Perm.AUDIT_VIEW)
     org_id = request.user.organization_id
+    assert org_id is not None  # require() lets in only staff of an organization
     form = AuditFilterForm(request.GET or None, organization_id=org_id)
     entries = AuditEntry.objects.filter(organization_id=org_id).select_related("actor")
     if form.is_valid():
@@ -164,8 +167,10 @@ def audit_list_view(request):
 
 @login_required
 @require_POST
-def audit_verify_view(request):
+def audit_verify_view(request: StaffRequest) -> HttpResponse:
     require(request.user, Perm.AUDIT_VIEW)
-    result = verify_audit_chain.enqueue(request.user.organization_id)
+    org_id = request.user.organization_id
+    assert org_id is not None  # require() lets in only staff of an organization
+    result = verify_audit_chain.enqueue(org_id)
     request.session["careloop_audit_check"] = result.id
     return redirect("accounts:audit")

@@ -4,6 +4,8 @@ import os
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
@@ -12,7 +14,7 @@ from careloop.accounts.models import User
 from careloop.observations import formats
 from careloop.observations.models import ImportBatch, UnmatchedResult
 from careloop.observations.pipeline import import_chunk
-from careloop.observations.records import ParseResult, PatientRef, ReportRecord
+from careloop.observations.records import EncounterRecord, ParseResult, PatientRef, ReportRecord
 from careloop.observations.unmatched import record_from_json
 from careloop.patients.models import Patient
 
@@ -22,16 +24,19 @@ def stored_path(batch: ImportBatch) -> Path:
 
 
 def do_start_import(
-    user: User, upload, mode: str, source_system: str, mapping: dict[str, str]
+    user: User, upload: UploadedFile[bytes], mode: str, source_system: str, mapping: dict[str, str]
 ) -> ImportBatch:
     """Save the upload where only the worker reads it, record the batch, and queue the import."""
     from careloop.observations.tasks import run_import_file
 
+    if user.organization_id is None:  # the views' permission check already needs an organization
+        raise PermissionDenied("import without an organization")
+    name = upload.name or ""  # UploadForm refuses a file without a supported name
     with transaction.atomic():
         batch = ImportBatch.objects.create(
             organization_id=user.organization_id,
-            kind=formats.kind_for(upload.name),
-            filename=os.path.basename(upload.name)[:200],
+            kind=formats.kind_for(name),
+            filename=os.path.basename(name)[:200],
             mode=mode,
             started_by=user,
         )
@@ -72,7 +77,7 @@ def do_match_unmatched(user: User, item: UnmatchedResult, patient: Patient) -> i
         record = record_from_json(parked.kind, parked.record, ref)
         if isinstance(record, ReportRecord):
             chunk.reports.append(record)
-        elif parked.kind == "encounter":
+        elif isinstance(record, EncounterRecord):
             chunk.encounters.append(record)
         else:
             chunk.results.append(record)

@@ -16,8 +16,10 @@ import functools
 import json
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from careloop.observations import units
 
@@ -109,7 +111,7 @@ class Catalogue:
     def __len__(self) -> int:
         return len(self.indicators)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Indicator]:
         return iter(self.indicators)
 
     def by_code(self, code: str) -> Indicator | None:
@@ -168,7 +170,7 @@ def _check_loinc(owner: str, code: str) -> None:
         raise CatalogueError(f"{owner}: {code!r} is not a valid LOINC code (check digit)")
 
 
-def _indicator(raw: dict, sources: dict[str, str]) -> Indicator:
+def _indicator(raw: dict[str, Any], sources: dict[str, str]) -> Indicator:
     code = raw["code"]
     where = f"indicator {code}"
 

@@ -49,7 +49,7 @@ def read_chunks(
     if kind == "fhir" and suffix != ".json":
         from careloop.observations.fhir.ndjson import iter_ndjson
 
-        yield from iter_ndjson(data, source_system)
+        yield from iter_ndjson(data, source_system, as_rows=True)
     elif kind == "fhir":
         from careloop.observations.fhir.bundle import parse_bundle
 

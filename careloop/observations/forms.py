@@ -1,5 +1,6 @@
 from django import forms
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
 from careloop.observations.formats import SUPPORTED_SUFFIXES, parse_mapping
@@ -31,15 +32,15 @@ class UploadForm(forms.Form):
         help_text=_("Only for a hospital's own export: one line per column, our field = their header."),
     )
 
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        name = upload.name.lower()
+    def clean_file(self) -> UploadedFile[bytes]:
+        upload: UploadedFile[bytes] = self.cleaned_data["file"]
+        name = (upload.name or "").lower()  # FileField has refused a file without a name or size
         if not name.endswith(SUPPORTED_SUFFIXES):
             raise forms.ValidationError(
                 _("%(name)s is not a supported file type (%(types)s).")
                 % {"name": upload.name, "types": ", ".join(SUPPORTED_SUFFIXES)}
             )
-        if upload.size > settings.IMPORT_MAX_UPLOAD_MB * 1024 * 1024:
+        if (upload.size or 0) > settings.IMPORT_MAX_UPLOAD_MB * 1024 * 1024:
             raise forms.ValidationError(
                 _("The file is larger than %(mb)s MB.") % {"mb": settings.IMPORT_MAX_UPLOAD_MB}
             )

@@ -5,7 +5,7 @@ Set-based: one query per kind of identifier for a whole chunk of records, never 
 
 from collections.abc import Iterable
 
-from careloop.observations.keylookup import key_filters
+from careloop.observations.keylookup import key_filters, value_rows
 from careloop.observations.models import PatientIdentifier
 from careloop.observations.records import PatientRef
 from careloop.patients.idcard import normalize_resident_id
@@ -14,43 +14,68 @@ from careloop.patients.models import Patient
 
 
 class Matches(dict[PatientRef, int]):
-    """Patient id per matched ref; `by_id_number` are the refs found by ID number (their MRN may be new to us)."""
+    """Patient id per matched ref.
+
+    `by_id_number` are the refs found by ID number: their MRN may be new to us.
+    """
 
     by_id_number: set[PatientRef]
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.by_id_number = set()
 
-def match_patients(organization_id: int, refs: Iterable[PatientRef]) -> Matches:
-    """Patient id for every ref that matches one of the organization's patients; others are absent."""
-    refs = set(refs)
+
+# An import remembers at most this many matched refs across its chunks.
+KNOWN_LIMIT = 500_000
+
+
+def match_patients(
+    organization_id: int, refs: Iterable[PatientRef], known: dict[PatientRef, int] | None = None
+) -> Matches:
+    """Patient id for every ref that matches one of the organization's patients; others are absent.
+
+    `known` carries what earlier chunks of the same import matched: those refs are not looked up again,
+    and new matches are added to it.
+    """
+    found = Matches()
+    unique = set(refs)
+    if known:
+        for ref in unique:
+            patient_id = known.get(ref)
+            if patient_id is not None:
+                found[ref] = patient_id
+        unique.difference_update(found)
+    _look_up(organization_id, unique, found)
+    if known is not None and len(known) < KNOWN_LIMIT:
+        known.update({ref: found[ref] for ref in unique if ref in found})
+    return found
+
+
+def _look_up(organization_id: int, refs: set[PatientRef], found: Matches) -> None:
     by_index: dict[str, list[PatientRef]] = {}
     for ref in refs:
         if ref.id_number:
             by_index.setdefault(id_number_index(normalize_resident_id(ref.id_number)), []).append(ref)
-    found = Matches()
     for keys in key_filters("id_number_index", list(by_index)):
-        rows = Patient.objects.filter(organization_id=organization_id, **keys).values_list(
-            "id_number_index", "id"
-        )
-        for index, patient_id in rows:
+        patients = Patient.objects.filter(organization_id=organization_id, **keys)
+        for index, patient_id in value_rows(patients.values_list("id_number_index", "id")):
             for ref in by_index[index]:
                 found[ref] = patient_id
-    found.by_id_number = set(found)
-    by_mrn: dict[tuple[str, str], list[PatientRef]] = {}
+    found.by_id_number = {ref for ref in refs if ref in found}
+    # system -> MRN -> the refs that name it (usually one)
+    by_mrn: dict[str, dict[str, list[PatientRef]]] = {}
     for ref in refs:
-        if ref not in found and ref.mrn:
-            by_mrn.setdefault((ref.mrn_system, ref.mrn), []).append(ref)
-    systems: dict[str, list[str]] = {}
-    for system, value in by_mrn:
-        systems.setdefault(system, []).append(value)
-    for system, values in systems.items():
-        for keys in key_filters("value", values):
-            rows = PatientIdentifier.objects.filter(
+        if ref.mrn and ref not in found:
+            by_mrn.setdefault(ref.mrn_system, {}).setdefault(ref.mrn, []).append(ref)
+    for system, values in by_mrn.items():
+        for keys in key_filters("value", list(values)):
+            identifiers = PatientIdentifier.objects.filter(
                 organization_id=organization_id, system=system, **keys
-            ).values_list("value", "patient_id")
-            for value, patient_id in rows:
-                for ref in by_mrn[(system, value)]:
+            )
+            for value, patient_id in value_rows(identifiers.values_list("value", "patient_id")):
+                for ref in values[value]:
                     found[ref] = patient_id
-    return found
 
 
 def remember_identifiers(organization_id: int, matches: Matches) -> int:

@@ -8,11 +8,14 @@ twice therefore writes nothing the second time.
 
 import datetime
 from dataclasses import dataclass
+from typing import Any
 
+from django.db import connection
 from django.utils import timezone
 
 from careloop.bulkinsert import RowInserter
 from careloop.observations.keylookup import key_filters
+from careloop.observations.merge_postgres import merge_rows
 from careloop.observations.models import Observation, ObservationVersion
 
 # Columns whose change makes a correction (a new version); the rest of a row describes provenance.
@@ -28,6 +31,8 @@ CONTENT = (
     "effective_at",
     "status",
 )
+# What an ObservationVersion keeps of the row it replaces.
+VERSIONED = ("value", "unit", "value_reported", "unit_reported", "flag", "effective_at", "status")
 # The columns a merge writes, in the order of a row tuple.
 COLUMNS = (*CONTENT, "source_kind", "source_system", "source_id", "report_id", "reference_range_reported")
 _SOURCE_SYSTEM = COLUMNS.index("source_system")
@@ -47,33 +52,44 @@ class MergeCounts:
         self.unchanged += other.unchanged
 
 
-def _same(a, b) -> bool:
+def _same(a: Any, b: Any) -> bool:
+    """Whether a stored column value and a new one are the same (floats within 1e-9)."""
     if isinstance(a, datetime.datetime) and isinstance(b, datetime.datetime):
         return a == b
     if isinstance(a, float) or isinstance(b, float):
         if a is None or b is None:
             return a is b
         return abs(float(a) - float(b)) < 1e-9
-    return a == b
+    same: bool = a == b  # column values of any type: str, int, Decimal, None
+    return same
 
 
-def merge_observations(organization_id: int, batch_id: int | None, rows: list[tuple]) -> MergeCounts:
-    """Insert new results, version and update corrected ones, count the ones already there. Caller holds the transaction."""
-    latest: dict[tuple[str, str], tuple] = {}
+def merge_observations(organization_id: int, batch_id: int | None, rows: list[tuple[Any, ...]]) -> MergeCounts:
+    """Insert new results, version and update corrected ones, count the ones already there.
+
+    The caller holds the transaction.
+    """
+    latest: dict[tuple[str, str], tuple[Any, ...]] = {}
     for row in rows:  # the last of duplicates in one chunk wins, as it would across two imports
         latest[(row[_SOURCE_SYSTEM], row[_SOURCE_ID])] = row
+    counts = MergeCounts()
+    if connection.vendor == "postgresql":
+        counts.created, counts.updated = merge_rows(
+            organization_id, batch_id, timezone.now(), list(latest.values()), COLUMNS, CONTENT, VERSIONED
+        )
+        counts.unchanged = len(latest) - counts.created - counts.updated
+        return counts
     by_system: dict[str, list[str]] = {}
     for system, source_id in latest:
         by_system.setdefault(system, []).append(source_id)
     # Plain tuples, not model instances: most rows of a re-import are only compared, never changed.
-    existing: dict[tuple[str, str], tuple] = {}
+    existing: dict[tuple[str, str], tuple[Any, ...]] = {}
     for system, ids in by_system.items():
         for keys in key_filters("source_id", ids):
             for found in Observation.objects.filter(
                 organization_id=organization_id, source_system=system, **keys
             ).values_list("source_system", "source_id", "id", "version", *CONTENT):
                 existing[(found[0], found[1])] = found[2:]
-    counts = MergeCounts()
     inserter = RowInserter(Observation, ["organization_id", "batch_id", "version", "updated_at", *COLUMNS])
     now = timezone.now()
     versions: list[ObservationVersion] = []
@@ -88,8 +104,7 @@ def merge_observations(organization_id: int, batch_id: int | None, rows: list[tu
         if all(_same(a, b) for a, b in zip(old, new, strict=True)):
             counts.unchanged += 1
             continue
-        before = dict(zip(CONTENT, old, strict=True))
-        del before["patient_id"], before["code"], before["comparator"]
+        before = {name: value for name, value in zip(CONTENT, old, strict=True) if name in VERSIONED}
         versions.append(
             ObservationVersion(
                 observation_id=observation_id,

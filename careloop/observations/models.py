@@ -5,6 +5,9 @@ indicator's canonical unit, and its natural key (organization, source system, so
 same data again finds the row; a corrected value updates it and the old value goes to ObservationVersion.
 """
 
+import datetime
+from typing import TYPE_CHECKING
+
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -14,6 +17,9 @@ from careloop.encryption import EncryptedTextField
 from careloop.observations import problemkinds
 from careloop.patients.masking import mask_id_number
 from careloop.patients.models import Patient
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 SOURCE_KINDS = [
     ("exam_report", _("Exam report")),
@@ -39,6 +45,11 @@ RESULT_STATUSES = [
     ("cancelled", _("Cancelled")),
     ("entered-in-error", _("Entered in error")),
 ]
+
+
+def _day(moment: datetime.datetime) -> datetime.date:
+    """The local calendar day of a stored time, for the short descriptions below."""
+    return timezone.localtime(moment).date() if timezone.is_aware(moment) else moment.date()
 
 
 class ImportBatch(models.Model):
@@ -73,9 +84,16 @@ class ImportBatch(models.Model):
         verbose_name_plural = _("imports")
         ordering = ["-started_at", "-id"]
 
+    def __str__(self) -> str:
+        what = self.filename or self.get_kind_display()
+        return f"{what} ({_day(self.started_at)}, {self.get_status_display()})"
+
 
 class ImportProblem(models.Model):
-    """A refused item: where it was, which field, what value, and why. Values are stored with identifiers masked."""
+    """A refused item: where it was, which field, what value, and why.
+
+    Values are stored with identifiers masked.
+    """
 
     batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="problems")
     location = models.CharField(_("where"), max_length=80)
@@ -87,8 +105,13 @@ class ImportProblem(models.Model):
     class Meta:
         ordering = ["id"]
 
+    def __str__(self) -> str:
+        # Not the value nor the reason: either may quote what the source sent.
+        where = f"{self.location} {self.field}".strip()
+        return f"{where}: {self.kind_label}"
+
     @property
-    def kind_label(self):
+    def kind_label(self) -> "StrOrPromise":
         return problemkinds.kind_label(self.code)
 
 
@@ -116,9 +139,16 @@ class ExamReport(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        parts = [self.package or str(_("exam report")), self.institution, str(_day(self.issued_at))]
+        return ", ".join(part for part in parts if part)
+
 
 class Observation(models.Model):
-    """One result (FHIR Observation). `value`/`unit` are canonical; `value_reported`/`unit_reported` are as sent."""
+    """One result (FHIR Observation).
+
+    `value`/`unit` are canonical; `value_reported`/`unit_reported` are as sent.
+    """
 
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="+", db_constraint=False
@@ -163,6 +193,10 @@ class Observation(models.Model):
         ]
         indexes = [models.Index(fields=["patient", "code", "effective_at"], name="observation_series")]
 
+    def __str__(self) -> str:
+        reported = f"{self.value_reported} {self.unit_reported}".strip()
+        return f"{self.code} = {reported} ({_day(self.effective_at)})"
+
 
 class ObservationVersion(models.Model):
     """A value an observation had before a correction replaced it."""
@@ -188,6 +222,10 @@ class ObservationVersion(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["observation", "version"], name="observationversion_unique")
         ]
+
+    def __str__(self) -> str:
+        reported = f"{self.value_reported} {self.unit_reported}".strip()
+        return f"version {self.version}: {reported} (replaced {_day(self.replaced_at)})"
 
 
 class UnmatchedResult(models.Model):
@@ -217,6 +255,11 @@ class UnmatchedResult(models.Model):
         ordering = ["-received_at", "-id"]
         indexes = [models.Index(fields=["organization", "resolved_at"], name="unmatched_open")]
 
+    def __str__(self) -> str:
+        # The name as sent, never the identifiers the source sent with it.
+        named = f" for {self.patient_name}" if self.patient_name else ""
+        return f"{self.kind}{named} ({_day(self.received_at)})"
+
     @property
     def masked_id_number(self) -> str:
         return mask_id_number(self.patient_id_number)
@@ -238,7 +281,10 @@ class UnmatchedResult(models.Model):
 
 
 class PatientIdentifier(models.Model):
-    """A source system's own id for one of our patients (PID-3 / Patient.identifier), so later messages match."""
+    """A source system's own id for one of our patients (PID-3 / Patient.identifier).
+
+    Remembered so that later messages naming the patient the same way match.
+    """
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="source_identifiers")
@@ -251,3 +297,6 @@ class PatientIdentifier(models.Model):
                 fields=["organization", "system", "value"], name="patientidentifier_unique"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.system}: {mask_id_number(self.value)}"

@@ -4,6 +4,7 @@ Pure: no Django import. The order of the returned tuple is that of merge.COLUMNS
 """
 
 import datetime
+from typing import Any
 
 from careloop.observations import catalogue, flags, units
 from careloop.observations.records import Problem, ResultRecord
@@ -15,37 +16,52 @@ def age_on(birth: datetime.date | None, day: datetime.date) -> int | None:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
-def normalize_result(record: ResultRecord, sex: str, birth: datetime.date | None) -> tuple | Problem:
+def normalize_result(
+    record: ResultRecord, sex: str, birth: datetime.date | None
+) -> tuple[Any, ...] | Problem:
     """(code, value, unit, comparator, value_reported, unit_reported, flag, effective_at), or why not."""
-    indicator = catalogue.find(record.code)
+    return normalize_values(
+        record.code, record.value, record.unit, record.effective_at, record.location, sex, birth
+    )
+
+
+def normalize_values(
+    code: str,
+    text: str,
+    unit: str,
+    effective_at: datetime.datetime,
+    location: str,
+    sex: str,
+    birth: datetime.date | None,
+) -> tuple[Any, ...] | Problem:
+    """`normalize_result` on the fields of a result: the import pipeline carries results as tuples."""
+    indicator = catalogue.find(code)
     if indicator is None:
         return Problem(
-            record.location,
+            location,
             "code",
-            record.code,
-            f"{record.code} is not an indicator of the catalogue (LOINC code or known name).",
+            code,
+            f"{code} is not an indicator of the catalogue (LOINC code or known name).",
             "unknown_code",
         )
     try:
-        parsed = units.read_value(indicator, record.value)
-        unit = record.unit or (indicator.unit if indicator.kind == "ordinal" else "")
-        value = (
-            parsed.number
-            if indicator.kind == "ordinal"
-            else units.to_canonical(indicator, parsed.number, unit)
-        )
-        flags.check_plausible(indicator, value, record.value)
+        parsed = units.read_value(indicator, text)
+        if indicator.kind == "ordinal":
+            value = parsed.number
+        else:
+            value = units.to_canonical(indicator, parsed.number, unit)
+        flags.check_plausible(indicator, value, text)
     except units.ResultRefused as refused:
         field = "unit" if refused.code == "unknown_unit" else "value"
-        return refused.problem(record.location, field)
-    flag = flags.flag(indicator, value, sex, age_on(birth, record.effective_at.date())) or ""
+        return refused.problem(location, field)
+    age = None if birth is None else age_on(birth, effective_at.date())
     return (
         indicator.code,
         value,
         indicator.unit,
         parsed.comparator,
-        record.value[:100],
-        record.unit[:30],
-        flag,
-        record.effective_at,
+        text[:100],
+        unit[:30],
+        flags.flag(indicator, value, sex, age) or "",
+        effective_at,
     )

@@ -12,7 +12,8 @@ refused — the refusal and its problems are still recorded.
 
 import datetime
 from collections.abc import Callable, Iterable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Model, QuerySet
@@ -21,11 +22,20 @@ from django.utils import timezone
 from careloop.accounts import audit
 from careloop.logredact import redact
 from careloop.observations import normalize
-from careloop.observations.keylookup import key_filters
-from careloop.observations.matching import match_patients, remember_identifiers
+from careloop.observations.keylookup import key_filters, value_rows
+from careloop.observations.matching import KNOWN_LIMIT, match_patients, remember_identifiers
 from careloop.observations.merge import MergeCounts, merge_observations
 from careloop.observations.models import ExamReport, ImportBatch, ImportProblem, UnmatchedResult
-from careloop.observations.records import EncounterRecord, ParseResult, PatientRef, Problem, ReportRecord
+from careloop.observations.readahead import read_ahead
+from careloop.observations.records import (
+    RESULT_FIELDS,
+    EncounterRecord,
+    ParseResult,
+    PatientRef,
+    Problem,
+    ReportRecord,
+    result_row,
+)
 from careloop.patients.idcard import normalize_resident_id
 from careloop.patients.identity import id_number_index
 from careloop.patients.models import Encounter, Patient
@@ -42,9 +52,10 @@ def _json_ready(value):
 
 
 def _unmatched_row(
-    organization_id: int, batch: ImportBatch, kind: str, ref: PatientRef, record
+    organization_id: int, batch: ImportBatch, kind: str, ref: PatientRef, fields: dict[str, Any]
 ) -> UnmatchedResult:
-    data = {k: _json_ready(v) for k, v in asdict(record).items() if k != "patient"}
+    """A result or encounter for a patient we do not know, parked whole (its fields but the patient)."""
+    data = {k: _json_ready(v) for k, v in fields.items() if k != "patient"}
     return UnmatchedResult(
         organization_id=organization_id,
         batch=batch,
@@ -176,54 +187,79 @@ def _upsert_encounters(organization_id: int, encounters: list[EncounterRecord], 
     )
 
 
-def import_chunk(batch: ImportBatch, chunk: ParseResult) -> tuple[MergeCounts, list[Problem], int]:
-    """One chunk, in the caller's transaction. Returns merge counts, problems and the number parked as unmatched."""
+@dataclass
+class ImportMemo:
+    """What an import learnt in its earlier chunks: which ref is which patient, and their sex and birth."""
+
+    patients: dict[PatientRef, int] = field(default_factory=dict)
+    demographics: dict[int, tuple[str, datetime.date | None]] = field(default_factory=dict)
+
+
+def _demographics(patient_ids: set[int], memo: ImportMemo) -> dict[int, tuple[str, datetime.date | None]]:
+    known = memo.demographics
+    missing = [pid for pid in patient_ids if pid not in known]
+    if len(known) + len(missing) > KNOWN_LIMIT:
+        known.clear()
+        missing = list(patient_ids)
+    for keys in key_filters("id", missing):
+        for pid, sex, birth in value_rows(
+            Patient.objects.filter(**keys).values_list("id", "sex", "birth_date")
+        ):
+            known[pid] = (sex, birth)
+    return known
+
+
+def import_chunk(
+    batch: ImportBatch, chunk: ParseResult, memo: ImportMemo | None = None
+) -> tuple[MergeCounts, list[Problem], int]:
+    """One chunk, in the caller's transaction: merge counts, problems and the number parked as unmatched.
+
+    `memo` carries what the import's earlier chunks learnt (see run_import).
+    """
+    memo = memo or ImportMemo()
     organization_id = batch.organization_id
+    # Results travel as tuples in RESULT_FIELDS order (the parsers' fast path); records are turned into one.
+    results = [r if type(r) is tuple else result_row(r) for r in chunk.results]
     refs = (
-        [r.patient for r in chunk.results]
-        + [r.patient for r in chunk.reports]
-        + [e.patient for e in chunk.encounters]
+        [r[0] for r in results] + [r.patient for r in chunk.reports] + [e.patient for e in chunk.encounters]
     )
     refs += chunk.patients
-    matches = match_patients(organization_id, refs)
+    matches = match_patients(organization_id, refs, memo.patients)
     remember_identifiers(organization_id, matches)
     report_ids = _upsert_reports(organization_id, batch, chunk.reports, matches)
-    demographics = {}
-    for keys in key_filters("id", list(set(matches.values()))):
-        for pid, sex, birth in Patient.objects.filter(**keys).values_list("id", "sex", "birth_date"):
-            demographics[pid] = (sex, birth)
+    demographics = _demographics(set(matches.values()), memo)
     problems = list(chunk.problems)
     rows, parked = [], []
-    for record in chunk.results:
-        patient_id = matches.get(record.patient)
+    normalize_values = normalize.normalize_values
+    for row in results:
+        patient, code, value, unit, when, system, source_id, status, kind, report, ranges, _flag, where = row
+        patient_id = matches.get(patient)
         if patient_id is None:
-            parked.append(_unmatched_row(organization_id, batch, "result", record.patient, record))
+            data = dict(zip(RESULT_FIELDS, row, strict=True))
+            parked.append(_unmatched_row(organization_id, batch, "result", patient, data))
             continue
         sex, birth = demographics[patient_id]
-        outcome = normalize.normalize_result(record, sex, birth)
-        if isinstance(outcome, Problem):
+        outcome = normalize_values(code, value, unit, when, where, sex, birth)
+        if type(outcome) is not tuple:
             problems.append(outcome)
             continue
-        report_id = (
-            report_ids.get((record.source_system, record.report_source_id))
-            if record.report_source_id
-            else None
-        )
         rows.append(
             (
                 patient_id,
                 *outcome,
-                record.status,
-                record.source_kind,
-                record.source_system[:60],
-                record.source_id[:120],
-                report_id,
-                record.reference_range[:60],
+                status,
+                kind,
+                system[:60],
+                source_id[:120],
+                report_ids.get((system, report)) if report else None,
+                ranges[:60],
             )
         )
     for encounter in chunk.encounters:
         if encounter.patient not in matches:
-            parked.append(_unmatched_row(organization_id, batch, "encounter", encounter.patient, encounter))
+            parked.append(
+                _unmatched_row(organization_id, batch, "encounter", encounter.patient, asdict(encounter))
+            )
     counts = merge_observations(organization_id, batch.pk, rows)
     _upsert_encounters(organization_id, chunk.encounters, matches)
     UnmatchedResult.objects.bulk_create(parked, batch_size=1000)
@@ -235,8 +271,13 @@ def run_import(
     chunks: Iterable[ParseResult],
     progress: Callable[[ImportBatch], None] | None = None,
 ) -> tuple[ImportBatch, list[Problem]]:
-    """Run an import to the end; the batch row carries the counts and status, ImportProblem rows the refusals."""
+    """Run an import to the end; the batch row carries the counts and status, ImportProblem rows the refusals.
+
+    `chunks` is read one or two chunks ahead in a thread (see readahead.py): it must not use the database.
+    """
     all_problems: list[Problem] = []
+    reader = read_ahead(chunks)
+    memo = ImportMemo()
 
     def account(chunk: ParseResult, counts: MergeCounts, problems: list[Problem], parked: int) -> None:
         batch.received += len(chunk.results) + len(chunk.encounters) + len(chunk.problems)
@@ -252,15 +293,15 @@ def run_import(
     try:
         if batch.mode == "all_or_nothing":
             with transaction.atomic():
-                for chunk in chunks:
-                    account(chunk, *import_chunk(batch, chunk))
+                for chunk in reader:
+                    account(chunk, *import_chunk(batch, chunk, memo))
                 if all_problems:
                     raise _RefusedWhole
             batch.status = "done"
         else:
-            for chunk in chunks:
+            for chunk in reader:
                 with transaction.atomic():
-                    counts, problems, parked = import_chunk(batch, chunk)
+                    counts, problems, parked = import_chunk(batch, chunk, memo)
                     ImportProblem.objects.bulk_create(
                         [_problem_row(batch, p) for p in problems], batch_size=1000
                     )
@@ -272,6 +313,8 @@ def run_import(
     except _RefusedWhole:
         batch.status = "refused"
         batch.created = batch.updated = batch.unchanged = batch.unmatched = 0
+    finally:
+        reader.close()
     with transaction.atomic():
         if batch.mode == "all_or_nothing":
             ImportProblem.objects.bulk_create([_problem_row(batch, p) for p in all_problems], batch_size=1000)

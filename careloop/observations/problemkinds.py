@@ -1,6 +1,14 @@
-"""Labels for the kinds of refusal an import reports, in the user's language; the detailed reason stays beside."""
+"""Labels for the kinds of refusal an import reports, in the user's language.
+
+The detailed reason stays beside the label.
+"""
+
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 PROBLEM_KINDS = {
     "malformed": _("Unreadable"),
@@ -21,5 +29,5 @@ PROBLEM_KINDS = {
 }
 
 
-def kind_label(code: str):
+def kind_label(code: str) -> "StrOrPromise":
     return PROBLEM_KINDS.get(code, _("Refused"))

@@ -25,7 +25,8 @@ class Person:
 
 
 # code, unit, base (male, female), spread, per condition: (ICD-10 prefix, shift, drift per year)
-LEVELS = [
+Level = tuple[str, str, tuple[float, float], float, list[tuple[str, float, float]], int]
+LEVELS: list[Level] = [
     ("8480-6", "mmHg", (124, 118), 8, [("I10", 18, 1.6)], 0),
     ("8462-4", "mmHg", (78, 74), 5, [("I10", 9, 0.8)], 0),
     ("1558-6", "mmol/L", (5.2, 5.1), 0.35, [("E11", 2.3, 0.15)], 2),

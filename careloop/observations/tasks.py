@@ -7,17 +7,19 @@ from careloop.observations.pipeline import run_import
 
 
 @task()
-def run_import_file(batch_id: int, source_system: str, mapping: dict[str, str]) -> dict:
+def run_import_file(batch_id: int, source_system: str, mapping: dict[str, str]) -> dict[str, str | int]:
     """Import an uploaded file; the batch row shows progress while it runs and the outcome after."""
     batch = ImportBatch.objects.get(pk=batch_id)
     path = stored_path(batch)
+
+    def progress(current: ImportBatch) -> None:
+        ImportBatch.objects.filter(pk=current.pk).update(received=current.received)
+
     try:
         with path.open("rb") as handle:
             data = handle.read()
         chunks = formats.read_chunks(data, batch.filename, source_system, mapping)
-        batch, _problems = run_import(
-            batch, chunks, progress=lambda b: ImportBatch.objects.filter(pk=b.pk).update(received=b.received)
-        )
+        batch, _problems = run_import(batch, chunks, progress=progress)
     except Exception:
         ImportBatch.objects.filter(pk=batch_id).update(status="failed")
         raise

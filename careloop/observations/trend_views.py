@@ -6,15 +6,19 @@ its own read.
 """
 
 from dataclasses import replace
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from careloop.accounts.requests import StaffRequest
 from careloop.accounts.roles import Perm
 from careloop.observations import catalogue, flags, trends, trendview
+from careloop.observations.catalogue import Indicator
 from careloop.observations.models import FLAGS, Observation
 from careloop.patients.actions import record_view
 from careloop.patients.models import Patient
@@ -76,14 +80,14 @@ def _zh() -> bool:
     return (translation.get_language() or "").startswith("zh")
 
 
-def _labelled_units(indicator) -> list[dict]:
+def _labelled_units(indicator: Indicator) -> list[dict[str, Any]]:
     return [
         {"token": o.token, "label": str(UNIT_NAMES.get(o.token, o.label)), "decimals": o.decimals}
         for o in trendview.unit_options(indicator)
     ]
 
 
-def _chart(patient: Patient, indicator, series: list[trendview.Row]) -> dict:
+def _chart(patient: Patient, indicator: Indicator, series: list[trendview.Row]) -> dict[str, Any]:
     """The chart area's context: chart JSON in every unit, per-unit summaries, labels for the script."""
     ref = flags.reference_range(indicator, patient.sex, patient.age())
     data = trendview.chart(indicator, series, ref, _zh())
@@ -101,7 +105,7 @@ def _chart(patient: Patient, indicator, series: list[trendview.Row]) -> dict:
     }
 
 
-def trends_context(patient: Patient) -> dict:
+def trends_context(patient: Patient) -> dict[str, Any]:
     """The Trends tab: the picker, the chart of the first indicator, the year-over-year table."""
     rows = _rows(patient)
     grouped = trendview.group_rows(rows, catalogue.by_code)
@@ -145,7 +149,7 @@ def trends_context(patient: Patient) -> dict:
 
 
 @login_required
-def trend_chart(request, patient_id: int):
+def trend_chart(request: StaffRequest, patient_id: int) -> HttpResponseBase:
     """The chart area for `?indicator=CODE` (HTMX swap from the picker)."""
     patient = patient_for_user(request.user, patient_id, Perm.RECORD_VIEW)
     code = request.GET.get("indicator", "")
@@ -154,7 +158,7 @@ def trend_chart(request, patient_id: int):
         query = f"?indicator={indicator.code}" if indicator is not None else ""
         return redirect(reverse("patients:tab", args=[patient.pk, "trends"]) + query)
     record_view(request.user, patient, "trends")
-    context: dict = {"patient": patient, "missing_code": code}
+    context: dict[str, Any] = {"patient": patient, "missing_code": code}
     if indicator is None:
         return render(request, "observations/trends_chart.html", context)
     series = trendview.group_rows(_rows(patient, (indicator.code, *indicator.alias_codes)), catalogue.by_code)

@@ -10,7 +10,7 @@ unit conversion from `units.py`; the reference range is passed in by the caller 
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple
@@ -207,7 +207,7 @@ def convert(indicator: Indicator, value: float, token: str) -> float:
     return units.from_canonical(indicator, value, token)  # type: ignore[arg-type]  # frozen Indicator
 
 
-def group_rows(rows: Iterable[Row], resolve) -> dict[Indicator, list[Row]]:
+def group_rows(rows: Iterable[Row], resolve: Callable[[str], Indicator | None]) -> dict[Indicator, list[Row]]:
     """Rows by indicator (alias codes join their indicator), oldest first; unknown codes are left out.
 
     `resolve` maps a code to its Indicator or None (catalogue.by_code).

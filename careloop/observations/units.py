@@ -16,9 +16,12 @@ source there (molar masses, unit definitions, the IFCC-NGSP master equation for 
 import math
 import re
 import unicodedata
-from typing import NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from careloop.observations.records import Problem
+
+if TYPE_CHECKING:  # catalogue imports this module; the type is only needed by the checker
+    from careloop.observations.catalogue import Conversion
 
 
 class ResultRefused(ValueError):
@@ -43,13 +46,22 @@ class ParsedValue(NamedTuple):
 
 
 class HasConversions(Protocol):
-    code: str
-    name_en: str
-    unit: str
-    unit_display: str
-    kind: str
-    conversions: dict  # token -> Conversion (factor, offset)
-    raw_units: dict  # raw spelling -> Conversion, filled on first use
+    """What conversion reads of an indicator (catalogue.Indicator, a frozen dataclass: read-only members)."""
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def name_en(self) -> str: ...
+    @property
+    def unit(self) -> str: ...
+    @property
+    def unit_display(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def conversions(self) -> "dict[str, Conversion]": ...  # token -> factor and offset to the canonical unit
+    @property
+    def raw_units(self) -> "dict[str, Conversion]": ...  # raw spelling -> Conversion, filled on first use
 
 
 # ---------------------------------------------------------------- unit spellings
@@ -198,7 +210,7 @@ def from_canonical(indicator: HasConversions, value: float, unit: str) -> float:
     return (value - conv.offset) / conv.factor
 
 
-def _conversion_for(indicator: HasConversions, unit: str):
+def _conversion_for(indicator: HasConversions, unit: str) -> "Conversion":
     if not unit.strip():
         if indicator.unit in DIMENSIONLESS or indicator.kind == "ordinal":
             return indicator.conversions[indicator.unit]

@@ -5,11 +5,17 @@ from typing import Any
 
 from careloop.observations.records import EncounterRecord, PatientRef, ReportRecord, ResultRecord
 
-_KINDS = {"result": ResultRecord, "report": ReportRecord, "encounter": EncounterRecord}
+_KINDS: dict[str, type[ResultRecord | ReportRecord | EncounterRecord]] = {
+    "result": ResultRecord,
+    "report": ReportRecord,
+    "encounter": EncounterRecord,
+}
 _DATETIMES = {"effective_at", "issued_at", "admitted_at", "discharged_at"}
 
 
-def record_from_json(kind: str, data: dict[str, Any], patient: PatientRef):
+def record_from_json(
+    kind: str, data: dict[str, Any], patient: PatientRef
+) -> ResultRecord | ReportRecord | EncounterRecord:
     values = dict(data)
     for name in _DATETIMES & values.keys():
         if values[name]:

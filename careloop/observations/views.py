@@ -1,13 +1,16 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
-from django.http import HttpResponse
+from django.db.models import Q, QuerySet
+from django.http import HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from careloop.accounts import audit
+from careloop.accounts.models import User
+from careloop.accounts.requests import StaffRequest
 from careloop.accounts.roles import Perm
 from careloop.observations import actions, tabular
 from careloop.observations.forms import MatchForm, UploadForm
@@ -18,12 +21,19 @@ from careloop.patients import search
 from careloop.patients.scoping import patient_for_user, patients_for, require
 
 
-def _batches(user):
-    return ImportBatch.objects.filter(organization_id=user.organization_id)
+def _organization_id(user: User) -> int:
+    """The user's organization: `require` has already refused a user without one."""
+    if user.organization_id is None:
+        raise PermissionDenied
+    return user.organization_id
+
+
+def _batches(user: User) -> QuerySet[ImportBatch]:
+    return ImportBatch.objects.filter(organization_id=_organization_id(user))
 
 
 @login_required
-def import_list(request):
+def import_list(request: StaffRequest) -> HttpResponseBase:
     require(request.user, Perm.RESULTS_IMPORT)
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -36,7 +46,7 @@ def import_list(request):
         request.GET.get("page")
     )
     open_unmatched = UnmatchedResult.objects.filter(
-        organization_id=request.user.organization_id, resolved_at__isnull=True
+        organization_id=_organization_id(request.user), resolved_at__isnull=True
     ).count()
     return render(
         request, "observations/imports.html", {"form": form, "page": page, "open_unmatched": open_unmatched}
@@ -44,7 +54,7 @@ def import_list(request):
 
 
 @login_required
-def import_detail(request, batch_id: int):
+def import_detail(request: StaffRequest, batch_id: int) -> HttpResponse:
     require(request.user, Perm.RESULTS_IMPORT)
     batch = get_object_or_404(_batches(request.user), pk=batch_id)
     problems = batch.problems.all()[:200]
@@ -55,7 +65,7 @@ def import_detail(request, batch_id: int):
 
 
 @login_required
-def import_problems_csv(request, batch_id: int):
+def import_problems_csv(request: StaffRequest, batch_id: int) -> HttpResponse:
     require(request.user, Perm.RESULTS_IMPORT)
     batch = get_object_or_404(_batches(request.user), pk=batch_id)
     problems = [Problem(p.location, p.field, p.value, p.reason, p.code) for p in batch.problems.all()]
@@ -65,7 +75,7 @@ def import_problems_csv(request, batch_id: int):
 
 
 @login_required
-def import_template(request, fmt: str):
+def import_template(request: StaffRequest, fmt: str) -> HttpResponse:
     require(request.user, Perm.RESULTS_IMPORT)
     if fmt == "xlsx":
         content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -79,25 +89,27 @@ def import_template(request, fmt: str):
 
 
 @login_required
-def unmatched_list(request):
+def unmatched_list(request: StaffRequest) -> HttpResponse:
     require(request.user, Perm.RESULTS_MATCH)
     items = UnmatchedResult.objects.filter(
-        organization_id=request.user.organization_id, resolved_at__isnull=True
+        organization_id=_organization_id(request.user), resolved_at__isnull=True
     )
     page = Paginator(items, 50).get_page(request.GET.get("page"))
     # Names and (masked) identifiers of people are shown here: reading them is audited like a patient list.
     audit.record(
-        "unmatched.list", organization_id=request.user.organization_id, detail={"items": [i.pk for i in page]}
+        "unmatched.list",
+        organization_id=_organization_id(request.user),
+        detail={"items": [i.pk for i in page]},
     )
     return render(request, "observations/unmatched.html", {"page": page})
 
 
 @login_required
 @require_POST
-def unmatched_match(request, item_id: int):
+def unmatched_match(request: StaffRequest, item_id: int) -> HttpResponseBase:
     require(request.user, Perm.RESULTS_MATCH)
     item = get_object_or_404(
-        UnmatchedResult, organization_id=request.user.organization_id, resolved_at__isnull=True, pk=item_id
+        UnmatchedResult, organization_id=_organization_id(request.user), resolved_at__isnull=True, pk=item_id
     )
     form = MatchForm(request.POST)
     if not form.is_valid():
@@ -112,10 +124,13 @@ def unmatched_match(request, item_id: int):
 
 
 @login_required
-def unmatched_candidates(request, item_id: int):
-    """Patients this parked result may belong to: search results, or people with the same name or birth date."""
+def unmatched_candidates(request: StaffRequest, item_id: int) -> HttpResponse:
+    """Patients this parked result may belong to.
+
+    The search results, or without a search, people with the same name or birth date.
+    """
     require(request.user, Perm.RESULTS_MATCH)
-    item = get_object_or_404(UnmatchedResult, organization_id=request.user.organization_id, pk=item_id)
+    item = get_object_or_404(UnmatchedResult, organization_id=_organization_id(request.user), pk=item_id)
     patients = patients_for(request.user)
     text = request.GET.get("q", "").strip()
     if text:

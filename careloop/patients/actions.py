@@ -7,7 +7,7 @@ from django.db import models, transaction
 from careloop.accounts import audit
 from careloop.accounts.models import User
 from careloop.patients.identity import fill_derived_fields
-from careloop.patients.models import Patient, PatientTag, Tag
+from careloop.patients.models import Patient, PatientTag, RecordItem, Tag
 
 # Fields whose old and new values are never written to the audit trail in clear.
 SECRET_FIELDS = {"id_number", "mobile", "related_mobile"}
@@ -28,6 +28,7 @@ def snapshot(instance: models.Model, fields: list[str]) -> dict[str, Any]:
 
 @transaction.atomic
 def do_register_patient(user: User, patient: Patient) -> Patient:
+    assert user.organization_id is not None  # only staff of an organization may register patients
     patient.organization_id = user.organization_id
     fill_derived_fields(patient)
     patient.save()
@@ -81,7 +82,7 @@ def record_list(user: User, patient_ids: list[int], search_kind: str, filters: l
 
 @transaction.atomic
 def do_save_record_item(
-    user: User, patient: Patient, item: models.Model, before: dict[str, Any] | None
+    user: User, patient: Patient, item: RecordItem, before: dict[str, Any] | None
 ) -> None:
     """Create or update one row of a health-record section (condition, medication, ...)."""
     creating = item.pk is None
@@ -97,7 +98,7 @@ def do_save_record_item(
 
 
 @transaction.atomic
-def do_delete_record_item(user: User, patient: Patient, item: models.Model) -> None:
+def do_delete_record_item(user: User, patient: Patient, item: RecordItem) -> None:
     audit.record(
         f"record.{type(item).__name__.lower()}.delete",
         organization_id=patient.organization_id,

@@ -5,8 +5,11 @@ from careloop.patients.models import Tag
 
 
 @admin.register(Tag)
-class TagAdmin(OrganizationScopedAdmin):
-    """The tag catalogue is reference data; patients themselves are edited in the staff UI, which audits every change."""
+class TagAdmin(OrganizationScopedAdmin[Tag]):
+    """The tag catalogue is reference data.
+
+    Patients themselves are edited in the staff UI, which audits every change.
+    """
 
     list_display = ["name", "organization", "color", "description"]
     list_filter = ["organization"]

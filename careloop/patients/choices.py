@@ -153,7 +153,7 @@ SALT = [("low", _("Low")), ("moderate", _("Moderate")), ("high", _("High"))]
 EXERCISE = [
     ("never", _("Never")),
     ("sometimes", _("Sometimes")),
-    ("weekly", _("1–2 times a week")),
+    ("weekly", _("1–2 times a week")),  # noqa: RUF001 -- a range takes an en dash; django.po has it too
     ("regular", _("3 or more times a week")),
     ("daily", _("Every day")),
 ]

@@ -1,6 +1,6 @@
 """The consent ledger's rules (Personal Information Protection Law of the PRC, 2021).
 
-- Art. 28–29: medical and health information is sensitive personal information; processing it needs
+- Art. 28-29: medical and health information is sensitive personal information; processing it needs
   the person's separate consent.
 - Art. 31: for a minor under 14 the consent of a parent or other guardian is required.
 - Art. 15: consent may be withdrawn at any time; withdrawal takes effect for later processing at once.

@@ -1,3 +1,5 @@
+from typing import Any, cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -9,7 +11,8 @@ from careloop.patients.models import Patient, Tag
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
-# Deliberately no hint of the expected check digit: that would let a typo be "fixed" into someone else's number.
+# Deliberately no hint of the expected check digit: that would let a typo be "fixed" into someone
+# else's number.
 IDENTIFIER_ERRORS = {
     "length": _("The ID number must have 18 characters; it has %(found)s."),
     "shape": _("The ID number must be 17 digits followed by a digit or X."),
@@ -27,7 +30,10 @@ def identifier_message(error: IdentifierError) -> str:
 
 
 def mobile_or_stored(raw: str, stored: str) -> str:
-    """A form's mobile field: empty keeps the stored number (never sent back to the browser), else validated."""
+    """A form's mobile field: empty keeps the stored number (never sent back to the browser).
+
+    Anything else is validated as a mobile number.
+    """
     raw = raw.strip()
     if not raw:
         return stored
@@ -37,7 +43,7 @@ def mobile_or_stored(raw: str, stored: str) -> str:
         raise forms.ValidationError(identifier_message(error)) from None
 
 
-class PatientForm(forms.ModelForm):
+class PatientForm(forms.ModelForm[Patient]):
     id_number = forms.CharField(label=_("ID number"), required=False, max_length=40)
     mobile = forms.CharField(label=_("Mobile"), required=False, max_length=20)
 
@@ -49,11 +55,13 @@ class PatientForm(forms.ModelForm):
         ]  # fmt: skip
         widgets = {"birth_date": DATE}
 
-    def __init__(self, *args, organization_id: int, **kwargs):
+    def __init__(self, *args: Any, organization_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.organization_id = organization_id
-        self.fields["department"].queryset = Department.objects.filter(organization_id=organization_id)
-        self.fields["responsible_doctor"].queryset = User.objects.filter(
+        department = cast("forms.ModelChoiceField[Department]", self.fields["department"])
+        department.queryset = Department.objects.filter(organization_id=organization_id)
+        doctor = cast("forms.ModelChoiceField[User]", self.fields["responsible_doctor"])
+        doctor.queryset = User.objects.filter(
             organization_id=organization_id, role=Role.DOCTOR, is_active=True
         )
         self.fields["birth_date"].required = False
@@ -72,8 +80,9 @@ class PatientForm(forms.ModelForm):
     def clean_mobile(self) -> str:
         return mobile_or_stored(self.cleaned_data["mobile"], self.instance.mobile if self.instance.pk else "")
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         id_type = data.get("id_type")
         raw = (data.get("id_number") or "").strip()
         if not raw and self.instance.pk and id_type == self.instance.id_type:
@@ -126,13 +135,14 @@ class PatientSearchForm(forms.Form):
         label=_("Responsible doctor"), queryset=User.objects.none(), required=False
     )
 
-    def __init__(self, *args, organization_id: int, **kwargs):
+    def __init__(self, *args: Any, organization_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["tag"].queryset = Tag.objects.filter(organization_id=organization_id)
-        self.fields["department"].queryset = Department.objects.filter(organization_id=organization_id)
-        self.fields["doctor"].queryset = User.objects.filter(
-            organization_id=organization_id, role=Role.DOCTOR
-        )
+        tag = cast("forms.ModelChoiceField[Tag]", self.fields["tag"])
+        tag.queryset = Tag.objects.filter(organization_id=organization_id)
+        department = cast("forms.ModelChoiceField[Department]", self.fields["department"])
+        department.queryset = Department.objects.filter(organization_id=organization_id)
+        doctor = cast("forms.ModelChoiceField[User]", self.fields["doctor"])
+        doctor.queryset = User.objects.filter(organization_id=organization_id, role=Role.DOCTOR)
         self.fields["q"].widget.attrs.update(
             {
                 "placeholder": _("Name, pinyin initials, last 4 phone digits, card or ID number"),

@@ -100,6 +100,9 @@ class PatientTag(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["patient", "tag"], name="patienttag_unique")]
 
+    def __str__(self) -> str:
+        return f"{_('patient')} {self.patient_id}: {_('tag')} {self.tag_id}"
+
 
 class MembershipCard(models.Model):
     """客户开卡: a membership card. A replacement points at the card it replaces, so history is kept."""
@@ -140,6 +143,9 @@ class CardSequence(models.Model):
     name = models.CharField(max_length=20, primary_key=True)
     next_value = models.BigIntegerField(default=1)
 
+    def __str__(self) -> str:
+        return f"{self.name}: {self.next_value}"
+
 
 class FamilyLink(models.Model):
     """家庭成员: someone related to the patient, who may act for them when `can_act_for` is granted."""
@@ -165,13 +171,19 @@ class FamilyLink(models.Model):
         verbose_name_plural = _("family members")
         ordering = ["id"]
 
+    def __str__(self) -> str:
+        return f"{self.related_name} ({self.get_relationship_display()})"
+
     @property
     def masked_mobile(self) -> str:
         return mask_mobile(self.related_mobile)
 
 
 class ConsentEvent(models.Model):
-    """One grant or withdrawal in the consent ledger (PIPL). Never updated: the newest event per purpose wins."""
+    """One grant or withdrawal in the consent ledger (PIPL).
+
+    Never updated: the newest event per purpose wins.
+    """
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="consent_events")
     purpose = models.CharField(_("purpose"), max_length=20, choices=choices.CONSENT_PURPOSES)
@@ -192,6 +204,10 @@ class ConsentEvent(models.Model):
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["patient", "purpose", "at"], name="consent_latest")]
 
+    def __str__(self) -> str:
+        change = _("Granted") if self.granted else _("Withdrawn")
+        return f"{self.get_purpose_display()}: {change} ({_('patient')} {self.patient_id})"
+
 
 class Condition(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="conditions")
@@ -210,6 +226,9 @@ class Condition(models.Model):
         ordering = ["-onset_date", "-id"]
         indexes = [models.Index(fields=["icd10_code"], name="condition_by_code")]
 
+    def __str__(self) -> str:
+        return f"{self.icd10_code} {self.name}"
+
 
 class Medication(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="medications")
@@ -226,6 +245,9 @@ class Medication(models.Model):
         verbose_name_plural = _("medications")
         ordering = ["stop_date", "-start_date", "-id"]
 
+    def __str__(self) -> str:
+        return f"{self.name} {self.dose}".strip()
+
 
 class Allergy(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="allergies")
@@ -238,6 +260,9 @@ class Allergy(models.Model):
         verbose_name = _("allergy")
         verbose_name_plural = _("allergies")
         ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.substance
 
 
 class Lifestyle(models.Model):
@@ -259,6 +284,9 @@ class Lifestyle(models.Model):
         verbose_name = _("lifestyle")
         verbose_name_plural = _("lifestyle")
 
+    def __str__(self) -> str:
+        return f"{_('lifestyle')} ({_('patient')} {self.patient_id}, {self.assessed_on})"
+
 
 class FamilyHistory(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="family_history")
@@ -271,6 +299,9 @@ class FamilyHistory(models.Model):
         verbose_name = _("family history")
         verbose_name_plural = _("family history")
         ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_relative_display()}: {self.condition}"
 
 
 class Encounter(models.Model):
@@ -301,3 +332,11 @@ class Encounter(models.Model):
             )
         ]
         indexes = [models.Index(fields=["discharged_at"], name="encounter_by_discharge")]
+
+    def __str__(self) -> str:
+        seen = f" {timezone.localdate(self.admitted_at)}" if self.admitted_at else ""
+        return f"{self.get_encounter_class_display()}{seen}"
+
+
+# The rows of the health-record sections (`record/sections.py`): each belongs to one patient.
+RecordItem = Condition | Medication | Allergy | Lifestyle | FamilyHistory | Encounter

@@ -34,7 +34,8 @@ def syllables(name: str) -> list[str]:
     else:
         if name[:1] in SURNAME_READINGS:
             head, rest = [SURNAME_READINGS[name[0]]], name[1:]
-    words = [w for piece in lazy_pinyin(rest, errors=lambda text: text.split()) for w in piece.split()]
+    # errors="default": text without pinyin comes back as it is, and is split into words here.
+    words = [w for piece in lazy_pinyin(rest, errors="default") for w in piece.split()]
     return head + [w.lower() for w in words if w.strip()]
 
 

@@ -4,6 +4,7 @@ A patient of another organization does not exist for the user (404, never 403), 
 records elsewhere is not disclosed. A role without the permission gets 403 for patients it can see.
 """
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
@@ -13,7 +14,7 @@ from careloop.accounts.roles import Perm
 from careloop.patients.models import Patient
 
 
-def patients_for(user: User) -> QuerySet[Patient]:
+def patients_for(user: User | AnonymousUser) -> QuerySet[Patient]:
     if not user.is_authenticated or user.organization_id is None:
         return Patient.objects.none()
     return Patient.objects.filter(organization_id=user.organization_id)

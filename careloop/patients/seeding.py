@@ -138,7 +138,8 @@ class Seeder:
                 (pid, self.tags[name], source, registered) for name, source in row["tags"]
             )
         for inserter in [*self.tables.values(), self.lifestyles, self.conditions, self.tags_inserter]:
-            self.counts[inserter.model._meta.model_name] += inserter.flush()
+            # The class name in lower case, which is what _meta.model_name holds (typed optional there).
+            self.counts[inserter.model.__name__.lower()] += inserter.flush()
         self._issue_cards([(p, row["card"]) for p, row in zip(patients, batch, strict=True) if row["card"]])
 
     def _patient(self, row: dict[str, Any]) -> Patient:
@@ -156,8 +157,8 @@ class Seeder:
         return patient
 
     def _without_existing(
-        self, batch: list[dict], patients: list[Patient]
-    ) -> tuple[list[dict], list[Patient]]:
+        self, batch: list[dict[str, Any]], patients: list[Patient]
+    ) -> tuple[list[dict[str, Any]], list[Patient]]:
         """Leaves out patients whose ID number the organization has: one seed appended twice adds nothing."""
         indexes = [p.id_number_index for p in patients if p.id_number_index]
         existing = set(

@@ -30,7 +30,7 @@ import datetime
 import decimal
 import math
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from careloop.patients.idcard import check_character
@@ -100,7 +100,7 @@ def _age_on(birth: datetime.date, day: datetime.date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
-def _pick(rng: random.Random, weighted: list[tuple[Any, float]]) -> Any:
+def _pick[T](rng: random.Random, weighted: Sequence[tuple[T, float]]) -> T:
     return rng.choices([value for value, _ in weighted], [weight for _, weight in weighted])[0]
 
 
@@ -111,7 +111,7 @@ def _day_between(rng: random.Random, first: datetime.date, last: datetime.date) 
 
 
 def _at(
-    rng: random.Random, day: datetime.date, tz: datetime.tzinfo, first_hour=8, last_hour=16
+    rng: random.Random, day: datetime.date, tz: datetime.tzinfo, first_hour: int = 8, last_hour: int = 16
 ) -> datetime.datetime:
     """A time on `day` between the hours given, on the quarter hour."""
     clock = datetime.time(rng.randint(first_hour, last_hour), rng.choice((0, 15, 30, 45)))
@@ -315,7 +315,13 @@ class _Generator:
                 product *= rng.random()
             return count
 
-        def add(kind: str, at: datetime.datetime, department: str, text: str, discharged=None) -> None:
+        def add(
+            kind: str,
+            at: datetime.datetime,
+            department: str,
+            text: str,
+            discharged: datetime.datetime | None = None,
+        ) -> None:
             rows.append(
                 {
                     "encounter_class": kind,
@@ -367,8 +373,8 @@ class _Generator:
         conditions = self.conditions(birth, age, sex)
         yesterday = self.today - datetime.timedelta(days=1)
         registered = _day_between(rng, _years_before(self.window_start, 3), yesterday)
-        tags = [CONDITIONS[c["icd10_code"]][1] for c in conditions if c["clinical_status"] != "resolved"]
-        tags = [(tag, "import") for tag in tags]
+        tag_names = [CONDITIONS[c["icd10_code"]][1] for c in conditions if c["clinical_status"] != "resolved"]
+        tags = [(tag, "import") for tag in tag_names]
         if age >= 80:
             tags.append(("高龄", "import"))
         if age >= 65 and rng.random() < 0.45:

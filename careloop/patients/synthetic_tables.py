@@ -217,7 +217,7 @@ RECORD_FIELDS: dict[str, tuple[str, ...]] = {
     ),
 }  # fmt: skip
 CARD_TIERS = [("standard", 70), ("silver", 18), ("gold", 9), ("platinum", 3)]
-ALCOHOL_WEIGHTS = {
+ALCOHOL_WEIGHTS: dict[str, list[tuple[str, float]]] = {
     "male": [("never", 30), ("occasional", 35), ("regular", 22), ("heavy", 6), ("former", 7)],
     "female": [("never", 70), ("occasional", 26), ("regular", 3), ("heavy", 0.5), ("former", 0.5)],
 }

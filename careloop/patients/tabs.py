@@ -7,6 +7,7 @@ from typing import Any
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from careloop.accounts.models import User
 from careloop.accounts.roles import Perm
 from careloop.patients.models import Patient
 
@@ -27,7 +28,7 @@ def register(tab: Tab) -> None:
     TABS[tab.name] = tab
 
 
-def visible_tabs(user) -> list[Tab]:
+def visible_tabs(user: User) -> list[Tab]:
     return [tab for tab in TABS.values() if user.can(tab.permission)]
 
 

@@ -2,6 +2,7 @@
 
 import datetime
 import io
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -25,7 +26,7 @@ def en_client():
     return Client(headers={"Accept-Language": "en"})
 
 
-def run_sql(sql: str, params: list) -> None:
+def run_sql(sql: str, params: list[Any]) -> None:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 
@@ -151,6 +152,7 @@ def test_a_broken_chain_does_not_hide_the_others(busy_org, other_org):
 @pytest.mark.django_db
 def test_model_refuses_update_and_delete(patient):
     entry = AuditEntry.objects.filter(patient_id=patient.pk).first()
+    assert entry is not None
     entry.action = "patient.hidden"
     with pytest.raises(RuntimeError, match="append-only"):
         entry.save()
@@ -168,6 +170,7 @@ def test_django_admin_shows_the_trail_read_only(client, patient):
     root = User.objects.create_superuser("root", password="correct-horse-battery-9")
     client.force_login(root)
     entry = AuditEntry.objects.filter(patient_id=patient.pk).first()
+    assert entry is not None
     listing = client.get(reverse("admin:accounts_auditentry_changelist"))
     assert listing.status_code == 200
     assert "delete_selected" not in listing.content.decode()

@@ -1,14 +1,16 @@
 """The audit hash chain, checked on plain dictionaries: any edit, removal or reordering is found."""
 
 import copy
+from typing import Any
 
 import pytest
 
 from careloop.accounts import auditchain
 
 
-def build_chain(length: int = 5) -> list[dict]:
-    entries, prev = [], auditchain.GENESIS
+def build_chain(length: int = 5) -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = []
+    prev = auditchain.GENESIS
     for seq in range(1, length + 1):
         entry = {
             "id": 100 + seq,
@@ -60,6 +62,7 @@ def test_rehashing_a_changed_entry_breaks_the_link_to_the_next():
     chain[1]["actor_label"] = "someone-else"
     chain[1]["hash"] = auditchain.entry_hash(chain[1]["prev_hash"], chain[1])
     broken = auditchain.verify(chain, *head_of(chain))
+    assert broken is not None
     assert (broken.seq, broken.entry_id) == (3, 103)
     assert "does not link" in broken.reason
 

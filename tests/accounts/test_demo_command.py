@@ -71,7 +71,8 @@ def test_default_gunicorn_workers_are_two_per_core_plus_one_at_most_eight(cores,
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def _environment(tmp_path) -> dict[str, str]:
@@ -85,20 +86,21 @@ def _environment(tmp_path) -> dict[str, str]:
     return env
 
 
-def _wait_for(url: str, process: subprocess.Popen, seconds: float = 90) -> int:
+def _wait_for(url: str, process: subprocess.Popen[str], seconds: float = 90) -> int:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise AssertionError(f"exited early with {process.returncode}")
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
-                return response.status
+                status: int = response.status
+                return status
         except OSError:
             time.sleep(0.3)
     raise AssertionError(f"{url} did not answer within {seconds} s")
 
 
-def _careloop(*args: str, env: dict[str, str]) -> subprocess.Popen:
+def _careloop(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-c", "import sys; from careloop.cli import main; sys.exit(main())", *args],
         env=env,

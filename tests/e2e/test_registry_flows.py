@@ -1,4 +1,7 @@
-"""The registry's main flows, in a real browser (Debian's Chromium, headless), in the default language (zh-Hans)."""
+"""The registry's main flows, in a real browser (Debian's Chromium, headless).
+
+In the default language (zh-Hans).
+"""
 
 import datetime
 import re

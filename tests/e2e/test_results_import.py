@@ -1,4 +1,7 @@
-"""Results in, in a real browser: upload an Excel file with two bad rows, read the error report, see the trend."""
+"""Results in, in a real browser.
+
+Upload an Excel file with two bad rows, read the error report, see the trend.
+"""
 
 import csv
 import io

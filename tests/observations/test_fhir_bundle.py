@@ -1,6 +1,7 @@
 import datetime
 import json
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -13,8 +14,9 @@ PLUS8 = datetime.timezone(datetime.timedelta(hours=8))
 
 
 @pytest.fixture
-def transaction() -> dict:
-    return json.loads((SAMPLES / "fhir_transaction_bundle.json").read_text("utf-8"))
+def transaction() -> dict[str, Any]:
+    bundle: dict[str, Any] = json.loads((SAMPLES / "fhir_transaction_bundle.json").read_text("utf-8"))
+    return bundle
 
 
 def test_transaction_bundle_gives_patient_report_and_five_results_linked_by_urn_uuid():

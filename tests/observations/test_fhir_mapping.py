@@ -36,7 +36,7 @@ def observation(**changes):
     return resource
 
 
-def mapped(resource, source_system="HIS-A"):
+def mapped(resource, source_system="HIS-A") -> ParseResult:
     out = ParseResult()
     ResourceMapper(source_system).add(copy.deepcopy(resource), "line 1", out)
     return out

@@ -1,6 +1,7 @@
 import io
 import time
 from pathlib import Path
+from typing import Any, cast
 
 import orjson
 
@@ -12,11 +13,11 @@ SAMPLES = Path(__file__).parent / "samples"
 RESIDENT_ID = "110105198003070020"
 
 
-def line(resource: dict) -> bytes:
+def line(resource: dict[str, Any]) -> bytes:
     return orjson.dumps(resource)
 
 
-def observation(number: int, patient: str = "p1", **changes) -> dict:
+def observation(number: int, patient: str = "p1", **changes) -> dict[str, Any]:
     resource = {
         "resourceType": "Observation",
         "id": f"o{number}",
@@ -125,8 +126,9 @@ def test_row_chunks_rebuild_the_same_records():
     data = (SAMPLES / "fhir_observations_broken.ndjson").read_bytes()
     records = parse_ndjson(data, "HIS-A")
     rows = parse_ndjson(data, "HIS-A", as_rows=True)
-    assert all(type(row) is tuple and len(row) == len(RESULT_FIELDS) for row in rows.results)
-    assert [ResultRecord(*row) for row in rows.results] == records.results
+    tuples = cast(list[Any], rows.results)  # as_rows: plain tuples in RESULT_FIELDS order
+    assert all(type(row) is tuple and len(row) == len(RESULT_FIELDS) for row in tuples)
+    assert [ResultRecord(*row) for row in tuples] == records.results
     assert rows.problems == records.problems
 
 

@@ -2,9 +2,9 @@
 
 import pytest
 
-from careloop.observations import catalogue as cat
 from careloop.observations.flags import check_plausible, flag, normalize_sex, reference_range
 from careloop.observations.units import ResultRefused
+from tests.observations.helpers import indicator
 
 
 @pytest.mark.parametrize(
@@ -56,7 +56,7 @@ from careloop.observations.units import ResultRefused
     ],
 )
 def test_flag(code, value, sex, age, expected):
-    assert flag(cat.by_code(code), value, sex, age) == expected
+    assert flag(indicator(code), value, sex, age) == expected
 
 
 @pytest.mark.parametrize(
@@ -69,15 +69,16 @@ def test_flag(code, value, sex, age, expected):
     ],
 )
 def test_no_flag_when_no_range_applies(code, sex, age):
-    assert flag(cat.by_code(code), 30, sex, age) is None
+    assert flag(indicator(code), 30, sex, age) is None
 
 
 def test_critical_limit_applies_even_without_a_range():
-    assert flag(cat.by_code("1558-6"), 2.5, "", 10) == "critical_low"
+    assert flag(indicator("1558-6"), 2.5, "", 10) == "critical_low"
 
 
 def test_unknown_age_takes_the_range_when_all_bands_agree():
-    r = reference_range(cat.by_code("1742-6"), "female", None)
+    r = reference_range(indicator("1742-6"), "female", None)
+    assert r is not None
     assert (r.low, r.high, r.source) == (7, 40, "WS/T 404.1-2012")
 
 
@@ -93,7 +94,7 @@ def test_sex_spellings(sex, expected):
 )
 def test_implausible_values_are_refused(code, value):
     with pytest.raises(ResultRefused) as e:
-        check_plausible(cat.by_code(code), value)
+        check_plausible(indicator(code), value)
     assert e.value.code == "implausible"
 
 
@@ -101,4 +102,4 @@ def test_implausible_values_are_refused(code, value):
     ("code", "value"), [("8480-6", 120), ("29463-7", 70), ("1558-6", 5.6), ("20454-5", 4)]
 )
 def test_plausible_values_pass(code, value):
-    assert check_plausible(cat.by_code(code), value) is None  # returns quietly; refusal would raise
+    check_plausible(indicator(code), value)  # returns quietly; a refusal would raise

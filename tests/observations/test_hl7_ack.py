@@ -127,8 +127,13 @@ def test_acknowledgement_code_from_parse_and_pipeline(parse_problems, outcome, c
     ],
 )
 def test_respond_to_samples(sample, code, called):
-    seen = []
-    ack = respond((SAMPLES / sample).read_bytes(), lambda parsed: seen.append(parsed) or [])
+    seen: list[ParseResult] = []
+
+    def store(parsed: ParseResult) -> list[Problem]:
+        seen.append(parsed)
+        return []
+
+    ack = respond((SAMPLES / sample).read_bytes(), store)
     assert segments(ack)["MSA"][0][1] == code
     assert bool(seen) == called
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from careloop.observations.hl7v2 import ack
-from careloop.observations.hl7v2.mllp import END, START, FrameReader, MllpServer, frame, send
+from careloop.observations.hl7v2.mllp import END, START, Frame, FrameReader, MllpServer, frame, send
+from tests.observations.helpers import address
 
 SAMPLES = Path(__file__).parent / "samples"
 GOOD = (SAMPLES / "oru_checkup_utf8.hl7").read_bytes().replace(b"\n", b"\r")
@@ -45,7 +46,7 @@ def listener():
 
 
 def test_three_messages_on_one_connection_get_three_acks_in_order(listener):
-    answers = send(*listener.address, [GOOD, BROKEN, GB])
+    answers = send(*address(listener), [GOOD, BROKEN, GB])
     assert [msa(a) for a in answers] == [
         [b"MSA", b"AA", b"MSG00001"],
         [b"MSA", b"AE", b"BAD002"],
@@ -63,7 +64,7 @@ def test_pipelined_frames_split_anywhere_with_garbage_between_are_answered_in_or
             connection.sendall(stream[i : i + 7])
             time.sleep(0.0005)
         reader = FrameReader()
-        frames = []
+        frames: list[Frame] = []
         while len(frames) < 3:
             frames += reader.feed(connection.recv(4096))
     assert [msa(f.payload)[1] for f in frames] == [b"AA", b"AR", b"AE"]
@@ -72,12 +73,12 @@ def test_pipelined_frames_split_anywhere_with_garbage_between_are_answered_in_or
 
 def test_oversize_message_is_answered_ar_without_calling_handle(listener):
     huge = GOOD + b"NTE|1||" + b"x" * 200_000 + b"\r"
-    [answer] = send(*listener.address, [huge])
+    [answer] = send(*address(listener), [huge])
     assert msa(answer) == [b"MSA", b"AR", b"MSG00001"]
     assert b"byte limit" in answer
     assert listener.calls == []
     # the connection still works afterwards
-    assert msa(send(*listener.address, [GOOD])[0])[1] == b"AA"
+    assert msa(send(*address(listener), [GOOD])[0])[1] == b"AA"
 
 
 def test_handle_that_raises_is_answered_ae():
@@ -89,7 +90,7 @@ def test_handle_that_raises_is_answered_ae():
     thread.start()
     server.ready.wait(5)
     try:
-        [answer] = send(*server.address, [GOOD])
+        [answer] = send(*address(server), [GOOD])
         assert msa(answer) == [b"MSA", b"AE", b"MSG00001"]
     finally:
         server.stop()
@@ -98,7 +99,7 @@ def test_handle_that_raises_is_answered_ae():
 
 def test_log_names_control_id_and_type_but_no_patient_identifier(listener, caplog):
     caplog.set_level("INFO", logger="careloop.observations.hl7v2.mllp")
-    send(*listener.address, [GOOD])
+    send(*address(listener), [GOOD])
     text = caplog.text
     assert "MSG00001" in text and "ORU^R01" in text
     for identifier in ("11010519491231002X", "MR123456", "王小明", "13800138000"):
@@ -148,6 +149,7 @@ def test_sigterm_stops_the_listener_cleanly(tmp_path):
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
+        assert process.stderr is not None
         line = process.stderr.readline()
         assert "MLLP listening on 127.0.0.1:" in line
         port = int(line.rsplit(":", 1)[1])

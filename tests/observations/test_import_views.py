@@ -94,6 +94,7 @@ def test_unmatched_results_are_listed_and_filed_under_the_chosen_patient(
     page = client.get(reverse("observations:unmatched")).content.decode()
     assert "陌生人" in page and "1101**********0457" in page and "110101197001020457" not in page
     item = UnmatchedResult.objects.first()
+    assert item is not None
     reads = AuditEntry.objects.filter(action="unmatched.list", actor=nurse)
     assert any(item.pk in entry.detail["items"] for entry in reads)
     patient = make_patient(doctor, name="陌生人")

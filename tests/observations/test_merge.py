@@ -1,4 +1,5 @@
 import datetime
+from typing import Any
 
 import pytest
 from django.db import transaction
@@ -12,7 +13,7 @@ from tests.factories import make_patient
 TZ = datetime.timezone(datetime.timedelta(hours=8))
 
 
-def row(patient_id: int, source_id: str, value: float, **changes) -> tuple:
+def row(patient_id: int, source_id: str, value: float, **changes) -> tuple[Any, ...]:
     base = {
         "patient_id": patient_id,
         "code": "1558-6",

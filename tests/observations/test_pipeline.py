@@ -1,4 +1,7 @@
-"""The import pipeline end to end: files in, observations, reports, encounters, problems and the unmatched queue out."""
+"""The import pipeline end to end.
+
+Files in; observations, reports, encounters, problems and the unmatched queue out.
+"""
 
 import datetime
 from pathlib import Path
@@ -54,7 +57,7 @@ def test_excel_with_two_bad_rows_keeps_the_good_rows_and_reports_the_bad(org, do
     rows.append(
         [patient.id_number, "", patient.name, "", "", "空腹血糖", "5.6", "furlongs", "2025-03-05 08:30"]
     )
-    batch, problems = run(org, results_xlsx(rows), "checks.xlsx")
+    batch, _problems = run(org, results_xlsx(rows), "checks.xlsx")
     assert batch.status == "done"
     assert (batch.created, batch.refused) == (4, 2)
     assert Observation.objects.filter(patient=patient, code="1558-6").count() == 4
@@ -91,7 +94,7 @@ def test_all_or_nothing_refuses_the_whole_file_and_records_why(org, doctor):
     patient = make_patient(doctor)
     rows = yearly_glucose_rows(patient.id_number, patient.name, [5.4, 5.9])
     rows.append([patient.id_number, "", patient.name, "", "", "收缩压", "1200", "mmHg", "2024-03-05 08:30"])
-    batch, problems = run(org, results_xlsx(rows), "b.xlsx", mode="all_or_nothing")
+    batch, _problems = run(org, results_xlsx(rows), "b.xlsx", mode="all_or_nothing")
     assert batch.status == "refused"
     assert Observation.objects.count() == 0
     assert ImportProblem.objects.filter(batch=batch).count() == 1
@@ -106,11 +109,13 @@ def test_results_of_an_unknown_patient_wait_in_the_queue_until_matched_by_hand(o
     assert (batch.created, batch.unmatched) == (0, 2)
     parked = UnmatchedResult.objects.filter(organization=org)
     assert parked.count() == 2
-    assert stranger_id not in str(parked.first().record)  # identifiers are kept encrypted, not in the JSON
+    first = parked.first()
+    assert first is not None
+    assert stranger_id not in str(first.record)  # identifiers are kept encrypted, not in the JSON
     patient = make_patient(
         doctor, name="陌生人", id_number=resident_id(datetime.date(1970, 1, 2), sequence=457)
     )
-    filed = do_match_unmatched(doctor, parked.first(), patient)
+    filed = do_match_unmatched(doctor, first, patient)
     assert filed == 2
     assert Observation.objects.filter(patient=patient).count() == 2
     assert not UnmatchedResult.objects.filter(resolved_at__isnull=True).exists()
@@ -123,8 +128,13 @@ def test_hl7_results_and_admissions_are_imported_and_the_mrn_is_remembered(org, 
     assert Observation.objects.filter(patient=wang, code="4548-4").get().value == 6.1
     assert Observation.objects.filter(patient=wang).exclude(flag="normal").exists()
     assert {p.code for p in problems} <= {"unknown_code", "unknown_value", "unknown_unit"}
-    zhao = make_patient(wang.responsible_doctor or doctor_of(org), name="赵建国", id_number="440305196002120039",
-                        birth_date=datetime.date(1960, 2, 12), sex="male")  # fmt: skip
+    zhao = make_patient(
+        wang.responsible_doctor or doctor_of(org),
+        name="赵建国",
+        id_number="440305196002120039",
+        birth_date=datetime.date(1960, 2, 12),
+        sex="male",
+    )
     run(org, (SAMPLES / "adt_admit_update_discharge.hl7").read_bytes(), "adt.hl7")
     stay = Encounter.objects.get(patient=zhao)  # admit, update and discharge of one visit: one encounter
     assert (stay.encounter_class, stay.department, stay.source_id) == ("inpatient", "心内科", "V20240401001")

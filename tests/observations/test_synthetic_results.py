@@ -26,7 +26,7 @@ def test_every_generated_result_passes_the_import_checks():
 
 
 def test_diabetics_have_higher_glucose_and_each_check_has_its_report():
-    glucose = {True: [], False: []}
+    glucose: dict[bool, list[float]] = {True: [], False: []}
     conditions = {p.key: p.conditions for p in PEOPLE}
     for reports, rs in yearly_checks(PEOPLE, 5, TODAY, 1):
         assert {r.report_source_id for r in rs} == {r.source_id for r in reports}

@@ -4,6 +4,7 @@ import codecs
 import csv
 import datetime
 import io
+from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 import openpyxl
@@ -21,22 +22,25 @@ ID_A = "110101199003070011"
 ID_B = "11010519600701002X"
 
 
-def at(*parts: int) -> datetime.datetime:
-    return datetime.datetime(*parts, tzinfo=SHANGHAI)
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime.datetime:
+    return datetime.datetime(year, month, day, hour, minute, tzinfo=SHANGHAI)
 
 
-def csv_bytes(rows: list[list[object]], encoding: str = "utf-8-sig", delimiter: str = ",") -> bytes:
+def csv_bytes(rows: Sequence[Sequence[object]], encoding: str = "utf-8-sig", delimiter: str = ",") -> bytes:
     out = io.StringIO(newline="")
     csv.writer(out, delimiter=delimiter, lineterminator="\r\n").writerows(rows)
     return out.getvalue().encode(encoding)
 
 
-def xlsx_bytes(rows: list[list[object]], title: str = "Sheet1", extra_sheet: str | None = None) -> bytes:
+def xlsx_bytes(
+    rows: Sequence[Sequence[object]], title: str = "Sheet1", extra_sheet: str | None = None
+) -> bytes:
     workbook = openpyxl.Workbook()
     sheet = workbook.active
+    assert sheet is not None
     sheet.title = title
     for row in rows:
-        sheet.append(row)
+        sheet.append(list(row))
     if extra_sheet:
         workbook.create_sheet(extra_sheet).append(["nothing here"])
     out = io.BytesIO()
@@ -64,6 +68,7 @@ def test_template_csv_has_bom_bilingual_headers_and_the_example_row():
 def test_template_xlsx_header_is_bold_with_widths_and_one_example_row():
     workbook = openpyxl.load_workbook(io.BytesIO(template_xlsx()))
     sheet = workbook.active
+    assert sheet is not None
     assert [c.value for c in sheet[1]] == template_headers()
     assert all(c.font.b for c in sheet[1])
     assert sheet.max_row == 2
@@ -107,6 +112,7 @@ def test_filled_csv_template_parses_back_and_skips_the_untouched_example():
 def test_filled_xlsx_template_parses_back():
     workbook = openpyxl.load_workbook(io.BytesIO(template_xlsx()))
     sheet = workbook.active
+    assert sheet is not None
     sheet.append(
         [ID_B, "", "李四", "女", datetime.date(1960, 7, 1), "HbA1c", 6.5, "%", datetime.datetime(2024, 3, 5)]
     )
@@ -179,7 +185,7 @@ def test_title_rows_above_the_header_are_skipped_and_row_numbers_stay_true():
 
 
 def test_wide_layout_one_column_per_indicator_with_units_in_headers():
-    rows = [
+    rows: list[list[object]] = [
         [
             "序号",
             "体检号",
@@ -210,7 +216,7 @@ def test_wide_layout_one_column_per_indicator_with_units_in_headers():
 
 
 def test_wide_layout_from_xlsx_and_forced_by_the_caller():
-    rows = [
+    rows: list[list[object]] = [
         ["身份证号", "检查日期", "BMI(kg/m2)", "腰围(cm)"],
         [ID_A, datetime.datetime(2024, 3, 5, 9, 0), 23.4, 82],
     ]
@@ -386,7 +392,7 @@ def test_second_row_with_same_patient_indicator_and_time_is_reported_as_duplicat
 
 
 def test_xlsx_with_real_dates_text_dates_and_serial_numbers():
-    rows = [
+    rows: list[list[object]] = [
         ["身份证号", "检查项目", "结果", "检查时间", "出生日期"],
         [ID_A, "A", 1, datetime.datetime(2024, 3, 5, 8, 30), datetime.date(1990, 3, 7)],
         [ID_A, "B", 2.5, "2024/3/5", "1990年3月7日"],
@@ -408,7 +414,10 @@ def test_xlsx_with_real_dates_text_dates_and_serial_numbers():
 
 
 def test_xlsx_named_sheet_and_missing_sheet():
-    rows = [["身份证号", "检查项目", "结果", "检查时间"], [ID_A, "身高", 170, "2024-03-05"]]
+    rows: list[list[object]] = [
+        ["身份证号", "检查项目", "结果", "检查时间"],
+        [ID_A, "身高", 170, "2024-03-05"],
+    ]
     data = xlsx_bytes(rows, title="结果", extra_sheet="说明")
     assert [r.value for r in parse(data, sheet="结果").results] == ["170"]
     assert parse(data, sheet="说明").results == []
@@ -513,7 +522,10 @@ def test_source_ids_change_with_the_hash_key():
 
 
 def test_xlsx_and_csv_of_the_same_results_give_the_same_ids():
-    rows = [LONG[0], [ID_A, "", "TC", 5.1, "mmol/L", datetime.datetime(2024, 3, 5, 8, 0)]]
+    rows: list[Sequence[object]] = [
+        LONG[0],
+        [ID_A, "", "TC", 5.1, "mmol/L", datetime.datetime(2024, 3, 5, 8, 0)],
+    ]
     assert set(ids(xlsx_bytes(rows)).values()) == {ids(csv_bytes(LONG))[(ID_A, "TC", "5.1")]}
 
 

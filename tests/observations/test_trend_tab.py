@@ -4,13 +4,14 @@ import datetime
 import itertools
 import json
 import re
+from typing import Any
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from careloop.accounts.audit import AuditEntry
+from careloop.accounts.models import AuditEntry
 from careloop.observations.models import ExamReport, Observation
 from tests.factories import make_patient, make_user
 
@@ -41,10 +42,11 @@ def yearly_glucose(patient, values=(5.2, 5.6, 6.0, 6.4, 7.1)):
         add_result(patient, "1558-6", value, 2021 + i, flag="normal" if value < 6.1 else "high")
 
 
-def chart_json(html: str) -> dict:
+def chart_json(html: str) -> dict[str, Any]:
     match = re.search(r'<script id="trend-data" type="application/json">(.*?)</script>', html, re.S)
     assert match, "chart data missing"
-    return json.loads(match.group(1))
+    data: dict[str, Any] = json.loads(match.group(1))
+    return data
 
 
 def tab_url(patient):
@@ -95,6 +97,7 @@ def test_chart_endpoint_writes_its_own_view_audit(logged_in, doctor, patient):
     logged_in(doctor).get(chart_url(patient, "1558-6"), HTTP_HX_REQUEST="true")
     entry = AuditEntry.objects.filter(action="patient.view").order_by("-id").first()
     assert AuditEntry.objects.filter(action="patient.view").count() == before + 1
+    assert entry is not None
     assert entry.patient_id == patient.pk and entry.detail == {"section": "trends"}
 
 
@@ -133,7 +136,9 @@ def test_yoy_cell_of_an_abnormal_year_is_marked_with_its_flag(logged_in, doctor,
     add_result(patient, "1558-6", 7.2, 2024, flag="high", report=report)
     add_result(patient, "1558-6", 5.1, 2024, month=11)  # a later non-check result: the check wins
     html = logged_in(doctor).get(tab_url(patient)).content.decode()
-    row = re.search(r'<tr data-code="1558-6">(.*?)</tr>', html, re.S).group(1)
+    found = re.search(r'<tr data-code="1558-6">(.*?)</tr>', html, re.S)
+    assert found is not None
+    row = found.group(1)
     assert re.search(r'class="num abnormal" title="[^"]+">7.20<span class="arrow">↑</span>', row)
 
 

@@ -263,7 +263,9 @@ def test_the_qr_code_encodes_only_the_card_number(logged_in, receptionist, patie
         .get(reverse("patients:card_print", args=[patient.pk, card.pk]))
         .content.decode()
     )
-    drawn = re.search(r'class="qrline"[^>]* d="([^"]+)"', body).group(1)
+    found = re.search(r'class="qrline"[^>]* d="([^"]+)"', body)
+    assert found is not None
+    drawn = found.group(1)
     expected = segno.make(card.number, micro=False, error="m").svg_inline(omitsize=True, border=4)
     assert f'd="{drawn}"' in expected
     assert "viewBox" in body  # sized by CSS in mm, not clipped

@@ -20,7 +20,8 @@ def add_url(patient):
 def stored_mobile(link) -> str:
     with connection.cursor() as cursor:
         cursor.execute("SELECT related_mobile FROM patients_familylink WHERE id = %s", [link.pk])
-        return cursor.fetchone()[0]
+        stored: str = cursor.fetchone()[0]
+    return stored
 
 
 @pytest.mark.django_db

@@ -56,7 +56,9 @@ def test_catalogue_covers_the_common_chronic_conditions(code):
     ],
 )
 def test_official_chinese_names(code, name_zh):
-    assert icd10.lookup(code).name_zh == name_zh
+    entry = icd10.lookup(code)
+    assert entry is not None
+    assert entry.name_zh == name_zh
 
 
 @pytest.mark.parametrize(
@@ -119,4 +121,6 @@ def test_name_initials_skip_punctuation_and_surname_readings(name, letters):
 
 @pytest.mark.parametrize(("language", "name"), [("zh-hans", "痛风"), ("en", "Gout"), ("zh-hant", "痛风")])
 def test_entry_name_follows_the_language(language, name):
-    assert icd10.lookup("M10").name(language) == name
+    entry = icd10.lookup("M10")
+    assert entry is not None
+    assert entry.name(language) == name

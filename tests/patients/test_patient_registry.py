@@ -22,7 +22,7 @@ def en_client():
     return Client(headers={"Accept-Language": "en"})
 
 
-def form_data(**overrides) -> dict:
+def form_data(**overrides: str) -> dict[str, str]:
     data = {
         "name": "张三",
         "sex": "female",
@@ -39,7 +39,7 @@ def register(client, **overrides):
     return client.post(reverse("patients:register"), form_data(**overrides))
 
 
-def errors_of(response) -> dict:
+def errors_of(response) -> dict[str, list[str]]:
     assert response.status_code == 200, "expected the form back with errors"
     return {field: [str(e) for e in errors] for field, errors in response.context["form"].errors.items()}
 
@@ -47,7 +47,8 @@ def errors_of(response) -> dict:
 def raw_row(pk: int) -> tuple[str, str]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT id_number, mobile FROM patients_patient WHERE id = %s", [pk])
-        return cursor.fetchone()
+        row: tuple[str, str] = cursor.fetchone()
+    return row
 
 
 @pytest.mark.django_db

@@ -11,7 +11,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from careloop.accounts.models import AuditEntry
-from careloop.patients.models import Allergy, Condition, Encounter, FamilyHistory, Lifestyle, Medication
+from careloop.patients.models import (
+    Allergy,
+    Condition,
+    Encounter,
+    FamilyHistory,
+    Lifestyle,
+    Medication,
+    RecordItem,
+)
 from tests.factories import make_patient, make_user
 
 HTMX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "tab-panel"}
@@ -19,7 +27,7 @@ HTMX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "tab-panel"}
 SECTIONS = ["conditions", "medications", "allergies", "lifestyle", "family-history", "encounters"]
 
 # section → (model, a valid form, the role allowed to edit it, the field an edit changes and its new value)
-VALID = {
+VALID: dict[str, tuple[type[RecordItem], dict[str, str], str, tuple[str, str]]] = {
     "conditions": (
         Condition,
         {"icd10_code": "I10", "name": "", "onset_date": "2019-04-01", "clinical_status": "active",

@@ -7,9 +7,11 @@ this file. Its other parts are filled with real objects of the organization bein
 import datetime
 import itertools
 import re
+from typing import TYPE_CHECKING
 
 import pytest
 from django.apps import apps
+from django.db.models import Model
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RoutePattern
@@ -36,10 +38,13 @@ from careloop.patients.tabs import TABS
 from careloop.patients.views.registry import REVEALABLE
 from tests.factories import make_organization, make_patient
 
+if TYPE_CHECKING:
+    from careloop.patients.record.sections import Section
+
 _PARAM = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
 
 
-def _sections() -> dict:
+def _sections() -> "dict[str, Section]":
     from careloop.patients.record.sections import SECTIONS
 
     return SECTIONS
@@ -84,13 +89,14 @@ def patient_routes() -> list[tuple[str, dict[str, str]]]:
 ROUTES = patient_routes()
 
 
-def _model_for(kwarg: str, slugs: dict[str, str]):
+def _model_for(kwarg: str, slugs: dict[str, str]) -> type[Model] | None:
     if kwarg == "item_id" and "section" in slugs:
         return _sections()[slugs["section"]].model
     stem = kwarg.removesuffix("_id")
     models = [m for m in apps.get_models() if m._meta.app_label in ("patients", "accounts")]
     exact = [m for m in models if m._meta.model_name == stem]
-    return (exact or [m for m in models if m._meta.model_name.endswith(stem)] or [None])[0]
+    found = exact or [m for m in models if (m._meta.model_name or "").endswith(stem)]
+    return found[0] if found else None
 
 
 def _object_id(kwarg: str, slugs: dict[str, str], patient: Patient) -> int:

@@ -1,10 +1,11 @@
 import datetime
 import functools
 import re
+from typing import Any
 
 import pytest
 
-from careloop.patients import choices, synthetic
+from careloop.patients import choices, synthetic, synthetic_tables
 from careloop.patients.idcard import parse_mobile, parse_resident_id
 from careloop.patients.record import icd10
 
@@ -12,16 +13,16 @@ TODAY = datetime.date(2026, 11, 24)
 
 
 @functools.cache
-def population(n: int = 5000, seed: int = 7, years: int = 5) -> list[dict]:
+def population(n: int = 5000, seed: int = 7, years: int = 5) -> list[dict[str, Any]]:
     return list(synthetic.generate(n, years, seed, TODAY))
 
 
-def age(row: dict) -> int:
-    born = row["patient"]["birth_date"]
+def age(row: dict[str, Any]) -> int:
+    born: datetime.date = row["patient"]["birth_date"]
     return TODAY.year - born.year - ((TODAY.month, TODAY.day) < (born.month, born.day))
 
 
-def codes(row: dict) -> set[str]:
+def codes(row: dict[str, Any]) -> set[str]:
     return {c["icd10_code"] for c in row["conditions"]}
 
 
@@ -51,7 +52,7 @@ def test_every_id_number_is_valid_unique_and_agrees_with_sex_and_birth_date():
         parsed = parse_resident_id(row["patient"]["id_number"], today=TODAY)
         assert parsed.sex == row["patient"]["sex"]
         assert parsed.birth_date == row["patient"]["birth_date"]
-        assert parsed.number[:6] in synthetic.LOCAL_COUNTIES + synthetic.OTHER_COUNTIES
+        assert parsed.number[:6] in synthetic_tables.LOCAL_COUNTIES + synthetic_tables.OTHER_COUNTIES
 
 
 def test_mobile_numbers_are_valid_and_unique_and_only_some_very_old_people_have_none():
@@ -88,7 +89,9 @@ def test_record_sections_carry_exactly_the_declared_fields():
                 assert tuple(item) == fields, section
 
 
-@pytest.mark.parametrize(("code", "name"), [(code, entry[0]) for code, entry in synthetic.CONDITIONS.items()])
+@pytest.mark.parametrize(
+    ("code", "name"), [(code, entry[0]) for code, entry in synthetic_tables.CONDITIONS.items()]
+)
 def test_condition_codes_and_names_match_the_icd10_catalogue(code, name):
     catalogue = {e.code: e.name_zh for e in icd10.entries()}
     assert catalogue[code] == name
@@ -96,7 +99,7 @@ def test_condition_codes_and_names_match_the_icd10_catalogue(code, name):
 
 def test_names_are_chinese_with_a_common_surname_first():
     rows = population()
-    surnames = [s for s, _ in synthetic.SURNAMES]
+    surnames = [s for s, _ in synthetic_tables.SURNAMES]
     for row in rows:
         name = row["patient"]["name"]
         assert re.fullmatch(r"[\u4e00-\u9fff]{2,4}", name)
@@ -122,16 +125,16 @@ def test_most_patients_are_han():
 
 
 def _band_rate(rows, code, band):
-    low, high = synthetic.AGE_BANDS[band]
+    low, high = synthetic_tables.AGE_BANDS[band]
     in_band = [r for r in rows if low <= age(r) <= high]
     return sum(code in codes(r) for r in in_band) / len(in_band), len(in_band)
 
 
 @pytest.mark.parametrize("code", ["I10", "E11.9", "E78.5", "J44.9", "K76.0"])
-@pytest.mark.parametrize("band", range(len(synthetic.AGE_BANDS)))
+@pytest.mark.parametrize("band", range(len(synthetic_tables.AGE_BANDS)))
 def test_prevalence_by_age_band_is_within_sampling_error_of_the_table(code, band):
     observed, n = _band_rate(population(), code, band)
-    expected = synthetic.CONDITIONS[code][2][band]
+    expected = synthetic_tables.CONDITIONS[code][2][band]
     error = (expected * (1 - expected) / n) ** 0.5
     assert abs(observed - expected) < 4 * error + 0.01
 
@@ -147,13 +150,13 @@ def test_prevalence_by_age_band_is_within_sampling_error_of_the_table(code, band
     ],
 )
 def test_rates_standardized_to_the_census_are_near_the_published_adult_prevalence(code, published, tolerance):
-    observed = [_band_rate(population(), code, band)[0] for band in range(len(synthetic.AGE_BANDS))]
+    observed = [_band_rate(population(), code, band)[0] for band in range(len(synthetic_tables.AGE_BANDS))]
     assert abs(synthetic.standardized_rate(observed) - published) < tolerance
 
 
 def test_hypertension_rises_with_age_and_gout_is_mostly_in_men():
     rows = population()
-    rates = [_band_rate(rows, "I10", band)[0] for band in range(len(synthetic.AGE_BANDS))]
+    rates = [_band_rate(rows, "I10", band)[0] for band in range(len(synthetic_tables.AGE_BANDS))]
     assert rates == sorted(rates)
     gout = [r for r in rows if "M10.9" in codes(r)]
     assert sum(r["patient"]["sex"] == "male" for r in gout) > 0.7 * len(gout)
@@ -161,7 +164,7 @@ def test_hypertension_rises_with_age_and_gout_is_mostly_in_men():
 
 def test_medicines_match_the_conditions_they_treat():
     for row in population():
-        allowed = {m[0] for code in codes(row) for m in synthetic.MEDICATIONS[code]}
+        allowed = {m[0] for code in codes(row) for m in synthetic_tables.MEDICATIONS[code]}
         assert {m["name"] for m in row["medications"]} <= allowed
         for medication in row["medications"]:
             assert medication["start_date"] <= TODAY

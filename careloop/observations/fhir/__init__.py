@@ -9,7 +9,8 @@ Pure (no Django, no database) and fast: orjson and plain dict access, no fhir.re
 from careloop.observations.fhir.bundle import parse_bundle
 from careloop.observations.fhir.dates import SHANGHAI, parse_datetime
 from careloop.observations.fhir.ndjson import iter_ndjson, parse_ndjson
-from careloop.observations.fhir.parse import RESULT_FIELDS, References
+from careloop.observations.fhir.parse import References
+from careloop.observations.records import RESULT_FIELDS
 
 __all__ = [
     "RESULT_FIELDS",

@@ -7,6 +7,7 @@ request is DELETE (or any entry without a resource) cannot be imported and is re
 """
 
 import datetime
+from typing import Any
 
 import orjson
 
@@ -18,7 +19,7 @@ BUNDLE_TYPES = ("collection", "transaction", "batch", "searchset")
 
 
 def parse_bundle(
-    data: bytes | str | dict,
+    data: bytes | str | dict[str, Any],
     source_system: str,
     *,
     default_tz: datetime.tzinfo = SHANGHAI,
@@ -53,7 +54,7 @@ def parse_bundle(
         out.problems.append(Problem("document", "entry", "", "must be a list", "malformed"))
         return out
 
-    kept: list[tuple[str, dict, str]] = []  # (where, resource, fullUrl) in the order to map them
+    kept: list[tuple[str, dict[str, Any], str]] = []  # (where, resource, fullUrl) in the order to map them
     for number, entry in enumerate(entries, 1):
         where = f"entry {number}"
         if type(entry) is not dict:

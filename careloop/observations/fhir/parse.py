@@ -13,8 +13,8 @@ set (`References`), then the reference's own `identifier`, then "Patient/<id>" b
 the source system -- the same MRN a Patient without identifiers of its own gets, so both meet in matching.
 """
 
-import dataclasses
 import datetime
+from typing import Any
 from urllib.parse import unquote
 
 from careloop.observations.fhir.dates import (
@@ -35,6 +35,8 @@ from careloop.observations.records import (
 )
 
 LOINC = "http://loinc.org"
+# How many resolved patient references a parser keeps (a reference seen again is answered from memory).
+REMEMBERED_REFERENCES = 200_000
 SUPPORTED = ("Patient", "DiagnosticReport", "Observation", "Encounter")
 # v3 ActCode encounter classes (https://terminology.hl7.org/ValueSet-v3-ActEncounterCode.html) we can place.
 ENCOUNTER_CLASSES = {
@@ -47,10 +49,6 @@ ENCOUNTER_CLASSES = {
 }
 _ADMITTED = frozenset({"arrived", "triaged", "in-progress", "onleave"})
 _VOIDED = frozenset({"cancelled", "entered-in-error"})
-
-
-# ResultRecord's fields in order: the columnar path's tuples follow it; ResultRecord(*row) rebuilds one.
-RESULT_FIELDS = tuple(field.name for field in dataclasses.fields(ResultRecord))
 
 
 class FieldProblem(Exception):
@@ -66,7 +64,7 @@ class FieldProblem(Exception):
         )
 
 
-def _time(resource: dict, names: tuple[str, ...], tz: datetime.tzinfo) -> datetime.datetime | None:
+def _time(resource: dict[str, Any], names: tuple[str, ...], tz: datetime.tzinfo) -> datetime.datetime | None:
     """The first present of the named time fields ("effectivePeriod" means its start)."""
     for name in names:
         value = resource.get(name)
@@ -84,24 +82,27 @@ def _time(resource: dict, names: tuple[str, ...], tz: datetime.tzinfo) -> dateti
     return None
 
 
-def _concept_text(concept: dict | None) -> str:
+def _concept_text(concept: dict[str, Any] | None) -> str:
     if not concept:
         return ""
     if concept.get("text"):
-        return concept["text"]
+        text: str = concept["text"]
+        return text
     for coding in concept.get("coding") or ():
         if coding.get("display") or coding.get("code"):
-            return coding.get("display") or coding["code"]
+            display: str = coding.get("display") or coding["code"]
+            return display
     return ""
 
 
-def _loinc(concept: dict | None, field: str) -> str:
+def _loinc(concept: dict[str, Any] | None, field: str) -> str:
     if not concept:
         raise FieldProblem(field, "", "is missing", "missing")
     codings = concept.get("coding") or ()
     for coding in codings:
         if coding.get("system") == LOINC and coding.get("code"):
-            return coding["code"]
+            code: str = coding["code"]
+            return code
     sent = ", ".join(f"{c.get('system', '')}|{c.get('code', '')}" for c in codings) or concept.get("text", "")
     raise FieldProblem(field + ".coding", sent, f"has no LOINC code (system {LOINC})", "unknown_code")
 
@@ -115,7 +116,7 @@ def _number(value: object, field: str) -> str:
     raise FieldProblem(field, value, f"must be a JSON number, got {kind.__name__}")
 
 
-def _value(holder: dict, prefix: str) -> tuple[str, str]:
+def _value(holder: dict[str, Any], prefix: str) -> tuple[str, str]:
     """(value, unit) as reported from value[x]; UCUM code preferred over the display unit."""
     quantity = holder.get("valueQuantity")
     if quantity is not None:
@@ -145,12 +146,13 @@ def _value(holder: dict, prefix: str) -> tuple[str, str]:
     raise FieldProblem(prefix + "value[x]", "", reason, "missing")
 
 
-def _reference_range(ranges: list | None) -> str:
+def _reference_range(ranges: list[dict[str, Any]] | None) -> str:
     if not ranges:
         return ""
     first = ranges[0]
     if first.get("text"):
-        return first["text"]
+        text: str = first["text"]
+        return text
     low = (first.get("low") or {}).get("value")
     high = (first.get("high") or {}).get("value")
     if low is not None and high is not None:
@@ -162,17 +164,18 @@ def _reference_range(ranges: list | None) -> str:
     return ""
 
 
-def _interpretation(concepts: list | None) -> str:
+def _interpretation(concepts: list[dict[str, Any]] | None) -> str:
     if not concepts:
         return ""
     concept = concepts[0]
     for coding in concept.get("coding") or ():
         if coding.get("code"):
-            return coding["code"]
+            code: str = coding["code"]
+            return code
     return concept.get("text") or ""
 
 
-def _is_exam(categories: list | None) -> bool:
+def _is_exam(categories: list[dict[str, Any]] | None) -> bool:
     for concept in categories or ():
         for coding in concept.get("coding") or ():
             if coding.get("code") == "exam":
@@ -215,9 +218,9 @@ class ResourceMapper:
         # (source system, subject.reference) -> what `subject` answered; emptied when a Patient arrives.
         self._by_reference: dict[tuple[str, str], PatientRef] = {}
         self._systems: dict[str, str] = {}  # meta.source -> source system
-        self._range_texts: dict[tuple, str] = {}
+        self._range_texts: dict[tuple[Any, ...], str] = {}
         self._times: dict[str, datetime.datetime] = {}  # effectiveDateTime text -> parsed, bounded
-        self._unsupported: dict[str, list] = {}  # resourceType -> [first location, count]
+        self._unsupported: dict[str, list[Any]] = {}  # resourceType -> [first location, count]
         self._map = {
             "Observation": self.observation,
             "DiagnosticReport": self.report,
@@ -266,7 +269,7 @@ class ResourceMapper:
         ]
 
     # -- common parts -----------------------------------------------------------------------------------
-    def _key(self, resource: dict) -> tuple[str, str]:
+    def _key(self, resource: dict[str, Any]) -> tuple[str, str]:
         system = self._key_system(resource)
         source_id = resource.get("id")
         if source_id:
@@ -276,7 +279,7 @@ class ResourceMapper:
                 return system, identifier["value"]
         raise FieldProblem("id", "", "is missing, and there is no identifier to import it by", "missing")
 
-    def subject(self, resource: dict, system: str, field: str = "subject") -> PatientRef:
+    def subject(self, resource: dict[str, Any], system: str, field: str = "subject") -> PatientRef:
         subject = resource.get(field)
         if not subject:
             raise FieldProblem(field, "", "is missing: the patient is required", "missing")
@@ -315,10 +318,12 @@ class ResourceMapper:
             raise FieldProblem(field + ".reference", reference, "must point to a Patient")
         ref = self._fallback.get((system, patient_id))
         if ref is None:
+            if len(self._fallback) >= REMEMBERED_REFERENCES:
+                self._fallback.clear()
             ref = self._fallback[(system, patient_id)] = PatientRef(mrn=patient_id, mrn_system=system)
         return ref
 
-    def _patient_ref(self, resource: dict, system: str, contained: bool = False) -> PatientRef:
+    def _patient_ref(self, resource: dict[str, Any], system: str, contained: bool = False) -> PatientRef:
         birth = None
         if resource.get("birthDate") is not None:
             try:
@@ -338,7 +343,7 @@ class ResourceMapper:
         )
 
     # -- the four resources -----------------------------------------------------------------------------
-    def patient(self, resource: dict, where: str, out: ParseResult, full_url: str = "") -> None:
+    def patient(self, resource: dict[str, Any], where: str, out: ParseResult, full_url: str = "") -> None:
         system = self._key_system(resource)
         ref = self._patient_ref(resource, system)
         if not (ref.id_number or ref.mrn):
@@ -348,7 +353,7 @@ class ResourceMapper:
         self.register_patient(resource, ref, full_url)
         out.patients.append(ref)
 
-    def register_patient(self, resource: dict, ref: PatientRef, full_url: str = "") -> None:
+    def register_patient(self, resource: dict[str, Any], ref: PatientRef, full_url: str = "") -> None:
         self._by_reference.clear()  # a reference answered by fallback before may now mean this Patient
         patient_id = resource.get("id")
         if patient_id:
@@ -358,7 +363,7 @@ class ResourceMapper:
             if not full_url.startswith("urn:"):
                 self.refs.patients[_reference_tail(full_url)] = ref
 
-    def _key_system(self, resource: dict) -> str:
+    def _key_system(self, resource: dict[str, Any]) -> str:
         """meta.source without its fragment, else the caller's source system; remembered per meta.source."""
         meta = resource.get("meta")
         if not meta:
@@ -372,10 +377,10 @@ class ResourceMapper:
             self._systems[source] = system
         return system
 
-    def observation(self, resource: dict, where: str, out: ParseResult, full_url: str = "") -> None:
+    def observation(self, resource: dict[str, Any], where: str, out: ParseResult, full_url: str = "") -> None:
         row = None if full_url else self.common_row(resource, where)
         if row is not None:
-            out.results.append(row if self.as_rows else ResultRecord(*row))  # type: ignore[arg-type]
+            out.results.append(row if self.as_rows else ResultRecord(*row))  # type: ignore[arg-type]  # as_rows: tuples
             return
         rows = self.observation_rows(resource, where, full_url)
         if self.as_rows:
@@ -383,7 +388,7 @@ class ResourceMapper:
         else:
             out.results.extend([ResultRecord(*row) for row in rows])
 
-    def common_row(self, resource: dict, where: str) -> tuple | None:
+    def common_row(self, resource: dict[str, Any], where: str) -> tuple[Any, ...] | None:
         """An Observation of the shape bulk exports send, read with plain subscripts; None for anything else.
 
         Only for speed (this is ~half the parser's time): it answers None rather than judge anything
@@ -396,7 +401,8 @@ class ResourceMapper:
             first = resource["code"]["coding"][0]
             code = first["code"]
             source_id = resource["id"]
-            reference = resource["subject"]["reference"]
+            subject = resource["subject"]
+            reference = subject["reference"]
             quantity = resource["valueQuantity"]
             value = quantity["value"]
             effective = resource["effectiveDateTime"]
@@ -426,9 +432,28 @@ class ResourceMapper:
                 return None  # the general path works it out and remembers it
         else:
             system = self.source_system
-        patient = self._by_reference.get((system, reference))
-        if patient is None or not source_id:
+        if not source_id:
             return None
+        patient = self._by_reference.get((system, reference))
+        if patient is None:
+            # A feed of many patients meets most references once: resolve here, not in the slow path.
+            if (
+                len(subject) == 1
+                and reference[:8] == "Patient/"
+                and len(reference) > 8
+                and "/" not in reference[8:]
+                and reference not in self.refs.patients
+            ):
+                patient = PatientRef("", reference[8:], system)  # what `subject` answers for "Patient/<id>"
+            else:
+                try:
+                    patient = self.subject(resource, system)
+                except FieldProblem:
+                    return None
+            if reference[0] != "#":
+                if len(self._by_reference) >= REMEMBERED_REFERENCES:
+                    self._by_reference.clear()
+                self._by_reference[(system, reference)] = patient
         unit = quantity.get("code") or quantity.get("unit") or ""
         kind = self.source_kind
         for category in resource.get("category") or ():
@@ -464,13 +489,15 @@ class ResourceMapper:
             where,
         )
 
-    def _remember_range(self, key: tuple, ranges: list) -> str:
+    def _remember_range(self, key: tuple[Any, ...], ranges: list[dict[str, Any]]) -> str:
         if len(self._range_texts) > 10_000:
             self._range_texts.clear()
         text = self._range_texts[key] = _reference_range(ranges)
         return text
 
-    def observation_rows(self, resource: dict, where: str, full_url: str = "") -> list[tuple]:
+    def observation_rows(
+        self, resource: dict[str, Any], where: str, full_url: str = ""
+    ) -> list[tuple[Any, ...]]:
         """The result(s) of one Observation as tuples in RESULT_FIELDS order: every shape, every check."""
         get = resource.get
         concept = get("code")
@@ -490,6 +517,8 @@ class ResourceMapper:
         if patient is None:
             patient = self.subject(resource, system)
             if reference and reference[0] != "#":
+                if len(self._by_reference) >= REMEMBERED_REFERENCES:
+                    self._by_reference.clear()
                 self._by_reference[(system, reference)] = patient
         effective = get("effectiveDateTime")
         if effective is not None:
@@ -564,10 +593,21 @@ class ResourceMapper:
         ]
 
     def _component_rows(
-        self, components, patient, when, system, source_id, status, kind, report, ranges, flag, where
-    ):
+        self,
+        components: list[dict[str, Any]],
+        patient: PatientRef,
+        when: datetime.datetime,
+        system: str,
+        source_id: str,
+        status: str,
+        kind: str,
+        report: str,
+        ranges: str,
+        flag: str,
+        where: str,
+    ) -> list[tuple[Any, ...]]:
         """A panel (blood pressure 85354-9): one result per coded component, keyed under the panel's id."""
-        rows = []
+        rows: list[tuple[Any, ...]] = []
         for index, component in enumerate(components):
             prefix = f"component[{index}]."
             part = _loinc(component.get("code"), prefix + "code")
@@ -580,7 +620,7 @@ class ResourceMapper:
             )  # fmt: skip
         return rows
 
-    def report(self, resource: dict, where: str, out: ParseResult, full_url: str = "") -> None:
+    def report(self, resource: dict[str, Any], where: str, out: ParseResult, full_url: str = "") -> None:
         system, source_id = self._key(resource)
         patient = self.subject(resource, system)
         issued = _time(resource, ("issued", "effectiveDateTime", "effectivePeriod"), self.tz)
@@ -606,7 +646,7 @@ class ResourceMapper:
             if reference:
                 self.refs.report_of[reference] = source_id
 
-    def encounter(self, resource: dict, where: str, out: ParseResult, full_url: str = "") -> None:
+    def encounter(self, resource: dict[str, Any], where: str, out: ParseResult, full_url: str = "") -> None:
         system, source_id = self._key(resource)
         status = resource.get("status") or ""
         if status in _VOIDED:

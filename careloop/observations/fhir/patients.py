@@ -13,6 +13,7 @@ Every other identifier with a value is a candidate MRN; one typed "MR" wins over
 
 import re
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from careloop.observations.records import PatientRef
 from careloop.patients.idcard import check_character
@@ -31,7 +32,7 @@ def looks_like_resident_id(value: str) -> bool:
     )
 
 
-def _type_codes(identifier: dict) -> set[str]:
+def _type_codes(identifier: dict[str, Any]) -> set[str]:
     kind = identifier.get("type")
     if not kind:
         return set()
@@ -39,7 +40,7 @@ def _type_codes(identifier: dict) -> set[str]:
 
 
 def ref_from_identifiers(
-    identifiers: Iterable[dict], default_system: str, fallback_id: str = "", **demographics
+    identifiers: Iterable[dict[str, Any]], default_system: str, fallback_id: str = "", **demographics: Any
 ) -> PatientRef:
     """A PatientRef from FHIR Identifiers; with none usable, the resource id is the MRN in default_system."""
     id_number = mrn = mrn_system = ""
@@ -62,12 +63,12 @@ def ref_from_identifiers(
     return PatientRef(id_number=id_number, mrn=mrn, mrn_system=mrn_system, **demographics)
 
 
-def person_name(names: Sequence[dict]) -> str:
+def person_name(names: Sequence[dict[str, Any]]) -> str:
     """name[0].text, else family and given joined: no space for Chinese names (张三), one otherwise."""
     if not names:
         return ""
     name = names[0]
-    text = name.get("text")
+    text: str | None = name.get("text")
     if text:
         return text
     family = name.get("family") or ""

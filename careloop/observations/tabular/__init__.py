@@ -10,6 +10,7 @@ import pipeline's. Pure: no Django import.
 """
 
 import datetime
+from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 from careloop.observations.records import ParseResult, Problem
@@ -78,7 +79,7 @@ def parse_table(
         if plan is None:
             return result
 
-        def data_rows():
+        def data_rows() -> Iterator[tuple[int, list[object]]]:
             yield from head_rows[at + 1 :]
             yield from rows
 

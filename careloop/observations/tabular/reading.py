@@ -66,7 +66,7 @@ def csv_rows(data: bytes, delimiter: str | None = None) -> Iterator[tuple[int, l
     text, _encoding = decode(data)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter or sniff_delimiter(text))
     try:
-        yield from enumerate(reader, start=1)  # type: ignore[misc]
+        yield from enumerate(reader, start=1)
     except csv.Error as error:
         raise Unreadable(f"Row {reader.line_num}: the CSV is malformed ({error}).") from None
 
@@ -74,8 +74,8 @@ def csv_rows(data: bytes, delimiter: str | None = None) -> Iterator[tuple[int, l
 def xlsx_rows(data: bytes, sheet: str | None = None) -> Iterator[tuple[int, list[object]]]:
     """(row number, cells) for each row of the first (or the named) sheet, empty rows included."""
     # Imported here: CSV uploads do not pay for it.
-    from openpyxl import load_workbook  # type: ignore[import-untyped]
-    from openpyxl.utils.exceptions import InvalidFileException  # type: ignore[import-untyped]
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -91,7 +91,7 @@ def xlsx_rows(data: bytes, sheet: str | None = None) -> Iterator[tuple[int, list
                 f"The workbook has no sheet '{sheet}' (it has: {', '.join(workbook.sheetnames)})."
             )
         # Some exporters write a wrong <dimension>; without it openpyxl reads rows as they come.
-        worksheet.reset_dimensions()  # type: ignore[union-attr]
+        worksheet.reset_dimensions()
         for number, row in enumerate(worksheet.iter_rows(values_only=True), start=1):
             yield number, list(row)
     finally:

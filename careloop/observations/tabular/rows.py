@@ -23,6 +23,7 @@ import datetime
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import Any
 
 from careloop.observations.records import ParseResult, PatientRef, Problem, ReportRecord, ResultRecord
 from careloop.observations.tabular.columns import COLUMNS, Plan, normalize_header
@@ -85,13 +86,14 @@ class _Converter:
         self.width = len(plan.headers)
         # Absent keys point at one extra, always empty, slot past the last column.
         self.at = {key: plan.positions.get(key, self.width) for key in KEYS}
-        self.patients: dict[tuple, PatientRef] = {}
+        # (id number, MRN, name, birth date, sex) as written -> the ref
+        self.patients: dict[tuple[str, str, str, datetime.date | None, str], PatientRef] = {}
         self.times: dict[object, datetime.datetime | str] = {}  # cell -> time, or the reason it is not one
         self.utc: dict[datetime.datetime, str] = {}
         self.births: dict[object, datetime.date | str] = {}
         self.indicator_keys: dict[str, str] = {}
         self.seen: dict[str, int] = {}
-        self.reports: dict[str, list] = {}
+        self.reports: dict[str, list[Any]] = {}  # report id -> [patient, row, time, *REPORT_KEYS]
         self.has_reports = any(k in plan.positions for k in ("report_id", *REPORT_KEYS))
         self.pending: list[tuple[int, str]] = []  # (result index, day report id) of rows without report data
 

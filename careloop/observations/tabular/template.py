@@ -53,12 +53,13 @@ def _display_width(text: str) -> int:
 
 def template_xlsx() -> bytes:
     """The same as an .xlsx: bold header row (frozen), one example row, columns wide enough to read."""
-    from openpyxl import Workbook  # type: ignore[import-untyped]
-    from openpyxl.styles import Font  # type: ignore[import-untyped]
-    from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     workbook = Workbook()
     sheet = workbook.active
+    assert sheet is not None  # a new workbook has its one sheet active
     sheet.title = "results"
     headers = template_headers()
     sheet.append(headers)

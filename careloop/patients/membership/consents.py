@@ -1,5 +1,6 @@
 """Reading the consent ledger: what a patient agrees to now. Outreach asks `has_consent` before sending."""
 
+import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -9,7 +10,7 @@ from careloop.patients import choices, consent
 from careloop.patients.models import ConsentEvent, Patient
 
 
-def _fact(purpose: str, granted: bool, at) -> consent.ConsentFact:
+def _fact(purpose: str, granted: bool, at: datetime.datetime) -> consent.ConsentFact:
     return consent.ConsentFact(purpose=purpose, granted=granted, at=at)
 
 
@@ -32,8 +33,8 @@ def patients_with_consent(patient_ids: Iterable[int], purpose: str) -> set[int]:
         .values_list("patient_id", "purpose", "granted", "at")
     )
     by_patient: dict[int, list[consent.ConsentFact]] = {}
-    for patient_id, *fact in rows:
-        by_patient.setdefault(patient_id, []).append(_fact(*fact))
+    for patient_id, fact_purpose, granted, at in rows:
+        by_patient.setdefault(patient_id, []).append(_fact(fact_purpose, granted, at))
     return {patient_id for patient_id, facts in by_patient.items() if consent.is_granted(facts, purpose)}
 
 

@@ -1,4 +1,9 @@
-"""Forms of the card, family and consent tabs. Actions check the rules again; forms say it per field first."""
+"""Forms of the card, family and consent tabs.
+
+Actions check the rules again; forms say it per field first.
+"""
+
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -24,7 +29,7 @@ class CardReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
 
 
-class FamilyLinkForm(forms.ModelForm):
+class FamilyLinkForm(forms.ModelForm[FamilyLink]):
     """A family member: an existing patient chosen from the search, or a name and mobile typed in."""
 
     related_mobile = forms.CharField(label=_("Mobile"), max_length=20, required=False)
@@ -40,12 +45,13 @@ class FamilyLinkForm(forms.ModelForm):
             "can_act_for",
         ]
 
-    def __init__(self, *args, patient: Patient, **kwargs):
+    def __init__(self, *args: Any, patient: Patient, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.patient = patient
-        self.fields["related_patient"].queryset = Patient.objects.filter(
-            organization_id=patient.organization_id
-        ).exclude(pk=patient.pk)
+        related_patient = cast("forms.ModelChoiceField[Patient]", self.fields["related_patient"])
+        related_patient.queryset = Patient.objects.filter(organization_id=patient.organization_id).exclude(
+            pk=patient.pk
+        )
         self.fields["related_patient"].widget = forms.HiddenInput()
         self.fields["related_patient"].error_messages["invalid_choice"] = _(
             "That patient cannot be chosen; search again."
@@ -64,8 +70,9 @@ class FamilyLinkForm(forms.ModelForm):
         stored = self.instance.related_mobile if self.instance.pk else ""
         return mobile_or_stored(self.cleaned_data["related_mobile"], stored)
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         nobody = not data.get("related_patient") and not (data.get("related_name") or "").strip()
         if nobody and "related_patient" not in self.errors:
             self.add_error(
@@ -84,7 +91,7 @@ class FamilyLinkForm(forms.ModelForm):
 DECISIONS = [("grant", _("Grant")), ("withdraw", _("Withdraw"))]
 
 
-class ConsentForm(forms.ModelForm):
+class ConsentForm(forms.ModelForm[ConsentEvent]):
     decision = forms.ChoiceField(
         label=_("Decision"), choices=DECISIONS, widget=forms.RadioSelect, initial="grant"
     )
@@ -100,7 +107,7 @@ class ConsentForm(forms.ModelForm):
         model = ConsentEvent
         fields = ["purpose", "given_by", "guardian_name", "guardian_relationship", "method", "note"]
 
-    def __init__(self, *args, patient: Patient, **kwargs):
+    def __init__(self, *args: Any, patient: Patient, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.patient = patient
         self.age = patient.age()
@@ -108,15 +115,16 @@ class ConsentForm(forms.ModelForm):
         self.guardian_links = {
             link.pk: link for link in FamilyLink.objects.filter(patient=patient, is_guardian=True)
         }
-        self.fields["guardian_link"].choices = [("", "—")] + [
+        cast(forms.TypedChoiceField, self.fields["guardian_link"]).choices = [("", "—")] + [
             (pk, f"{link.related_name} · {link.get_relationship_display()}")
             for pk, link in self.guardian_links.items()
         ]
         if self.needs_guardian:
             self.fields["given_by"].initial = "guardian"  # the template explains why, above the form
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         link = self.guardian_links.get(data.get("guardian_link") or 0)
         if link is not None and data.get("given_by") == "guardian":
             data["guardian_name"] = data.get("guardian_name") or link.related_name

@@ -1,6 +1,7 @@
 """Forms of the health-record sections. Each checks what a clinician would catch on paper."""
 
 import datetime
+from typing import Any
 
 from django import forms
 from django.urls import reverse
@@ -17,6 +18,7 @@ from careloop.patients.models import (
     Lifestyle,
     Medication,
     Patient,
+    RecordItem,
 )
 from careloop.patients.record import icd10
 
@@ -28,12 +30,12 @@ class Icd10Input(forms.TextInput):
 
     template_name = "patients/record/widgets/icd10_input.html"
 
-    def __init__(self, attrs=None, suggest_url: str = "", fills: str = ""):
+    def __init__(self, attrs: dict[str, Any] | None = None, suggest_url: str = "", fills: str = "") -> None:
         super().__init__({"autocomplete": "off", "spellcheck": "false", **(attrs or {})})
         self.suggest_url = suggest_url
         self.fills = fills  # id of the name box filled from the chosen code
 
-    def get_context(self, name, value, attrs):
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
         context = super().get_context(name, value, attrs)
         attrs = context["widget"]["attrs"]
         attrs["list"] = f"{attrs.get('id', name)}-options"
@@ -55,12 +57,12 @@ class Icd10Input(forms.TextInput):
         return context
 
 
-class RecordForm(forms.ModelForm):
+class RecordForm(forms.ModelForm[RecordItem]):
     """Base of the section forms: knows the patient, so widgets can link to the patient's endpoints."""
 
     wide_fields = frozenset({"note", "diagnoses", "procedures"})  # take a whole row of the form grid
 
-    def __init__(self, *args, patient: Patient, **kwargs):
+    def __init__(self, *args: Any, patient: Patient, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.patient = patient
 
@@ -100,14 +102,15 @@ class ConditionForm(RecordForm):
         fields = ["icd10_code", "name", "onset_date", "clinical_status", "note"]
         widgets = {"onset_date": DATE}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.icd10_widget("icd10_code", fills="name")
         self.fields["name"].required = False
         self.fields["name"].help_text = _("Filled from the ICD-10 code when left empty.")
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         entry = self.catalogue_code("icd10_code", required=True)
         if entry is not None and not data.get("name"):
             data["name"] = entry.name(get_language() or "zh-hans")
@@ -121,8 +124,9 @@ class MedicationForm(RecordForm):
         fields = ["name", "dose", "route", "frequency", "start_date", "stop_date", "note"]
         widgets = {"start_date": DATE, "stop_date": DATE}
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         start, stop = data.get("start_date"), data.get("stop_date")
         if start and stop and stop < start:
             self.add_error(
@@ -149,13 +153,14 @@ class LifestyleForm(RecordForm):
         ]  # fmt: skip
         widgets = {"assessed_on": DATE}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["cigarettes_per_day"].help_text = _("Only for current smokers.")
         self.fields["sleep_hours"].widget.attrs.update({"min": "0", "max": "24", "step": "0.5"})
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         cigarettes = data.get("cigarettes_per_day")
         if cigarettes is not None and data.get("smoking") != "current":
             self.add_error(
@@ -175,14 +180,15 @@ class FamilyHistoryForm(RecordForm):
         model = FamilyHistory
         fields = ["relative", "icd10_code", "condition", "note"]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.icd10_widget("icd10_code", fills="condition")
         self.fields["condition"].required = False
         self.fields["condition"].help_text = _("Filled from the ICD-10 code when left empty.")
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         # A relative's diagnosis may lie outside the chronic subset, so an unknown code is kept as typed.
         entry = self.catalogue_code("icd10_code", required=False)
         if not data.get("condition"):
@@ -199,8 +205,9 @@ class EncounterForm(RecordForm):
         fields = ["encounter_class", "admitted_at", "discharged_at", "department", "diagnoses", "procedures"]
         widgets = {"admitted_at": DATETIME, "discharged_at": DATETIME}
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         admitted, discharged = data.get("admitted_at"), data.get("discharged_at")
         if admitted and discharged and discharged < admitted:
             self.add_error("discharged_at", _("The discharge is before the admission."))

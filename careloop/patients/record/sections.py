@@ -8,7 +8,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import models
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -22,6 +21,7 @@ from careloop.patients.models import (
     Lifestyle,
     Medication,
     Patient,
+    RecordItem,
 )
 from careloop.patients.record import forms
 
@@ -30,7 +30,7 @@ from careloop.patients.record import forms
 class Section:
     name: str  # tab name and URL slug
     label: str | Promise
-    model: type[models.Model]
+    model: type[RecordItem]
     form: type[forms.RecordForm]
     edit_permission: Perm
     template: str  # the tab: lists the rows with their buttons

@@ -4,6 +4,8 @@ One set of views for every section in `sections.SECTIONS`. Inside the patient pa
 requests with the tab panel (#tab-panel); without JavaScript they fall back to a page and a redirect.
 """
 
+from typing import cast
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -13,9 +15,10 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from careloop.accounts.requests import StaffRequest
 from careloop.accounts.roles import Perm
 from careloop.patients import actions
-from careloop.patients.models import Patient
+from careloop.patients.models import Patient, RecordItem
 from careloop.patients.record import icd10
 from careloop.patients.record.sections import SECTIONS, Section
 from careloop.patients.scoping import patient_for_user, require
@@ -31,13 +34,18 @@ def _section(name: str) -> Section:
     return section
 
 
-def _patient_for_editing(request, patient_id: int, section: Section) -> Patient:
+def _patient_for_editing(request: StaffRequest, patient_id: int, section: Section) -> Patient:
     patient = patient_for_user(request.user, patient_id, Perm.RECORD_VIEW)
     require(request.user, section.edit_permission)
     return patient
 
 
-def _tab_panel(request, patient: Patient, section: Section, notice: str) -> HttpResponse:
+def _item(section: Section, patient: Patient, item_id: int) -> RecordItem:
+    # get_object_or_404 types a union of model classes as their base Model; the row is a section.model
+    return cast(RecordItem, get_object_or_404(section.model, pk=item_id, patient=patient))
+
+
+def _tab_panel(request: StaffRequest, patient: Patient, section: Section, notice: str) -> HttpResponse:
     """The section's tab as it is now, shown after a change in place of the form."""
     actions.record_view(request.user, patient, section.name)
     tab = TABS[section.name]
@@ -45,14 +53,14 @@ def _tab_panel(request, patient: Patient, section: Section, notice: str) -> Http
     return render(request, tab.template, {**context, **tab.context(patient)})
 
 
-def _done(request, patient: Patient, section: Section, notice: str) -> HttpResponse:
+def _done(request: StaffRequest, patient: Patient, section: Section, notice: str) -> HttpResponse:
     if request.htmx:
         return _tab_panel(request, patient, section, notice)
     messages.success(request, notice)
     return redirect("patients:tab", patient.pk, section.name)
 
 
-def _edit(request, patient: Patient, section: Section, item) -> HttpResponse:
+def _edit(request: StaffRequest, patient: Patient, section: Section, item: RecordItem | None) -> HttpResponse:
     before = actions.snapshot(item, section.fields) if item is not None else None
     form = section.form(request.POST if request.method == "POST" else None, instance=item, patient=patient)
     if request.method == "POST" and form.is_valid():
@@ -68,7 +76,7 @@ def _edit(request, patient: Patient, section: Section, item) -> HttpResponse:
 
 
 @login_required
-def item_add(request, patient_id: int, section: str):
+def item_add(request: StaffRequest, patient_id: int, section: str) -> HttpResponse:
     current = _section(section)
     patient = _patient_for_editing(request, patient_id, current)
     # Lifestyle is one row per patient: "add" reassesses the row that is there.
@@ -77,26 +85,26 @@ def item_add(request, patient_id: int, section: str):
 
 
 @login_required
-def item_edit(request, patient_id: int, section: str, item_id: int):
+def item_edit(request: StaffRequest, patient_id: int, section: str, item_id: int) -> HttpResponse:
     current = _section(section)
     patient = _patient_for_editing(request, patient_id, current)
-    item = get_object_or_404(current.model, pk=item_id, patient=patient)
+    item = _item(current, patient, item_id)
     return _edit(request, patient, current, item)
 
 
 @login_required
 @require_POST
-def item_delete(request, patient_id: int, section: str, item_id: int):
+def item_delete(request: StaffRequest, patient_id: int, section: str, item_id: int) -> HttpResponse:
     current = _section(section)
     patient = _patient_for_editing(request, patient_id, current)
-    item = get_object_or_404(current.model, pk=item_id, patient=patient)
+    item = _item(current, patient, item_id)
     actions.do_delete_record_item(request.user, patient, item)
     return _done(request, patient, current, _("Deleted."))
 
 
 @login_required
 @require_GET
-def icd10_suggest(request, patient_id: int):
+def icd10_suggest(request: StaffRequest, patient_id: int) -> HttpResponse:
     """<option> elements for the code box's <datalist>; the box sends its own name, or `q`."""
     patient_for_user(request.user, patient_id, Perm.RECORD_VIEW)
     query = request.GET.get("q") or request.GET.get("icd10_code") or ""

@@ -8,6 +8,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from careloop.accounts.requests import StaffRequest
 from careloop.accounts.roles import Perm
 from careloop.patients import actions, search
 from careloop.patients.forms import PatientForm, PatientSearchForm
@@ -19,9 +20,11 @@ EDITABLE = list(PatientForm.Meta.fields)
 
 
 @login_required
-def patient_list(request):
+def patient_list(request: StaffRequest) -> HttpResponse:
     require(request.user, Perm.PATIENT_VIEW)
-    form = PatientSearchForm(request.GET or None, organization_id=request.user.organization_id)
+    org_id = request.user.organization_id
+    assert org_id is not None  # require() lets in only staff of an organization
+    form = PatientSearchForm(request.GET or None, organization_id=org_id)
     patients = patients_for(request.user)
     kind, filters = "empty", []
     if form.is_valid():
@@ -49,9 +52,11 @@ def patient_list(request):
 
 
 @login_required
-def patient_register(request):
+def patient_register(request: StaffRequest) -> HttpResponse:
     require(request.user, Perm.PATIENT_REGISTER)
-    form = PatientForm(request.POST or None, organization_id=request.user.organization_id)
+    org_id = request.user.organization_id
+    assert org_id is not None  # require() lets in only staff of an organization
+    form = PatientForm(request.POST or None, organization_id=org_id)
     if request.method == "POST" and form.is_valid():
         patient = actions.do_register_patient(request.user, form.save(commit=False))
         messages.success(request, _("Registered %(name)s.") % {"name": patient.name})
@@ -60,10 +65,10 @@ def patient_register(request):
 
 
 @login_required
-def patient_edit(request, patient_id: int):
+def patient_edit(request: StaffRequest, patient_id: int) -> HttpResponse:
     patient = patient_for_user(request.user, patient_id, Perm.PATIENT_EDIT)
     before = actions.snapshot(patient, EDITABLE)
-    form = PatientForm(request.POST or None, instance=patient, organization_id=request.user.organization_id)
+    form = PatientForm(request.POST or None, instance=patient, organization_id=patient.organization_id)
     if request.method == "POST" and form.is_valid():
         actions.do_update_patient(request.user, form.save(commit=False), before)
         messages.success(request, _("Saved."))
@@ -72,7 +77,7 @@ def patient_edit(request, patient_id: int):
 
 
 @login_required
-def patient_detail(request, patient_id: int, tab: str = "summary"):
+def patient_detail(request: StaffRequest, patient_id: int, tab: str = "summary") -> HttpResponse:
     patient = patient_for_user(request.user, patient_id)
     current = TABS.get(tab)
     if current is None:
@@ -103,7 +108,7 @@ REVEALABLE = {"id_number": Perm.REVEAL_ID_NUMBER, "mobile": Perm.REVEAL_MOBILE}
 
 @login_required
 @require_POST
-def patient_reveal(request, patient_id: int, field: str):
+def patient_reveal(request: StaffRequest, patient_id: int, field: str) -> HttpResponse:
     if field not in REVEALABLE:
         raise Http404("No such field")
     patient = patient_for_user(request.user, patient_id, REVEALABLE[field])
@@ -113,7 +118,7 @@ def patient_reveal(request, patient_id: int, field: str):
 
 @login_required
 @require_POST
-def patient_tag(request, patient_id: int):
+def patient_tag(request: StaffRequest, patient_id: int) -> HttpResponse:
     patient = patient_for_user(request.user, patient_id, Perm.TAG_MANAGE)
     name = request.POST.get("name", "").strip()[:40]
     tag = Tag.objects.filter(organization_id=patient.organization_id, pk=request.POST.get("tag") or 0).first()
@@ -126,7 +131,7 @@ def patient_tag(request, patient_id: int):
 
 @login_required
 @require_POST
-def patient_untag(request, patient_id: int, tag_id: int):
+def patient_untag(request: StaffRequest, patient_id: int, tag_id: int) -> HttpResponse:
     patient = patient_for_user(request.user, patient_id, Perm.TAG_MANAGE)
     tag = get_object_or_404(Tag, organization_id=patient.organization_id, pk=tag_id)
     actions.do_untag_patient(request.user, patient, tag)

@@ -1,6 +1,8 @@
 """`careloop audit verify`: re-hash every audit chain and say where one breaks."""
 
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Count
 
 from careloop.accounts import audit
@@ -12,7 +14,7 @@ class Command(BaseCommand):
         "Work with the audit trail. `verify` re-hashes each organization's chain and reports the first break."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         subcommands = parser.add_subparsers(dest="subcommand", required=True, metavar="{verify}")
         verify = subcommands.add_parser(
             "verify",
@@ -20,7 +22,7 @@ class Command(BaseCommand):
         )
         verify.add_argument("--organization", metavar="CODE", help="Check only this organization's chain.")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         if options["subcommand"] == "verify":
             self.verify(options.get("organization"))
 

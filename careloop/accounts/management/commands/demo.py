@@ -9,11 +9,13 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
@@ -21,6 +23,9 @@ from careloop.accounts import audit
 from careloop.accounts.models import Organization, User
 from careloop.accounts.roles import Role
 from careloop.patients.seeding import prepare_organization
+
+if TYPE_CHECKING:
+    from careloop.observations.models import ImportBatch
 
 DEMO_CODE = "demo"
 DEMO_NAME = "示范社区卫生服务中心"
@@ -66,7 +71,7 @@ def make_demo_organization() -> Organization:
     return organization
 
 
-def import_demo_results(organization: Organization):
+def import_demo_results(organization: Organization) -> "ImportBatch":
     """Five years of yearly health checks for the demo patients, through the real import pipeline."""
     from careloop.observations.models import ImportBatch
     from careloop.observations.pipeline import run_import
@@ -86,7 +91,7 @@ def import_demo_results(organization: Organization):
         .only("id", "id_number", "sex")
     ]
 
-    def chunks():
+    def chunks() -> Iterator[ParseResult]:
         chunk = ParseResult()
         for reports, results in yearly_checks(people, 5, timezone.localdate(), seed=1):
             chunk.reports += reports
@@ -107,14 +112,14 @@ class Command(BaseCommand):
         "no organization, then run the background worker and the web server until Ctrl-C."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--port", type=int, default=8000, help="Port of the web server on 127.0.0.1 (8000)."
         )
         parser.add_argument("--patients", type=int, default=2000, help="Synthetic patients to make (2000).")
         parser.add_argument("--no-serve", action="store_true", help="Set up the data only; start nothing.")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=max(options["verbosity"] - 1, 0))
         if Organization.objects.exists():
             self.stdout.write("The database already has data; it is left as it is.")
@@ -172,7 +177,7 @@ class Command(BaseCommand):
             self.stop(children)
         self.stdout.write("Stopped the web server and the worker.")
 
-    def stop(self, children: dict[str, subprocess.Popen]) -> None:
+    def stop(self, children: dict[str, subprocess.Popen[bytes]]) -> None:
         for child in children.values():
             if child.poll() is None:
                 child.terminate()

@@ -2,9 +2,10 @@
 
 import os
 import sys
+from typing import Any
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 
 def default_workers(cores: int | None) -> int:
@@ -35,7 +36,7 @@ class Command(BaseCommand):
         "Collect static files, then run the web server (gunicorn). Run the worker apart: `careloop worker`."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--bind", default="127.0.0.1:8000", help="Address to listen on (127.0.0.1:8000).")
         parser.add_argument(
             "--workers",
@@ -45,7 +46,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--no-collectstatic", action="store_true", help="Skip collectstatic.")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         if options["workers"] < 1:
             raise CommandError(f"--workers must be at least 1 (got {options['workers']}).")
         if not options["no_collectstatic"]:

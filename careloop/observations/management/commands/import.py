@@ -1,10 +1,11 @@
 """careloop import FILE — results from a FHIR, HL7 v2, CSV or Excel file, with a progress bar."""
 
 from pathlib import Path
+from typing import Any, TextIO, cast
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
-from tqdm import tqdm  # type: ignore[import-untyped]
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from tqdm import tqdm
 
 from careloop.accounts.audit import AuditContext, reset_context, set_context
 from careloop.accounts.models import Organization
@@ -14,9 +15,12 @@ from careloop.observations.pipeline import run_import
 
 
 class Command(BaseCommand):
-    help = "Import exam and lab results (FHIR NDJSON/Bundle, HL7 v2, CSV, Excel). Re-importing the same file adds nothing."
+    help = (
+        "Import exam and lab results (FHIR NDJSON/Bundle, HL7 v2, CSV, Excel). "
+        "Re-importing the same file adds nothing."
+    )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path)
         parser.add_argument(
             "--organization", required=True, help="code of the organization the results belong to"
@@ -30,7 +34,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--no-progress", action="store_true")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
         if not path.is_file():
             raise CommandError(f"{path}: no such file")
@@ -54,7 +58,9 @@ class Command(BaseCommand):
                 mode=options["mode"],
             )
             source = options["source_system"] or f"file:{path.name}"
-            bar = tqdm(total=None, unit=" items", disable=options["no_progress"], file=self.stderr._out)
+            # The wrapped stream itself: OutputWrapper.write would end each redraw with a newline.
+            stream = cast(TextIO, self.stderr._out)  # the stubs type OutputWrapper attributes as methods
+            bar = tqdm(total=None, unit=" items", disable=options["no_progress"], file=stream)
             seen = 0
 
             def progress(current: ImportBatch) -> None:
@@ -70,8 +76,9 @@ class Command(BaseCommand):
         finally:
             reset_context(token)
         self.stdout.write(
-            f"{batch.get_status_display()}: {batch.received} read, {batch.created} new, {batch.updated} corrected, "
-            f"{batch.unchanged} already there, {batch.refused} refused, {batch.unmatched} waiting for a patient."
+            f"{batch.get_status_display()}: {batch.received} read, {batch.created} new, "
+            f"{batch.updated} corrected, {batch.unchanged} already there, {batch.refused} refused, "
+            f"{batch.unmatched} waiting for a patient."
         )
         for problem in problems[:20]:
             self.stdout.write(f"  {problem.location} {problem.field}: {problem.reason}")

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.apps import apps
-from django.core.management.base import BaseCommand, CommandError, DjangoHelpFormatter
+from django.core.management.base import BaseCommand, CommandError, CommandParser, DjangoHelpFormatter
 from django.db import connection, models, transaction
-from tqdm import tqdm  # type: ignore[import-untyped]
+from tqdm import tqdm
 
 from careloop.accounts import audit
 from careloop.encryption import EncryptedTextField, cipher
@@ -55,21 +55,27 @@ def encrypted_models() -> list[tuple[type[models.Model], list[EncryptedTextField
     return sorted(found, key=lambda item: item[0]._meta.db_table)
 
 
+def _column(field: models.Field[Any, Any]) -> str:
+    # Django types a field's column as optional (None for fields without one); these are all concrete.
+    assert field.column is not None
+    return field.column
+
+
 class Command(BaseCommand):
     help = PROCEDURE
 
-    def create_parser(self, prog_name, subcommand, **kwargs):
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
         parser = super().create_parser(prog_name, subcommand, **kwargs)
         parser.formatter_class = _Formatter
         return parser
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--batch-size", type=int, default=500, help="Rows read and written per statement."
         )
         parser.add_argument("--no-progress", action="store_true", help="Do not show the progress bar.")
 
-    def handle(self, *args, batch_size: int, no_progress: bool, **options):
+    def handle(self, *args: Any, batch_size: int, no_progress: bool, **options: Any) -> None:
         if not 1 <= batch_size <= 5000:
             raise CommandError(
                 "--batch-size must be between 1 and 5000 (the database's limit on parameters)."
@@ -100,12 +106,19 @@ class Command(BaseCommand):
             )
         self.stdout.write(f"Done: {sum(r.rotated for r in results.values())} value(s) re-encrypted.")
 
-    def rotate_table(self, model, fields, batch_size: int, progress) -> dict[str, ColumnResult]:
+    def rotate_table(
+        self,
+        model: type[models.Model],
+        fields: list[EncryptedTextField],
+        batch_size: int,
+        progress: "tqdm[Any]",
+    ) -> dict[str, ColumnResult]:
         """Walk the table in primary-key order reading the stored ciphertext, not the decrypted value."""
         quote = connection.ops.quote_name
-        table, pk = model._meta.db_table, model._meta.pk.column
-        columns = ", ".join(quote(f.column) for f in fields)
-        results = {f"{table}.{f.column}": ColumnResult() for f in fields}
+        table, pk = model._meta.db_table, _column(model._meta.pk)
+        names = [_column(f) for f in fields]
+        columns = ", ".join(quote(name) for name in names)
+        results = {f"{table}.{name}": ColumnResult() for name in names}
         last = None
         while True:
             params: list[Any] = [] if last is None else [last]
@@ -119,14 +132,16 @@ class Command(BaseCommand):
                 return results
             last = rows[-1][0]
             with transaction.atomic():
-                for position, f in enumerate(fields, start=1):
-                    result = results[f"{table}.{f.column}"]
+                for position, name in enumerate(names, start=1):
+                    result = results[f"{table}.{name}"]
                     changes = self.rotated_values(rows, position, result)
                     if changes:
-                        result.rotated += self.write(table, pk, f.column, changes)
+                        result.rotated += self.write(table, pk, name, changes)
             progress.update(len(rows))
 
-    def rotated_values(self, rows, position: int, result: ColumnResult) -> list[tuple[object, str, str]]:
+    def rotated_values(
+        self, rows: list[tuple[Any, ...]], position: int, result: ColumnResult
+    ) -> list[tuple[object, str, str]]:
         field_cipher = cipher()
         changes = []
         for row in rows:
@@ -157,7 +172,8 @@ class Command(BaseCommand):
                 f"WHERE {quote(pk)} IN ({ids}) AND {quote(column)} = CASE {quote(pk)} {whens} END",
                 params,
             )
-            return cursor.rowcount
+            updated: int = cursor.rowcount
+            return updated
 
     def record_run(self, results: dict[str, ColumnResult]) -> None:
         token = audit.set_context(audit.AuditContext(actor_label="rotate-keys", request_id=str(uuid.uuid4())))

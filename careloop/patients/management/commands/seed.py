@@ -2,8 +2,9 @@
 
 import datetime
 import sys
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 from tqdm import tqdm
@@ -20,7 +21,7 @@ class Command(BaseCommand):
         "--append is given. The same --seed always gives the same patients."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--patients", type=int, default=1000, metavar="N", help="How many patients (1000)."
         )
@@ -41,7 +42,7 @@ class Command(BaseCommand):
         parser.add_argument("--today", type=datetime.date.fromisoformat, help="End of the history (today).")
         parser.add_argument("--batch-size", type=int, default=2000, help="Patients per bulk insert (2000).")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         count, years = options["patients"], options["years"]
         if count < 1 or years < 1:
             raise CommandError(f"--patients and --years must be at least 1 (got {count} and {years}).")

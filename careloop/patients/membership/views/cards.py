@@ -1,10 +1,14 @@
+from collections.abc import Callable
+
 import segno
+from django import forms
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from careloop.accounts.requests import StaffRequest
 from careloop.accounts.roles import Perm
 from careloop.patients.cardnumbers import format_card_number
 from careloop.patients.masking import mask_name
@@ -17,7 +21,7 @@ from careloop.patients.scoping import patient_for_user
 
 @login_required
 @require_POST
-def issue(request, patient_id: int):
+def issue(request: StaffRequest, patient_id: int) -> HttpResponse:
     patient = patient_for_user(request.user, patient_id, Perm.CARD_MANAGE)
     form = IssueCardForm(request.POST)
     if form.is_valid():
@@ -33,7 +37,7 @@ def issue(request, patient_id: int):
     return refused(request, patient, "cards", issue_form=form)
 
 
-CHANGES = {
+CHANGES: dict[str, tuple[Callable[..., MembershipCard], type[forms.Form], str]] = {
     "freeze": (actions.do_freeze_card, CardReasonForm, "reason_form"),
     "unfreeze": (actions.do_unfreeze_card, CardReasonForm, "reason_form"),
     "lost": (actions.do_report_lost_and_replace, ReplaceCardForm, "replace_form"),
@@ -42,7 +46,7 @@ CHANGES = {
 
 @login_required
 @require_POST
-def change(request, patient_id: int, card_id: int, change: str):
+def change(request: StaffRequest, patient_id: int, card_id: int, change: str) -> HttpResponse:
     if change not in CHANGES:
         raise Http404("No such change")
     patient = patient_for_user(request.user, patient_id, Perm.CARD_MANAGE)
@@ -65,7 +69,7 @@ def change(request, patient_id: int, card_id: int, change: str):
 
 
 @login_required
-def print_card(request, patient_id: int, card_id: int):
+def print_card(request: StaffRequest, patient_id: int, card_id: int) -> HttpResponse:
     patient = patient_for_user(request.user, patient_id, Perm.CARD_MANAGE)
     card = get_object_or_404(MembershipCard, patient=patient, pk=card_id, status="active")
     actions.record_card_print(request.user, card)

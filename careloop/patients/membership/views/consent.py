@@ -1,7 +1,9 @@
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from careloop.accounts.requests import StaffRequest
 from careloop.accounts.roles import Perm
 from careloop.patients.membership import actions
 from careloop.patients.membership.forms import ConsentForm
@@ -11,7 +13,7 @@ from careloop.patients.scoping import patient_for_user
 
 @login_required
 @require_POST
-def record(request, patient_id: int):
+def record(request: StaffRequest, patient_id: int) -> HttpResponse:
     patient = patient_for_user(request.user, patient_id, Perm.CONSENT_RECORD)
     form = ConsentForm(request.POST, patient=patient)
     if form.is_valid():

@@ -1,8 +1,10 @@
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from careloop.accounts.requests import StaffRequest
 from careloop.accounts.roles import Perm
 from careloop.patients import actions as patient_actions
 from careloop.patients import search
@@ -16,7 +18,7 @@ MATCHES_SHOWN = 8
 
 
 @login_required
-def find(request, patient_id: int):
+def find(request: StaffRequest, patient_id: int) -> HttpResponse:
     """Existing patients to link as family, found as the patient list finds them (name, pinyin, mobile)."""
     patient = patient_for_user(request.user, patient_id, Perm.FAMILY_MANAGE)
     text = request.GET.get("q", "").strip()[:60]
@@ -32,7 +34,7 @@ def find(request, patient_id: int):
 
 @login_required
 @require_POST
-def add(request, patient_id: int):
+def add(request: StaffRequest, patient_id: int) -> HttpResponse:
     patient = patient_for_user(request.user, patient_id, Perm.FAMILY_MANAGE)
     form = FamilyLinkForm(request.POST, patient=patient)
     if form.is_valid():
@@ -47,7 +49,7 @@ def add(request, patient_id: int):
 
 
 @login_required
-def edit(request, patient_id: int, link_id: int):
+def edit(request: StaffRequest, patient_id: int, link_id: int) -> HttpResponse:
     patient = patient_for_user(request.user, patient_id, Perm.FAMILY_MANAGE)
     link = get_object_or_404(FamilyLink, patient=patient, pk=link_id)
     if request.method != "POST":
@@ -68,7 +70,7 @@ def edit(request, patient_id: int, link_id: int):
 
 @login_required
 @require_POST
-def toggle_act_for(request, patient_id: int, link_id: int):
+def toggle_act_for(request: StaffRequest, patient_id: int, link_id: int) -> HttpResponse:
     patient = patient_for_user(request.user, patient_id, Perm.FAMILY_MANAGE)
     link = get_object_or_404(FamilyLink, patient=patient, pk=link_id)
     link = actions.do_update_family_link(request.user, link, can_act_for=not link.can_act_for)
@@ -81,7 +83,7 @@ def toggle_act_for(request, patient_id: int, link_id: int):
 
 @login_required
 @require_POST
-def remove(request, patient_id: int, link_id: int):
+def remove(request: StaffRequest, patient_id: int, link_id: int) -> HttpResponse:
     patient = patient_for_user(request.user, patient_id, Perm.FAMILY_MANAGE)
     link = get_object_or_404(FamilyLink, patient=patient, pk=link_id)
     name = link.related_name

@@ -1,18 +1,26 @@
 """How a tab action answers: HTMX gets the refreshed tab panel; a plain POST is redirected back to the tab
-after a change, or shown the tab on a page of its own when its form has errors (so nothing typed is lost)."""
+after a change, or shown the tab on a page of its own when its form has errors (so nothing typed is lost).
+"""
 
 from typing import Any
 
 from django.contrib import messages
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
+from careloop.accounts.requests import StaffRequest
 from careloop.patients.models import Patient
 from careloop.patients.tabs import TABS
 
 
 def show_panel(
-    request, patient: Patient, tab_name: str, notice: str = "", status: int = 200, **overrides: Any
-):
+    request: StaffRequest,
+    patient: Patient,
+    tab_name: str,
+    notice: str = "",
+    status: int = 200,
+    **overrides: Any,
+) -> HttpResponse:
     """The tab with some of its context replaced, e.g. a bound form with its errors."""
     tab = TABS[tab_name]
     context = {"patient": patient, "tab": tab, **tab.context(patient), **overrides, "notice": notice}
@@ -22,7 +30,7 @@ def show_panel(
     return render(request, "patients/membership/page.html", context, status=status)
 
 
-def changed(request, patient: Patient, tab_name: str, notice: str):
+def changed(request: StaffRequest, patient: Patient, tab_name: str, notice: str) -> HttpResponse:
     """After a successful change."""
     if request.htmx:
         return show_panel(request, patient, tab_name, notice)
@@ -30,6 +38,6 @@ def changed(request, patient: Patient, tab_name: str, notice: str):
     return redirect("patients:tab", patient.pk, tab_name)
 
 
-def refused(request, patient: Patient, tab_name: str, **overrides: Any):
+def refused(request: StaffRequest, patient: Patient, tab_name: str, **overrides: Any) -> HttpResponse:
     """After a form with errors: they are shown next to the fields, with everything typed kept."""
     return show_panel(request, patient, tab_name, status=400, **overrides)

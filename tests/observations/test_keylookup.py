@@ -1,0 +1,55 @@
+"""Looking rows up by many keys at once: keys that need quoting in an array literal, and the match memo."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from careloop.observations.keylookup import key_filters, value_rows
+from careloop.observations.matching import match_patients
+from careloop.observations.models import PatientIdentifier
+from careloop.observations.records import PatientRef
+from careloop.patients.models import Patient
+from tests.factories import make_patient
+
+AWKWARD = ["plain", "with,comma", 'with"quote', "back\\slash", "{braces}", "NULL", " spaced ", "中文号"]
+
+
+@pytest.mark.django_db
+def test_keys_that_need_quoting_find_exactly_their_rows(org, doctor):
+    patient = make_patient(doctor)
+    PatientIdentifier.objects.bulk_create(
+        PatientIdentifier(organization=org, patient=patient, system="HIS", value=value)
+        for value in [*AWKWARD, "not-asked"]
+    )
+    found = []
+    for keys in key_filters("value", AWKWARD):
+        queryset = PatientIdentifier.objects.filter(organization=org, **keys).values_list(
+            "value", "patient_id"
+        )
+        found += value_rows(queryset)
+    assert sorted(found) == sorted((value, patient.pk) for value in AWKWARD)
+
+
+@pytest.mark.django_db
+def test_integer_keys(org, doctor):
+    patients = [make_patient(doctor) for _ in range(3)]
+    wanted = [patients[0].pk, patients[2].pk]
+    found = []
+    for keys in key_filters("id", wanted):
+        found += value_rows(Patient.objects.filter(**keys).values_list("id", "sex"))
+    assert sorted(pk for pk, _sex in found) == sorted(wanted)
+
+
+@pytest.mark.django_db
+def test_refs_matched_in_an_earlier_chunk_are_not_looked_up_again(org, doctor):
+    patient = make_patient(doctor)
+    PatientIdentifier.objects.create(organization=org, patient=patient, system="HIS", value="MRN-1")
+    ref = PatientRef(mrn="MRN-1", mrn_system="HIS")
+    known: dict[PatientRef, int] = {}
+    assert match_patients(org.pk, [ref], known) == {ref: patient.pk}
+    assert known == {ref: patient.pk}
+    with CaptureQueriesContext(connection) as queries:
+        again = match_patients(org.pk, [ref], known)
+    assert again == {ref: patient.pk}
+    assert again.by_id_number == set()  # already remembered: not stored a second time
+    assert len(queries) == 0
