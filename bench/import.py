@@ -18,6 +18,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from careloop.accounts.models import Organization
+    from careloop.observations.models import ImportBatch
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = "http://his.example.cn/fhir"
@@ -44,7 +49,7 @@ def configure(database_url: str) -> None:
     call_command("migrate", verbosity=0)
 
 
-def make_population(patients: int):
+def make_population(patients: int) -> "Organization":
     """An organization and `patients` patients known by their MRN in the source (Patient/p<N>)."""
     from careloop.accounts.models import Organization
     from careloop.bulkinsert import RowInserter
@@ -69,7 +74,7 @@ def make_population(patients: int):
     return organization
 
 
-def run_import(organization, data: bytes) -> tuple[float, object]:
+def run_import(organization: "Organization", data: bytes) -> "tuple[float, ImportBatch]":
     from careloop.observations.fhir.ndjson import iter_ndjson
     from careloop.observations.models import ImportBatch
     from careloop.observations.pipeline import run_import as pipeline
@@ -80,26 +85,27 @@ def run_import(organization, data: bytes) -> tuple[float, object]:
     return time.perf_counter() - started, batch
 
 
-def copy_rate(organization, size: int) -> float:
+# The observation columns the COPY comparison writes (all but the id, the batch and the report).
+COPIED = (
+    "organization_id", "patient_id", "code", "value", "unit", "comparator", "value_reported", "unit_reported",
+    "flag", "effective_at", "status", "source_kind", "source_system", "source_id", "reference_range_reported",
+    "version", "updated_at",
+)  # fmt: skip
+
+
+def copy_rate(organization: "Organization", size: int) -> float:
     """PostgreSQL COPY of `size` rows into a table shaped and indexed like the observation table."""
     from django.db import connection
 
     from careloop.observations.models import Observation
 
-    rows = list(
-        Observation.objects.filter(organization=organization).values_list(
-            "organization_id", "patient_id", "code", "value", "unit", "comparator", "value_reported",
-            "unit_reported", "flag", "effective_at", "status", "source_kind", "source_system", "source_id",
-            "reference_range_reported", "version", "updated_at",
-        )[:size]
-    )  # fmt: skip
+    rows = list(Observation.objects.filter(organization=organization).values_list(*COPIED)[:size])
     table = Observation._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             f"DROP TABLE IF EXISTS bench_copy; CREATE TABLE bench_copy (LIKE {table} INCLUDING ALL)"
         )
-    columns = ("organization_id, patient_id, code, value, unit, comparator, value_reported, unit_reported, flag, "
-               "effective_at, status, source_kind, source_system, source_id, reference_range_reported, version, updated_at")  # fmt: skip
+    columns = ", ".join(COPIED)
     raw = connection.connection
     started = time.perf_counter()
     with raw.cursor() as cursor, cursor.copy(f"COPY bench_copy ({columns}) FROM STDIN") as copy:
@@ -112,7 +118,7 @@ def copy_rate(organization, size: int) -> float:
     return len(rows) / seconds
 
 
-def orm_rate(organization, sample: int) -> float:
+def orm_rate(organization: "Organization", sample: int) -> float:
     import datetime
 
     from django.db import transaction
@@ -121,6 +127,7 @@ def orm_rate(organization, sample: int) -> float:
     from careloop.patients.models import Patient
 
     patient_id = Patient.objects.filter(organization=organization).values_list("id", flat=True).first()
+    assert patient_id is not None, "make_population made the patients"
     at = datetime.datetime(2025, 3, 1, 8, 30, tzinfo=datetime.UTC)
     started = time.perf_counter()
     with transaction.atomic():
@@ -233,7 +240,10 @@ def main() -> None:
                 "speedup_vs_orm_save": round(largest["rows_per_s"] / orm, 1),
                 "fhir_resources_parse_only_lines_per_s": round(parse_only) if parse_only else None,
                 "sqlite": {str(args.sqlite_size): sqlite},
-                "schema": "observation: unique (organization, source_system, source_id), index (patient, code, effective_at), no FK constraints",
+                "schema": (
+                    "observation: unique (organization, source_system, source_id), "
+                    "index (patient, code, effective_at), no FK constraints"
+                ),
             },
             ensure_ascii=False,
         )

@@ -16,12 +16,16 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from django.db.models import Model
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = datetime.date(2026, 11, 24)
 
 
-def child(size: int, row_by_row: bool) -> dict:
+def child(size: int, row_by_row: bool) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT))
     import django
 
@@ -44,12 +48,12 @@ def child(size: int, row_by_row: bool) -> dict:
     else:
         call_command("seed", patients=size, years=5, seed=1, today=TODAY, verbosity=0)
     seconds = time.perf_counter() - started
-    rows = sum(model.objects.count() for model in record_models()) - Patient.objects.count()
+    rows = sum(model._default_manager.count() for model in record_models()) - Patient.objects.count()
     return {"patients": Patient.objects.count(), "seconds": seconds, "record_rows": rows,
             "encounters": Encounter.objects.count()}  # fmt: skip
 
 
-def record_models():
+def record_models() -> "list[type[Model]]":
     from careloop.patients import models
 
     return [models.Patient, models.Condition, models.Medication, models.Allergy, models.FamilyHistory,
@@ -77,7 +81,7 @@ def save_row_by_row(size: int) -> None:
             models.Condition.objects.create(patient=patient, **condition)
         for section, model in SECTION_MODELS.items():
             for item in row[section]:
-                model.objects.create(patient=patient, **item)
+                model._default_manager.create(patient=patient, **item)
         models.Lifestyle.objects.create(patient=patient, **row["lifestyle"])
         for name, source in row["tags"]:
             if name not in tags:
@@ -85,7 +89,7 @@ def save_row_by_row(size: int) -> None:
             models.PatientTag.objects.create(patient=patient, tag=tags[name], source=source)
 
 
-def run(size: int, row_by_row: bool = False) -> dict:
+def run(size: int, row_by_row: bool = False) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="careloop-bench-") as tmp:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("CARELOOP_", "DJANGO_", "DATABASE_"))}
         env.update(
@@ -97,7 +101,8 @@ def run(size: int, row_by_row: bool = False) -> dict:
         )
         argv = [sys.executable, __file__, "--child", str(size)] + (["--row-by-row"] if row_by_row else [])
         done = subprocess.run(argv, env=env, check=True, capture_output=True, text=True, cwd=ROOT)
-        return json.loads(done.stdout.strip().splitlines()[-1])
+        figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+        return figures
 
 
 def main() -> None:

@@ -60,11 +60,13 @@ def _same(a: Any, b: Any) -> bool:
         if a is None or b is None:
             return a is b
         return abs(float(a) - float(b)) < 1e-9
-    same: bool = a == b  # column values of any type: str, int, Decimal, None
+    same: bool = a == b  # any other column value (text, ids, None)
     return same
 
 
-def merge_observations(organization_id: int, batch_id: int | None, rows: list[tuple[Any, ...]]) -> MergeCounts:
+def merge_observations(
+    organization_id: int, batch_id: int | None, rows: list[tuple[Any, ...]]
+) -> MergeCounts:
     """Insert new results, version and update corrected ones, count the ones already there.
 
     The caller holds the transaction.

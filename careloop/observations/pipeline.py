@@ -16,14 +16,14 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Model, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from careloop.accounts import audit
 from careloop.logredact import redact
 from careloop.observations import normalize
 from careloop.observations.keylookup import key_filters, value_rows
-from careloop.observations.matching import KNOWN_LIMIT, match_patients, remember_identifiers
+from careloop.observations.matching import KNOWN_LIMIT, Matches, match_patients, remember_identifiers
 from careloop.observations.merge import MergeCounts, merge_observations
 from careloop.observations.models import ExamReport, ImportBatch, ImportProblem, UnmatchedResult
 from careloop.observations.readahead import read_ahead
@@ -45,7 +45,7 @@ class _RefusedWhole(Exception):
     """Raised inside the all-or-nothing transaction to roll it back."""
 
 
-def _json_ready(value):
+def _json_ready(value: object) -> object:
     if isinstance(value, datetime.datetime | datetime.date):
         return value.isoformat()
     return value
@@ -82,19 +82,19 @@ def _problem_row(batch: ImportBatch, problem: Problem) -> ImportProblem:
     )
 
 
-def _upsert_by_source(
-    queryset: QuerySet,
-    wanted: dict[tuple[str, str], dict],
-    build: Callable[[tuple[str, str], dict], Model],
+def _upsert_by_source[M: (ExamReport, Encounter)](
+    queryset: QuerySet[M],
+    wanted: dict[tuple[str, str], dict[str, Any]],
+    build: Callable[[tuple[str, str], dict[str, Any]], M],
     fields: list[str],
-    stamp: dict | None = None,
-) -> dict[tuple[str, str], Model]:
+    stamp: dict[str, Any] | None = None,
+) -> dict[tuple[str, str], M]:
     """Create or update rows by their (source_system, source_id), set-based; unchanged rows are left alone.
 
     `wanted` holds the values each row should have; `stamp` (e.g. the batch) is written with a creation or a
     change but is not compared, so a re-import of the same content writes nothing.
     """
-    existing: dict[tuple[str, str], Model] = {}
+    existing: dict[tuple[str, str], M] = {}
     for keys in key_filters("source_id", [source_id for _system, source_id in wanted]):
         for row in queryset.filter(**keys):
             key = (row.source_system, row.source_id)
@@ -116,7 +116,7 @@ def _upsert_by_source(
 
 
 def _upsert_reports(
-    organization_id: int, batch: ImportBatch, reports: list[ReportRecord], matches
+    organization_id: int, batch: ImportBatch, reports: list[ReportRecord], matches: Matches
 ) -> dict[tuple[str, str], int]:
     wanted = {
         (r.source_system, r.source_id): {
@@ -142,9 +142,9 @@ def _upsert_reports(
     return {key: row.pk for key, row in rows.items()}
 
 
-def _encounter_values(records: list[EncounterRecord], patient_id: int) -> dict:
+def _encounter_values(records: list[EncounterRecord], patient_id: int) -> dict[str, Any]:
     """Fold a visit's events in order (admit, updates, discharge): later non-empty fields win."""
-    values: dict = {"patient_id": patient_id}
+    values: dict[str, Any] = {"patient_id": patient_id}
     for record in records:
         for name, value in (
             ("encounter_class", record.encounter_class),
@@ -159,13 +159,13 @@ def _encounter_values(records: list[EncounterRecord], patient_id: int) -> dict:
     return values
 
 
-def _new_encounter(key: tuple[str, str], values: dict) -> Encounter:
+def _new_encounter(key: tuple[str, str], values: dict[str, Any]) -> Encounter:
     # An update or discharge may arrive before (or without) its admission: the visit still needs a start.
     start = values.get("admitted_at") or values.get("discharged_at") or timezone.now()
     return Encounter(source_system=key[0], source_id=key[1], **{**values, "admitted_at": start})
 
 
-def _upsert_encounters(organization_id: int, encounters: list[EncounterRecord], matches) -> None:
+def _upsert_encounters(organization_id: int, encounters: list[EncounterRecord], matches: Matches) -> None:
     events: dict[tuple[str, str], list[EncounterRecord]] = {}
     for record in encounters:
         if record.patient in matches:
@@ -219,7 +219,7 @@ def import_chunk(
     memo = memo or ImportMemo()
     organization_id = batch.organization_id
     # Results travel as tuples in RESULT_FIELDS order (the parsers' fast path); records are turned into one.
-    results = [r if type(r) is tuple else result_row(r) for r in chunk.results]
+    results = chunk.rows + [result_row(r) for r in chunk.results]
     refs = (
         [r[0] for r in results] + [r.patient for r in chunk.reports] + [e.patient for e in chunk.encounters]
     )
@@ -240,7 +240,7 @@ def import_chunk(
             continue
         sex, birth = demographics[patient_id]
         outcome = normalize_values(code, value, unit, when, where, sex, birth)
-        if type(outcome) is not tuple:
+        if type(outcome) is Problem:
             problems.append(outcome)
             continue
         rows.append(
@@ -280,7 +280,7 @@ def run_import(
     memo = ImportMemo()
 
     def account(chunk: ParseResult, counts: MergeCounts, problems: list[Problem], parked: int) -> None:
-        batch.received += len(chunk.results) + len(chunk.encounters) + len(chunk.problems)
+        batch.received += len(chunk.rows) + len(chunk.results) + len(chunk.encounters) + len(chunk.problems)
         batch.created += counts.created
         batch.updated += counts.updated
         batch.unchanged += counts.unchanged

@@ -9,7 +9,7 @@ import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from operator import attrgetter
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, final
 
 
 class PatientRef(NamedTuple):
@@ -27,6 +27,7 @@ class PatientRef(NamedTuple):
     sex: str = ""  # FHIR AdministrativeGender: male / female / other / unknown
 
 
+@final  # the pipeline tells records from tuples by `type(r) is ResultRecord`
 @dataclass(slots=True)
 class ResultRecord:
     """One observation as reported (FHIR Observation / HL7 OBX / one CSV cell).
@@ -88,6 +89,7 @@ class EncounterRecord:
     location: str = ""
 
 
+@final  # the pipeline tells a Problem from a normalized row by `type(outcome) is Problem`
 @dataclass(frozen=True)
 class Problem:
     """Something refused, with enough to find and fix it: where, which field, what value, why."""
@@ -103,8 +105,10 @@ class Problem:
 
 @dataclass
 class ParseResult:
-    # ResultRecords, or on the parsers' fast path plain tuples in RESULT_FIELDS order (see above).
-    results: list[ResultRecord | tuple[Any, ...]] = field(default_factory=list)
+    results: list[ResultRecord] = field(default_factory=list)
+    # The parsers' fast path: results as plain tuples in RESULT_FIELDS order (see above); the pipeline
+    # takes both lists.
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
     reports: list[ReportRecord] = field(default_factory=list)
     encounters: list[EncounterRecord] = field(default_factory=list)
     patients: list[PatientRef] = field(

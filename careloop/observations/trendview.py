@@ -204,7 +204,7 @@ def signed(value: float | None, decimals: int) -> str | None:
 def convert(indicator: Indicator, value: float, token: str) -> float:
     if token == indicator.unit:
         return value
-    return units.from_canonical(indicator, value, token)  # type: ignore[arg-type]  # frozen Indicator
+    return units.from_canonical(indicator, value, token)
 
 
 def group_rows(rows: Iterable[Row], resolve: Callable[[str], Indicator | None]) -> dict[Indicator, list[Row]]:

@@ -13,6 +13,7 @@ the patient's identifiers and carry their report's id.
 
 import datetime
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 import orjson
 
@@ -35,8 +36,8 @@ def iter_ndjson(
 ) -> Iterator[ParseResult]:
     """Stream NDJSON (bytes, or a binary file / any iterable of lines) as ParseResult chunks.
 
-    With as_rows=True each chunk's `results` holds plain tuples in RESULT_FIELDS order instead of
-    ResultRecords (`ResultRecord(*row)` rebuilds one): the columnar fast path, ~1.4x the lines/s,
+    With as_rows=True each chunk's `rows` holds plain tuples in RESULT_FIELDS order instead of
+    ResultRecords in `results` (`ResultRecord(*row)` rebuilds one): the columnar fast path, ~1.4x the lines/s,
     because building a frozen 13-field dataclass costs about as much as the JSON parsing (2.8 us a
     record here, 0.4 us unfrozen); tests/observations/test_fhir_ndjson.py::test_parser_speed prints both.
     """
@@ -44,7 +45,8 @@ def iter_ndjson(
     lines = source.splitlines() if isinstance(source, bytes | bytearray) else source
     loads, decode_error, add, common_row = orjson.loads, orjson.JSONDecodeError, mapper.add, mapper.common_row
     out = ParseResult()
-    results: list = out.results  # ResultRecords, or tuples when as_rows
+    rows = out.rows
+    results = out.results
     pending = 0
     for number, line in enumerate(lines, 1):
         if not line or line.isspace():
@@ -61,24 +63,25 @@ def iter_ndjson(
             if row is None:
                 add(resource, where, out)
             elif as_rows:
-                results.append(row)
+                rows.append(row)
             else:
                 results.append(ResultRecord(*row))
         pending += 1
         if pending >= chunk_size:
             yield out
             out, pending = ParseResult(), 0
-            results = out.results
+            rows, results = out.rows, out.results
     out.problems.extend(mapper.unsupported_problems())
     if pending or out.problems:
         yield out
 
 
-def parse_ndjson(source: bytes | Iterable[bytes], source_system: str, **options) -> ParseResult:
+def parse_ndjson(source: bytes | Iterable[bytes], source_system: str, **options: Any) -> ParseResult:
     """The whole file as one ParseResult (small files, tests)."""
     whole = ParseResult()
     for chunk in iter_ndjson(source, source_system, **options):
         whole.results += chunk.results
+        whole.rows += chunk.rows
         whole.reports += chunk.reports
         whole.encounters += chunk.encounters
         whole.patients += chunk.patients

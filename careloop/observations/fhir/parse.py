@@ -380,11 +380,14 @@ class ResourceMapper:
     def observation(self, resource: dict[str, Any], where: str, out: ParseResult, full_url: str = "") -> None:
         row = None if full_url else self.common_row(resource, where)
         if row is not None:
-            out.results.append(row if self.as_rows else ResultRecord(*row))  # type: ignore[arg-type]  # as_rows: tuples
+            if self.as_rows:
+                out.rows.append(row)
+            else:
+                out.results.append(ResultRecord(*row))
             return
         rows = self.observation_rows(resource, where, full_url)
         if self.as_rows:
-            out.results.extend(rows)  # type: ignore[arg-type]  # the columnar path: see RESULT_FIELDS
+            out.rows.extend(rows)
         else:
             out.results.extend([ResultRecord(*row) for row in rows])
 
