@@ -48,6 +48,38 @@ def column_name(field: models.Field[Any, Any]) -> str:
     return field.column
 
 
+# PostgreSQL column types (as Django names them) -> the psycopg type that writes them in binary COPY.
+_BINARY_TYPES = {
+    "bigint": "int8",
+    "integer": "int4",
+    "smallint": "int2",
+    "double precision": "float8",
+    "boolean": "bool",
+    "date": "date",
+    "timestamp with time zone": "timestamptz",
+    "text": "text",
+    "uuid": "uuid",
+}
+
+
+def binary_copy_types(
+    fields: Sequence[models.Field[Any, Any]], connection: BaseDatabaseWrapper
+) -> list[str] | None:
+    """The psycopg types for a binary COPY of these columns, or None when one of them has no plain mapping.
+
+    Binary COPY takes about half the time of text COPY, on both sides: no value is printed by the client
+    and parsed again by the server.
+    """
+    types = []
+    for field in fields:
+        db_type = field.db_type(connection) or ""
+        name = "text" if db_type.startswith("varchar") else _BINARY_TYPES.get(db_type)
+        if name is None:
+            return None
+        types.append(name)
+    return types
+
+
 class RowInserter:
     """Collects rows for `model` (values in the order of `columns`, by field name) and inserts them."""
 
@@ -66,7 +98,12 @@ class RowInserter:
         target = "{} ({})".format(quote(meta.db_table), ", ".join(quote(column_name(f)) for f in fields))
         self.sql = "INSERT INTO {} VALUES ({})".format(target, ", ".join(["%s"] * len(fields)))  # noqa: S608
         # PostgreSQL loads rows fastest with COPY (about 4x executemany in pipeline mode, see PERFORMANCE.md).
-        self.copy_sql = f"COPY {target} FROM STDIN" if connection.vendor == "postgresql" else None
+        self.copy_sql: str | None = None
+        self.copy_types: list[str] | None = None
+        if connection.vendor == "postgresql":
+            self.copy_types = binary_copy_types(fields, connection)
+            binary = " (FORMAT BINARY)" if self.copy_types else ""
+            self.copy_sql = f"COPY {target} FROM STDIN{binary}"
         adapters = [_adapter(f, connection) for f in given]
         self._adapted = [(i, a) for i, a in enumerate(adapters) if a is not None]
         self.rows: list[list[Any]] = []
@@ -92,6 +129,8 @@ class RowInserter:
         with connection.cursor() as cursor:
             if self.copy_sql:
                 with cursor.cursor.copy(self.copy_sql) as copy:
+                    if self.copy_types:
+                        copy.set_types(self.copy_types)
                     for row in rows:
                         copy.write_row(row)
             else:

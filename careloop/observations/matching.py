@@ -3,6 +3,7 @@
 Set-based: one query per kind of identifier for a whole chunk of records, never one per record.
 """
 
+import datetime
 from collections.abc import Iterable
 
 from careloop.observations.keylookup import key_filters, value_rows
@@ -16,14 +17,18 @@ from careloop.patients.models import Patient
 class Matches(dict[PatientRef, int]):
     """Patient id per matched ref.
 
-    `by_id_number` are the refs found by ID number: their MRN may be new to us.
+    `by_id_number` are the refs found by ID number: their MRN may be new to us. `demographics` holds the
+    sex and birth date of the patients looked up (not of those an earlier chunk matched): normalizing
+    needs them, and the lookup reads them in the same query.
     """
 
     by_id_number: set[PatientRef]
+    demographics: dict[int, tuple[str, datetime.date | None]]
 
     def __init__(self) -> None:
         super().__init__()
         self.by_id_number = set()
+        self.demographics = {}
 
 
 # An import remembers at most this many matched refs across its chunks.
@@ -59,7 +64,9 @@ def _look_up(organization_id: int, refs: set[PatientRef], found: Matches) -> Non
             by_index.setdefault(id_number_index(normalize_resident_id(ref.id_number)), []).append(ref)
     for keys in key_filters("id_number_index", list(by_index)):
         patients = Patient.objects.filter(organization_id=organization_id, **keys)
-        for index, patient_id in value_rows(patients.values_list("id_number_index", "id")):
+        by_patient = patients.values_list("id_number_index", "id", "sex", "birth_date")
+        for index, patient_id, sex, birth in value_rows(by_patient):
+            found.demographics[patient_id] = (sex, birth)
             for ref in by_index[index]:
                 found[ref] = patient_id
     found.by_id_number = {ref for ref in refs if ref in found}
@@ -73,7 +80,9 @@ def _look_up(organization_id: int, refs: set[PatientRef], found: Matches) -> Non
             identifiers = PatientIdentifier.objects.filter(
                 organization_id=organization_id, system=system, **keys
             )
-            for value, patient_id in value_rows(identifiers.values_list("value", "patient_id")):
+            by_value = identifiers.values_list("value", "patient_id", "patient__sex", "patient__birth_date")
+            for value, patient_id, sex, birth in value_rows(by_value):
+                found.demographics[patient_id] = (sex, birth)
                 for ref in values[value]:
                     found[ref] = patient_id
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db import connection
 
-from careloop.bulkinsert import column_name, concrete_field
+from careloop.bulkinsert import binary_copy_types, column_name, concrete_field
 from careloop.observations.models import Observation, ObservationVersion
 
 _STAGING = "careloop_observation_staging"
@@ -59,7 +59,11 @@ def merge_rows(
             f"SELECT {staged} FROM {observation} WITH NO DATA"
         )
         cursor.execute(f"TRUNCATE {_STAGING}")
-        with cursor.cursor.copy(f"COPY {_STAGING} ({staged}) FROM STDIN") as copy:
+        types = binary_copy_types([concrete_field(Observation, name) for name in columns], connection)
+        binary = " (FORMAT BINARY)" if types else ""
+        with cursor.cursor.copy(f"COPY {_STAGING} ({staged}) FROM STDIN{binary}") as copy:
+            if types:
+                copy.set_types(types)
             write = copy.write_row
             for row in rows:
                 write(row)

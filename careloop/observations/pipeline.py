@@ -227,6 +227,7 @@ def import_chunk(
     matches = match_patients(organization_id, refs, memo.patients)
     remember_identifiers(organization_id, matches)
     report_ids = _upsert_reports(organization_id, batch, chunk.reports, matches)
+    memo.demographics.update(matches.demographics)
     demographics = _demographics(set(matches.values()), memo)
     problems = list(chunk.problems)
     rows, parked = [], []
