@@ -25,6 +25,12 @@ def msa(answer: bytes) -> list[bytes]:
     return line.split(b"|")[:3]
 
 
+class RecordingServer(MllpServer):
+    """The real server, with the messages its handle saw and the thread each ran in."""
+
+    calls: list[tuple[bytes, str]]
+
+
 @pytest.fixture
 def listener():
     """A real listener on a free port whose handle answers with the real ACK builder."""
@@ -34,11 +40,11 @@ def listener():
         calls.append((message, threading.current_thread().name))
         return ack.respond(message, lambda parsed: [])
 
-    server = MllpServer("127.0.0.1", 0, handle, max_message_bytes=64 * 1024)
+    server = RecordingServer("127.0.0.1", 0, handle, max_message_bytes=64 * 1024)
     thread = threading.Thread(target=server.serve_forever, kwargs={"signals": False})
     thread.start()
     assert server.ready.wait(5)
-    server.calls = calls  # type: ignore[attr-defined]
+    server.calls = calls
     yield server
     server.stop()
     thread.join(10)

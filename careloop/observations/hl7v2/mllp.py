@@ -234,10 +234,26 @@ class MllpServer:
             return _answer(message, ERROR, "the message could not be processed; send it again")
 
 
-def serve(host: str, port: int, handle: Handle, **options: int | float) -> None:
+def serve(
+    host: str,
+    port: int,
+    handle: Handle,
+    *,
+    max_message_bytes: int = MAX_MESSAGE_BYTES,
+    workers: int = 4,
+    stop_timeout: float = 30.0,
+) -> None:
     """Listen for MLLP on host:port, answering each message with handle(message); blocks until
-    SIGTERM / SIGINT. `options`: max_message_bytes, workers, stop_timeout."""
-    MllpServer(host, port, handle, **options).serve_forever()  # type: ignore[arg-type]
+    SIGTERM / SIGINT."""
+    server = MllpServer(
+        host,
+        port,
+        handle,
+        max_message_bytes=max_message_bytes,
+        workers=workers,
+        stop_timeout=stop_timeout,
+    )
+    server.serve_forever()
 
 
 def send(host: str, port: int, messages: Iterable[bytes | str], *, timeout: float = 30.0) -> list[bytes]:
