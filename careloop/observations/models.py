@@ -101,6 +101,9 @@ class ImportProblem(models.Model):
     value = models.CharField(_("value"), max_length=200, blank=True)
     code = models.CharField(_("code"), max_length=30)
     reason = models.CharField(_("reason"), max_length=300)
+    # The reason's English template and parameters (records.because), so it can be shown translated.
+    reason_template = models.CharField(max_length=300, blank=True)
+    reason_params = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["id"]
@@ -113,6 +116,11 @@ class ImportProblem(models.Model):
     @property
     def kind_label(self) -> "StrOrPromise":
         return problemkinds.kind_label(self.code)
+
+    @property
+    def reason_text(self) -> str:
+        """The reason in the user's language where a translation exists, else the English sentence."""
+        return problemkinds.reason_text(self.reason, self.reason_template, self.reason_params)
 
 
 class ExamReport(models.Model):

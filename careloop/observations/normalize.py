@@ -7,7 +7,7 @@ import datetime
 from typing import Any
 
 from careloop.observations import catalogue, flags, units
-from careloop.observations.records import Problem, ResultRecord
+from careloop.observations.records import Problem, ResultRecord, because
 
 
 def age_on(birth: datetime.date | None, day: datetime.date) -> int | None:
@@ -41,7 +41,7 @@ def normalize_values(
             location,
             "code",
             code,
-            f"{code} is not an indicator of the catalogue (LOINC code or known name).",
+            because("%(code)s is not an indicator of the catalogue (LOINC code or known name).", code=code),
             "unknown_code",
         )
     try:

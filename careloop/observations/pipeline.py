@@ -78,7 +78,9 @@ def _problem_row(batch: ImportBatch, problem: Problem) -> ImportProblem:
         field=problem.field[:80],
         value=redact(str(problem.value))[:200],
         code=problem.code[:30],
-        reason=problem.reason[:300],
+        reason=redact(problem.reason)[:300],
+        reason_template=getattr(problem.reason, "template", "")[:300],
+        reason_params={k: redact(v)[:200] for k, v in getattr(problem.reason, "params", {}).items()},
     )
 
 

@@ -1,10 +1,11 @@
 """Labels for the kinds of refusal an import reports, in the user's language.
 
-The detailed reason stays beside the label.
+The detailed reason stays beside the label, translated where the parser built it with `because`.
 """
 
 from typing import TYPE_CHECKING
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
@@ -31,3 +32,19 @@ PROBLEM_KINDS = {
 
 def kind_label(code: str) -> "StrOrPromise":
     return PROBLEM_KINDS.get(code, _("Refused"))
+
+
+def reason_text(reason: str, template: str, params: dict[str, str]) -> str:
+    """A refusal reason in the active language: its template translated, filled with its parameters.
+
+    Falls back to the English sentence for reasons stored without a template, and for a translation
+    that does not fit its parameters (a translator's slip must not hide the reason).
+    """
+    if not template:
+        return reason
+    if not params and "%(" not in template:
+        return gettext(template)
+    try:
+        return gettext(template) % params
+    except (KeyError, ValueError, TypeError):
+        return reason

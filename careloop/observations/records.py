@@ -89,6 +89,27 @@ class EncounterRecord:
     location: str = ""
 
 
+class Reason(str):
+    """A refusal reason: the English sentence, carrying its template and parameters so the UI can
+    translate it (`problemkinds.reason_text`). Anywhere else it is just the English sentence."""
+
+    template: str
+    params: dict[str, str]
+
+
+def because(template: str, **params: object) -> Reason:
+    """The reason sentence `template % params`, translatable later (the template is the msgid).
+
+    Pure modules cannot call gettext; `careloop makemessages` extracts the first argument of every
+    `because(...)` call (see careloop/accounts/management/commands/makemessages.py). Parameters are
+    named (`%(unit)s`) so a translation may reorder them.
+    """
+    text = {name: str(value) for name, value in params.items()}
+    reason = Reason(template % text if params else template)
+    reason.template, reason.params = template, text
+    return reason
+
+
 @final  # the pipeline tells a Problem from a normalized row by `type(outcome) is Problem`
 @dataclass(frozen=True)
 class Problem:
@@ -97,7 +118,7 @@ class Problem:
     location: str  # "line 12", "message 3 / OBX 4", "row 7"
     field: str  # "valueQuantity.unit", "OBX-6", "column C (单位)"
     value: str
-    reason: str  # a short sentence for people, in English; the UI translates by `code`
+    reason: str  # a short sentence for people, in English; built with `because` it can be translated
     code: str = (
         "invalid"  # machine-readable: malformed / unknown_code / unknown_unit / implausible / missing / ...
     )

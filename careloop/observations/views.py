@@ -68,8 +68,10 @@ def import_detail(request: StaffRequest, batch_id: int) -> HttpResponse:
 def import_problems_csv(request: StaffRequest, batch_id: int) -> HttpResponse:
     require(request.user, Perm.RESULTS_IMPORT)
     batch = get_object_or_404(_batches(request.user), pk=batch_id)
-    problems = [Problem(p.location, p.field, p.value, p.reason, p.code) for p in batch.problems.all()]
-    response = HttpResponse(tabular.error_report_csv(problems), content_type="text/csv; charset=utf-8")
+    problems = [Problem(p.location, p.field, p.value, p.reason_text, p.code) for p in batch.problems.all()]
+    headers = (_("row"), _("column"), _("value"), _("reason"))
+    report = tabular.error_report_csv(problems, [str(header) for header in headers])
+    response = HttpResponse(report, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{batch.pk}-errors.csv"'
     return response
 

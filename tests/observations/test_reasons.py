@@ -1,0 +1,58 @@
+"""Refusal reasons: English where they are made, translated where they are shown."""
+# ruff: noqa: RUF001 -- the Chinese translations use full-width punctuation.
+
+import pytest
+from django.utils import translation
+
+from careloop.observations.problemkinds import reason_text
+from careloop.observations.records import Problem, because
+
+
+def test_because_is_the_english_sentence_carrying_its_template():
+    reason = because("“%(unit)s” is an unknown unit for %(name)s.", unit="mg/dl", name="glucose")
+    assert reason == "“mg/dl” is an unknown unit for glucose."
+    assert reason.template == "“%(unit)s” is an unknown unit for %(name)s."
+    assert reason.params == {"unit": "mg/dl", "name": "glucose"}
+    assert Problem("row 2", "unit", "mg/dl", reason, "unknown_unit").reason == reason
+
+
+def test_a_template_without_parameters_is_not_formatted():
+    assert because("100% sure") == "100% sure"
+
+
+TEMPLATE = "%(code)s is not an indicator of the catalogue (LOINC code or known name)."
+
+
+@pytest.mark.parametrize(
+    ("language", "template", "params", "expected"),
+    [
+        ("zh-hans", TEMPLATE, {"code": "X-1"}, "X-1 不是指标目录中的指标（LOINC 代码或已知名称）。"),
+        (
+            "en",
+            TEMPLATE,
+            {"code": "X-1"},
+            "X-1 is not an indicator of the catalogue (LOINC code or known name).",
+        ),
+        ("zh-hans", "", {}, "stored before reasons were translatable"),  # no template: the English sentence
+        ("zh-hans", TEMPLATE, {}, "stored before reasons were translatable"),  # parameters lost: the sentence
+    ],
+)
+def test_reason_text_translates_the_template_or_falls_back(language, template, params, expected):
+    english = "stored before reasons were translatable"
+    with translation.override(language):
+        assert reason_text(english, template, params) == expected
+
+
+@pytest.mark.django_db
+def test_a_problem_stored_by_the_pipeline_is_shown_in_chinese(org):
+    from careloop.observations.models import ImportBatch
+    from careloop.observations.pipeline import _problem_row
+
+    batch = ImportBatch.objects.create(organization=org, kind="csv", filename="x.csv")
+    problem = Problem("row 3", "code", "X-1", because(TEMPLATE, code="X-1"), "unknown_code")
+    stored = _problem_row(batch, problem)
+    stored.save()
+    stored.refresh_from_db()
+    assert stored.reason == "X-1 is not an indicator of the catalogue (LOINC code or known name)."
+    with translation.override("zh-hans"):
+        assert stored.reason_text.startswith("X-1 不是指标目录中的指标")
