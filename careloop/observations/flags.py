@@ -10,6 +10,7 @@ and the bands differ, no range applies and the flag is None rather than a guess;
 """
 
 from careloop.observations.catalogue import Indicator, RefRange
+from careloop.observations.records import because
 from careloop.observations.units import ResultRefused
 
 NORMAL = "normal"
@@ -93,12 +94,24 @@ def flag(indicator: Indicator, value: float, sex: str = "", age: int | None = No
 def check_plausible(indicator: Indicator, value: float, reported: str = "") -> None:
     """Refuse a value no living patient has (SBP 1200): almost always a unit or typing error."""
     if not indicator.plausible_min <= value <= indicator.plausible_max:
-        shown = f"{value:g} {indicator.unit_display or indicator.unit}".strip()
-        raise ResultRefused(
-            "implausible",
-            f"{shown} is not a plausible {indicator.name_en} ({indicator.code}); accepted "
-            f"{indicator.plausible_min:g} to {indicator.plausible_max:g} {indicator.unit_display}.".replace(
-                " .", "."
-            ),
-            reported or f"{value:g}",
-        )
+        params = {
+            "value": f"{value:g}",
+            "name": indicator.name_en,
+            "code": indicator.code,
+            "min": f"{indicator.plausible_min:g}",
+            "max": f"{indicator.plausible_max:g}",
+        }
+        if indicator.unit_display:
+            reason = because(
+                "%(value)s %(unit)s is not a plausible %(name)s (%(code)s); "
+                "accepted %(min)s to %(max)s %(unit)s.",
+                unit=indicator.unit_display,
+                **params,
+            )
+        else:  # dimensionless (specific gravity, pH, ratios): the range without a unit
+            reason = because(
+                "%(value)s %(unit)s is not a plausible %(name)s (%(code)s); accepted %(min)s to %(max)s.",
+                unit=indicator.unit,
+                **params,
+            )
+        raise ResultRefused("implausible", reason, reported or f"{value:g}")

@@ -118,6 +118,10 @@ class ImportProblem(models.Model):
         return problemkinds.kind_label(self.code)
 
     @property
+    def location_text(self) -> str:
+        return problemkinds.location_text(self.location)
+
+    @property
     def reason_text(self) -> str:
         """The reason in the user's language where a translation exists, else the English sentence."""
         return problemkinds.reason_text(self.reason, self.reason_template, self.reason_params)

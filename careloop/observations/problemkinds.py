@@ -3,10 +3,13 @@
 The detailed reason stays beside the label, translated where the parser built it with `because`.
 """
 
+import re
 from typing import TYPE_CHECKING
 
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
+
+from careloop.observations import catalogue
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -34,6 +37,27 @@ def kind_label(code: str) -> "StrOrPromise":
     return PROBLEM_KINDS.get(code, _("Refused"))
 
 
+_PLACES = {
+    "row": _("row %(number)s"),
+    "line": _("line %(number)s"),
+    "entry": _("entry %(number)s"),
+    "message": _("message %(number)s"),
+}
+_PLACE = re.compile(r"(row|line|entry|message) (\d+)(.*)", re.DOTALL)
+
+
+_PLACE_PARAMETERS = {"first", "location", "where"}
+
+
+def location_text(location: str) -> str:
+    """Where a problem was, in the active language: "row 7" -> "第 7 行"; the rest ("/ OBX 3") as sent."""
+    found = _PLACE.fullmatch(location)
+    if found is None:
+        return location
+    kind, number, rest = found.groups()
+    return str(_PLACES[kind]) % {"number": number} + rest
+
+
 def reason_text(reason: str, template: str, params: dict[str, str]) -> str:
     """A refusal reason in the active language: its template translated, filled with its parameters.
 
@@ -44,7 +68,14 @@ def reason_text(reason: str, template: str, params: dict[str, str]) -> str:
         return reason
     if not params and "%(" not in template:
         return gettext(template)
+    # A parameter that names a place ("line 4") is shown like the problem's own location, and an
+    # indicator's English name (beside its code) by its name in the user's language.
+    shown = {k: location_text(v) if k in _PLACE_PARAMETERS else v for k, v in params.items()}
+    if "name" in shown and "code" in shown:
+        indicator = catalogue.by_code(shown["code"])
+        if indicator is not None and (get_language() or "").startswith("zh"):
+            shown["name"] = indicator.name_zh
     try:
-        return gettext(template) % params
+        return gettext(template) % shown
     except (KeyError, ValueError, TypeError):
         return reason

@@ -18,16 +18,17 @@ import re
 import unicodedata
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
-from careloop.observations.records import Problem
+from careloop.observations.records import Problem, Reason, because
 
 if TYPE_CHECKING:  # catalogue imports this module; the type is only needed by the checker
     from careloop.observations.catalogue import Conversion
 
 
 class ResultRefused(ValueError):
-    """A value that cannot be taken as it stands: what was wrong (`code`), why, and the value."""
+    """A value that cannot be taken as it stands: what was wrong (`code`), why (a `because` sentence,
+    translatable), and the value."""
 
-    def __init__(self, code: str, reason: str, value: str = ""):
+    def __init__(self, code: str, reason: Reason, value: str = ""):
         super().__init__(reason)
         self.code = code
         self.reason = reason
@@ -216,7 +217,12 @@ def _conversion_for(indicator: HasConversions, unit: str) -> "Conversion":
             return indicator.conversions[indicator.unit]
         raise ResultRefused(
             "unknown_unit",
-            f"No unit given for {indicator.name_en} ({indicator.code}); expected {_expected(indicator)}.",
+            because(
+                "No unit given for %(name)s (%(code)s); expected %(expected)s.",
+                name=indicator.name_en,
+                code=indicator.code,
+                expected=_expected(indicator),
+            ),
             unit,
         )
     if indicator.kind == "ordinal":
@@ -224,13 +230,21 @@ def _conversion_for(indicator: HasConversions, unit: str) -> "Conversion":
     token = normalize_unit(unit)
     conv = indicator.conversions.get(token) if token else None
     if conv is None:
-        known = "an unknown unit" if token is None else "not a unit accepted"
-        name = f"{indicator.name_en} ({indicator.code})"
-        raise ResultRefused(
-            "unknown_unit",
-            f"“{unit}” is {known} for {name}; expected {_expected(indicator)}.",
-            unit,
-        )
+        params = {
+            "unit": unit,
+            "name": indicator.name_en,
+            "code": indicator.code,
+            "expected": _expected(indicator),
+        }
+        if token is None:
+            reason = because(
+                "“%(unit)s” is an unknown unit for %(name)s (%(code)s); expected %(expected)s.", **params
+            )
+        else:
+            reason = because(
+                "“%(unit)s” is not a unit accepted for %(name)s (%(code)s); expected %(expected)s.", **params
+            )
+        raise ResultRefused("unknown_unit", reason, unit)
     return conv
 
 
@@ -263,14 +277,15 @@ def parse_number(text: str) -> ParsedValue:
     cleaned = unicodedata.normalize("NFKC", text).translate(_FLAG_MARKS).strip()
     if "," in cleaned:
         if "." in cleaned or cleaned.count(",") > 1 or _THOUSANDS.fullmatch(cleaned.lstrip("<>=≤≥")):
-            raise ResultRefused("not_numeric", f"“{text}” is ambiguous: is the comma a decimal mark?", text)
+            reason = because("“%(value)s” is ambiguous: is the comma a decimal mark?", value=text)
+            raise ResultRefused("not_numeric", reason, text)
         cleaned = cleaned.replace(",", ".")
     m = _LIMIT.fullmatch(cleaned)
     if m is None:
-        raise ResultRefused("not_numeric", f"“{text}” is not a number.", text)
+        raise ResultRefused("not_numeric", because("“%(value)s” is not a number.", value=text), text)
     number = float(m.group(2))
     if not math.isfinite(number):
-        raise ResultRefused("not_numeric", f"“{text}” is not a finite number.", text)
+        raise ResultRefused("not_numeric", because("“%(value)s” is not a finite number.", value=text), text)
     return ParsedValue(number, _COMPARATORS[m.group(1)])
 
 
@@ -294,9 +309,10 @@ def parse_ordinal(text: str) -> ParsedValue:
         unicodedata.normalize("NFKC", text).strip().lower().replace(" ", "")
     )
     if hit is None:
-        raise ResultRefused(
-            "unknown_value", f"“{text}” is not a qualitative result (negative, ±, 1+ to 4+, positive).", text
+        reason = because(
+            "“%(value)s” is not a qualitative result (negative, ±, 1+ to 4+, positive).", value=text
         )
+        raise ResultRefused("unknown_value", reason, text)
     return ParsedValue(hit[0], "", hit[1])
 
 

@@ -68,7 +68,17 @@ def import_detail(request: StaffRequest, batch_id: int) -> HttpResponse:
 def import_problems_csv(request: StaffRequest, batch_id: int) -> HttpResponse:
     require(request.user, Perm.RESULTS_IMPORT)
     batch = get_object_or_404(_batches(request.user), pk=batch_id)
-    problems = [Problem(p.location, p.field, p.value, p.reason_text, p.code) for p in batch.problems.all()]
+    problems = [
+        # "row 7" stays as it is: the report's first column shows the row number alone.
+        Problem(
+            p.location if p.location.startswith("row ") else p.location_text,
+            p.field,
+            p.value,
+            p.reason_text,
+            p.code,
+        )
+        for p in batch.problems.all()
+    ]
     headers = (_("row"), _("column"), _("value"), _("reason"))
     report = tabular.error_report_csv(problems, [str(header) for header in headers])
     response = HttpResponse(report, content_type="text/csv; charset=utf-8")

@@ -407,6 +407,31 @@ def test_broken_samples_report_where_and_which_field(sample, expected):
     assert [(p.location, p.field, p.code) for p in result.problems] == expected
 
 
+def test_timestamp_reasons_are_whole_translatable_sentences():
+    result = parse_file((SAMPLES / "broken_bad_timestamp.hl7").read_bytes())
+    reasons = [
+        (p.reason, getattr(p.reason, "template", ""), getattr(p.reason, "params", {}))
+        for p in result.problems
+    ]
+    assert reasons == [
+        (
+            "PID-7 birth date is not a real date or time (month must be in 1..12)",
+            "PID-7 birth date is not a real date or time (%(error)s)",
+            {"error": "month must be in 1..12"},
+        ),
+        (
+            "OBX-14 is not an HL7 timestamp (YYYYMMDDHHMMSS[+ZZZZ])",
+            "%(field)s is not an HL7 timestamp (YYYYMMDDHHMMSS[+ZZZZ])",
+            {"field": "OBX-14"},
+        ),
+        (
+            "OBX-14 is not a real date or time (day is out of range for month)",
+            "%(field)s is not a real date or time (%(error)s)",
+            {"field": "OBX-14", "error": "day is out of range for month"},
+        ),
+    ]
+
+
 def test_broken_sample_keeps_the_good_results():
     result = parse_file((SAMPLES / "broken_obx_no_value.hl7").read_bytes())
     assert [r.location for r in result.results] == ["message 1 / OBX 1", "message 1 / OBX 4"]

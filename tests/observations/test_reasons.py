@@ -4,7 +4,7 @@
 import pytest
 from django.utils import translation
 
-from careloop.observations.problemkinds import reason_text
+from careloop.observations.problemkinds import location_text, reason_text
 from careloop.observations.records import Problem, because
 
 
@@ -56,3 +56,19 @@ def test_a_problem_stored_by_the_pipeline_is_shown_in_chinese(org):
     assert stored.reason == "X-1 is not an indicator of the catalogue (LOINC code or known name)."
     with translation.override("zh-hans"):
         assert stored.reason_text.startswith("X-1 不是指标目录中的指标")
+
+
+@pytest.mark.parametrize(
+    ("location", "expected"),
+    [
+        ("row 7", "第 7 行"),
+        ("line 12", "第 12 行"),
+        ("entry 3", "第 3 个条目"),
+        ("message 2 / OBX 4", "第 2 条消息 / OBX 4"),
+        ("indicator 1558-6", "indicator 1558-6"),  # not a place we name: as it is
+        ("rows 7", "rows 7"),
+    ],
+)
+def test_locations_are_shown_in_chinese(location, expected):
+    with translation.override("zh-hans"):
+        assert location_text(location) == expected

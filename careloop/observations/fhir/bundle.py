@@ -13,7 +13,7 @@ import orjson
 
 from careloop.observations.fhir.dates import SHANGHAI
 from careloop.observations.fhir.parse import References, ResourceMapper
-from careloop.observations.records import ParseResult, Problem
+from careloop.observations.records import ParseResult, Problem, because
 
 BUNDLE_TYPES = ("collection", "transaction", "batch", "searchset")
 
@@ -34,38 +34,46 @@ def parse_bundle(
         try:
             bundle = orjson.loads(data)
         except orjson.JSONDecodeError as error:
-            out.problems.append(Problem("document", "", "", f"is not JSON: {error}", "malformed"))
+            reason = because("is not JSON: %(error)s", error=error)
+            out.problems.append(Problem("document", "", "", reason, "malformed"))
             return out
     kind = bundle.get("resourceType") if type(bundle) is dict else None
     if kind != "Bundle":
         found = kind or type(bundle).__name__
-        reason = f"expected a FHIR Bundle, got {found}"
+        reason = because("expected a FHIR Bundle, got %(found)s", found=found)
         out.problems.append(Problem("document", "resourceType", str(found), reason, "invalid"))
         return out
     bundle_type = bundle.get("type")
     if bundle_type not in BUNDLE_TYPES:
-        reason = f"Bundle type {bundle_type!r} is not imported: only {', '.join(BUNDLE_TYPES)} are"
+        reason = because(
+            "Bundle type %(type)s is not imported: only %(supported)s are",
+            type=repr(bundle_type),
+            supported=", ".join(BUNDLE_TYPES),
+        )
         out.problems.append(Problem("document", "type", str(bundle_type or ""), reason, "unsupported"))
         return out
     mapper = ResourceMapper(source_system, default_tz, source_kind, references)
     entries = bundle.get("entry")
     entries = [] if entries is None else entries
     if type(entries) is not list:
-        out.problems.append(Problem("document", "entry", "", "must be a list", "malformed"))
+        out.problems.append(Problem("document", "entry", "", because("must be a list"), "malformed"))
         return out
 
     kept: list[tuple[str, dict[str, Any], str]] = []  # (where, resource, fullUrl) in the order to map them
     for number, entry in enumerate(entries, 1):
         where = f"entry {number}"
         if type(entry) is not dict:
-            out.problems.append(Problem(where, "", "", "is not a JSON object", "malformed"))
+            out.problems.append(Problem(where, "", "", because("is not a JSON object"), "malformed"))
             continue
         request = entry.get("request") or {}
         method = request.get("method") if type(request) is dict else None
         resource = entry.get("resource")
         if method == "DELETE" or resource is None:
             what = f"{method} {request.get('url', '')}".strip() if method else ""
-            reason = f"request {method} is not imported" if method else "has no resource"
+            if method:
+                reason = because("request %(method)s is not imported", method=method)
+            else:
+                reason = because("has no resource")
             out.problems.append(
                 Problem(where, "request.method" if method else "resource", what, reason, "unsupported")
             )

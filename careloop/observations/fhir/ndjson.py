@@ -19,7 +19,7 @@ import orjson
 
 from careloop.observations.fhir.dates import SHANGHAI
 from careloop.observations.fhir.parse import References, ResourceMapper
-from careloop.observations.records import ParseResult, Problem, ResultRecord
+from careloop.observations.records import ParseResult, Problem, ResultRecord, because
 
 CHUNK_SIZE = 10_000
 
@@ -56,7 +56,8 @@ def iter_ndjson(
             resource = loads(line)
         except decode_error as error:
             # The line itself is not echoed: it may hold an ID number; the position is enough to find it.
-            out.problems.append(Problem(where, "", "", f"is not JSON: {error}", "malformed"))
+            reason = because("is not JSON: %(error)s", error=error)
+            out.problems.append(Problem(where, "", "", reason, "malformed"))
         else:
             # The common Observation straight to a row; anything else (or unusual) through the full mapper.
             row = common_row(resource, where)  # not a dict: its subscripts fail, and it answers None

@@ -20,6 +20,7 @@ from urllib.parse import unquote
 from careloop.observations.fhir.dates import (
     COMMON_SHAPES,
     SHANGHAI,
+    BadDate,
     fromisoformat,
     parse_date,
     parse_datetime,
@@ -30,8 +31,10 @@ from careloop.observations.records import (
     ParseResult,
     PatientRef,
     Problem,
+    Reason,
     ReportRecord,
     ResultRecord,
+    because,
 )
 
 LOINC = "http://loinc.org"
@@ -52,9 +55,12 @@ _VOIDED = frozenset({"cancelled", "entered-in-error"})
 
 
 class FieldProblem(Exception):
-    """One field of one resource is wrong; the caller adds where the resource was."""
+    """One field of one resource is wrong; the caller adds where the resource was.
 
-    def __init__(self, field: str, value: object, reason: str, code: str = "invalid"):
+    The reason is a `because(...)` sentence, so that staff can read it in their language.
+    """
+
+    def __init__(self, field: str, value: object, reason: Reason, code: str = "invalid"):
         super().__init__(reason)
         self.field, self.value, self.reason, self.code = (
             field,
@@ -77,8 +83,8 @@ def _time(resource: dict[str, Any], names: tuple[str, ...], tz: datetime.tzinfo)
                 continue
         try:
             return parse_datetime(value, tz)
-        except ValueError as error:
-            raise FieldProblem(field, value, str(error)) from None
+        except BadDate as error:
+            raise FieldProblem(field, value, error.reason) from None
     return None
 
 
@@ -97,14 +103,15 @@ def _concept_text(concept: dict[str, Any] | None) -> str:
 
 def _loinc(concept: dict[str, Any] | None, field: str) -> str:
     if not concept:
-        raise FieldProblem(field, "", "is missing", "missing")
+        raise FieldProblem(field, "", because("is missing"), "missing")
     codings = concept.get("coding") or ()
     for coding in codings:
         if coding.get("system") == LOINC and coding.get("code"):
             code: str = coding["code"]
             return code
     sent = ", ".join(f"{c.get('system', '')}|{c.get('code', '')}" for c in codings) or concept.get("text", "")
-    raise FieldProblem(field + ".coding", sent, f"has no LOINC code (system {LOINC})", "unknown_code")
+    reason = because("has no LOINC code (system %(system)s)", system=LOINC)
+    raise FieldProblem(field + ".coding", sent, reason, "unknown_code")
 
 
 def _number(value: object, field: str) -> str:
@@ -112,8 +119,8 @@ def _number(value: object, field: str) -> str:
     if kind is float or kind is int:
         return str(value)
     if value is None:
-        raise FieldProblem(field, "", "is missing", "missing")
-    raise FieldProblem(field, value, f"must be a JSON number, got {kind.__name__}")
+        raise FieldProblem(field, "", because("is missing"), "missing")
+    raise FieldProblem(field, value, because("must be a JSON number, got %(type)s", type=kind.__name__))
 
 
 def _value(holder: dict[str, Any], prefix: str) -> tuple[str, str]:
@@ -128,21 +135,24 @@ def _value(holder: dict[str, Any], prefix: str) -> tuple[str, str]:
     text = holder.get("valueString")
     if text is not None:
         if type(text) is not str or not text.strip():
-            raise FieldProblem(prefix + "valueString", text, "must be non-empty text")
+            raise FieldProblem(prefix + "valueString", text, because("must be non-empty text"))
         return text, ""
     concept = holder.get("valueCodeableConcept")
     if concept is not None:
         text = _concept_text(concept)
         if not text:
             raise FieldProblem(
-                prefix + "valueCodeableConcept", "", "has neither text nor a coding", "missing"
+                prefix + "valueCodeableConcept", "", because("has neither text nor a coding"), "missing"
             )
         return text, ""
     integer = holder.get("valueInteger")
     if integer is not None:
         return _number(integer, prefix + "valueInteger"), ""
     absent = _concept_text(holder.get("dataAbsentReason"))
-    reason = f"is missing (dataAbsentReason: {absent})" if absent else "is missing"
+    if absent:
+        reason = because("is missing (dataAbsentReason: %(absent)s)", absent=absent)
+    else:
+        reason = because("is missing")
     raise FieldProblem(prefix + "value[x]", "", reason, "missing")
 
 
@@ -232,7 +242,7 @@ class ResourceMapper:
     def add(self, resource: object, where: str, out: ParseResult, full_url: str = "") -> None:
         """Map one resource into `out`; a refused resource becomes one Problem there instead."""
         if type(resource) is not dict:
-            out.problems.append(Problem(where, "", "", "is not a JSON object", "malformed"))
+            out.problems.append(Problem(where, "", "", because("is not a JSON object"), "malformed"))
             return
         kind = resource.get("resourceType")
         handler = self._map.get(kind) if type(kind) is str else None
@@ -245,7 +255,11 @@ class ResourceMapper:
             out.problems.append(Problem(where, problem.field, problem.value, problem.reason, problem.code))
         except (AttributeError, TypeError, KeyError, IndexError) as error:
             # A field of the wrong JSON shape (a list where an object belongs...): refuse, keep going.
-            reason = f"{kind} has a field of the wrong shape ({type(error).__name__}: {error})"
+            reason = because(
+                "%(kind)s has a field of the wrong shape (%(error)s)",
+                kind=kind,
+                error=f"{type(error).__name__}: {error}",
+            )
             out.problems.append(Problem(where, str(kind), "", reason, "malformed"))
 
     def unsupported(self, kind: str, where: str) -> None:
@@ -262,7 +276,13 @@ class ResourceMapper:
                 first,
                 "resourceType",
                 kind,
-                f"{count} {kind} resource(s) not imported: only {', '.join(SUPPORTED)} are ({first} first)",
+                because(
+                    "%(count)s %(kind)s resource(s) not imported: only %(supported)s are (%(first)s first)",
+                    count=count,
+                    kind=kind,
+                    supported=", ".join(SUPPORTED),
+                    first=first,
+                ),
                 "unsupported",
             )
             for kind, (first, count) in self._unsupported.items()
@@ -277,12 +297,13 @@ class ResourceMapper:
         for identifier in resource.get("identifier") or ():
             if identifier.get("value"):
                 return system, identifier["value"]
-        raise FieldProblem("id", "", "is missing, and there is no identifier to import it by", "missing")
+        reason = because("is missing, and there is no identifier to import it by")
+        raise FieldProblem("id", "", reason, "missing")
 
     def subject(self, resource: dict[str, Any], system: str, field: str = "subject") -> PatientRef:
         subject = resource.get(field)
         if not subject:
-            raise FieldProblem(field, "", "is missing: the patient is required", "missing")
+            raise FieldProblem(field, "", because("is missing: the patient is required"), "missing")
         reference = subject.get("reference")
         if reference:
             found = self.refs.patients.get(reference)
@@ -293,13 +314,13 @@ class ResourceMapper:
                     if contained.get("id") == reference[1:] and contained.get("resourceType") == "Patient":
                         return self._patient_ref(contained, system, contained=True)
                 raise FieldProblem(
-                    field + ".reference", reference, "points to no contained Patient", "missing"
+                    field + ".reference", reference, because("points to no contained Patient"), "missing"
                 )
         identifier = subject.get("identifier")
         if identifier:
             return ref_from_identifiers([identifier], system)
         if not reference:
-            raise FieldProblem(field, "", "has neither a reference nor an identifier", "missing")
+            raise FieldProblem(field, "", because("has neither a reference nor an identifier"), "missing")
         if reference.startswith("Patient?identifier="):
             # A transaction's conditional reference: "Patient?identifier=<system>|<value>".
             token = unquote(reference[len("Patient?identifier=") :].split("&", 1)[0])
@@ -307,7 +328,7 @@ class ResourceMapper:
             return ref_from_identifiers([{"system": id_system, "value": value}], system)
         if reference.startswith("urn:"):
             raise FieldProblem(
-                field + ".reference", reference, "points to no Patient in this Bundle", "missing"
+                field + ".reference", reference, because("points to no Patient in this Bundle"), "missing"
             )
         tail = _reference_tail(reference)
         found = self.refs.patients.get(tail)
@@ -315,7 +336,7 @@ class ResourceMapper:
             return found
         kind, _, patient_id = tail.partition("/")
         if kind != "Patient" or not patient_id:
-            raise FieldProblem(field + ".reference", reference, "must point to a Patient")
+            raise FieldProblem(field + ".reference", reference, because("must point to a Patient"))
         ref = self._fallback.get((system, patient_id))
         if ref is None:
             if len(self._fallback) >= REMEMBERED_REFERENCES:
@@ -328,11 +349,11 @@ class ResourceMapper:
         if resource.get("birthDate") is not None:
             try:
                 birth = parse_date(resource["birthDate"])
-            except ValueError as error:
-                raise FieldProblem("birthDate", resource["birthDate"], str(error)) from None
+            except BadDate as error:
+                raise FieldProblem("birthDate", resource["birthDate"], error.reason) from None
         sex = resource.get("gender") or ""
         if sex not in ("", "male", "female", "other", "unknown"):
-            raise FieldProblem("gender", sex, "must be male, female, other or unknown")
+            raise FieldProblem("gender", sex, because("must be male, female, other or unknown"))
         return ref_from_identifiers(
             resource.get("identifier") or (),
             system,
@@ -347,9 +368,8 @@ class ResourceMapper:
         system = self._key_system(resource)
         ref = self._patient_ref(resource, system)
         if not (ref.id_number or ref.mrn):
-            raise FieldProblem(
-                "identifier", "", "is missing, and there is no id to match the patient by", "missing"
-            )
+            reason = because("is missing, and there is no id to match the patient by")
+            raise FieldProblem("identifier", "", reason, "missing")
         self.register_patient(resource, ref, full_url)
         out.patients.append(ref)
 
@@ -527,14 +547,13 @@ class ResourceMapper:
         if effective is not None:
             try:
                 when = parse_datetime(effective, self.tz)
-            except ValueError as error:
-                raise FieldProblem("effectiveDateTime", effective, str(error)) from None
+            except BadDate as error:
+                raise FieldProblem("effectiveDateTime", effective, error.reason) from None
         else:
             found = _time(resource, ("effectivePeriod", "effectiveInstant", "issued"), self.tz)
             if found is None:
-                raise FieldProblem(
-                    "effectiveDateTime", "", "is missing (also no effectivePeriod or issued)", "missing"
-                )
+                reason = because("is missing (also no effectivePeriod or issued)")
+                raise FieldProblem("effectiveDateTime", "", reason, "missing")
             when = found
         report = ""
         if self.refs.report_of:
@@ -628,7 +647,7 @@ class ResourceMapper:
         patient = self.subject(resource, system)
         issued = _time(resource, ("issued", "effectiveDateTime", "effectivePeriod"), self.tz)
         if issued is None:
-            raise FieldProblem("issued", "", "is missing (also no effectiveDateTime)", "missing")
+            raise FieldProblem("issued", "", because("is missing (also no effectiveDateTime)"), "missing")
         performers = resource.get("performer") or ()
         code = resource.get("code") or {}
         out.reports.append(
@@ -653,27 +672,27 @@ class ResourceMapper:
         system, source_id = self._key(resource)
         status = resource.get("status") or ""
         if status in _VOIDED:
-            raise FieldProblem("status", status, f"is {status}: the encounter is not imported", "unsupported")
+            reason = because("is %(status)s: the encounter is not imported", status=status)
+            raise FieldProblem("status", status, reason, "unsupported")
         patient = self.subject(resource, system)
         code = (resource.get("class") or {}).get("code") or ""
         encounter_class = ENCOUNTER_CLASSES.get(code)
         if encounter_class is None:
             known = ", ".join(ENCOUNTER_CLASSES)
-            raise FieldProblem(
-                "class.code", code, f"is not an encounter class we place ({known})", "unknown_code"
-            )
+            reason = because("is not an encounter class we place (%(known)s)", known=known)
+            raise FieldProblem("class.code", code, reason, "unknown_code")
         period = resource.get("period") or {}
         admitted = discharged = None
         try:
             if period.get("start"):
                 admitted = parse_datetime(period["start"], self.tz)
-        except ValueError as error:
-            raise FieldProblem("period.start", period["start"], str(error)) from None
+        except BadDate as error:
+            raise FieldProblem("period.start", period["start"], error.reason) from None
         try:
             if period.get("end"):
                 discharged = parse_datetime(period["end"], self.tz)
-        except ValueError as error:
-            raise FieldProblem("period.end", period["end"], str(error)) from None
+        except BadDate as error:
+            raise FieldProblem("period.end", period["end"], error.reason) from None
         event = "discharge" if status == "finished" else "admit" if status in _ADMITTED else "update"
         locations = resource.get("location") or ()
         department = (locations[0].get("location") or {}).get("display") if locations else ""

@@ -24,8 +24,10 @@ from careloop.observations.records import (
     ParseResult,
     PatientRef,
     Problem,
+    Reason,
     ReportRecord,
     ResultRecord,
+    because,
 )
 from careloop.patients.idcard import check_character
 
@@ -108,7 +110,14 @@ class HeaderError(ValueError):
 
 
 class TimestampError(ValueError):
-    pass
+    """Why a timestamp was refused. `str()` is the English predicate ("is not an HL7 timestamp ...");
+    `kind` (shape / offset / impossible / date) and `params` let the parser write the whole reason
+    sentence as one translatable template (`_time_reason`, `_birth_date_reason`)."""
+
+    def __init__(self, kind: str, message: str, **params: str):
+        super().__init__(message)
+        self.kind = kind
+        self.params = params
 
 
 # --- delimiters and escapes ------------------------------------------------------------------
@@ -166,13 +175,13 @@ def parse_timestamp(text: str, default_tz: datetime.tzinfo = CHINA) -> datetime.
     """
     match = _TIMESTAMP.match(text.strip())
     if not match:
-        raise TimestampError("is not an HL7 timestamp (YYYYMMDDHHMMSS[+ZZZZ])")
+        raise TimestampError("shape", "is not an HL7 timestamp (YYYYMMDDHHMMSS[+ZZZZ])")
     year, month, day, hour, minute, second, fraction, offset = match.groups()
     tz: datetime.tzinfo = default_tz
     if offset:
         minutes = int(offset[1:3]) * 60 + int(offset[3:5])
         if int(offset[3:5]) >= 60 or minutes >= 24 * 60:
-            raise TimestampError(f"has an impossible UTC offset {offset}")
+            raise TimestampError("offset", f"has an impossible UTC offset {offset}", offset=offset)
         tz = datetime.timezone(datetime.timedelta(minutes=minutes if offset[0] == "+" else -minutes))
     try:
         return datetime.datetime(
@@ -186,14 +195,16 @@ def parse_timestamp(text: str, default_tz: datetime.tzinfo = CHINA) -> datetime.
             tzinfo=tz,
         )
     except ValueError as error:
-        raise TimestampError(f"is not a real date or time ({error})") from None
+        raise TimestampError(
+            "impossible", f"is not a real date or time ({error})", error=str(error)
+        ) from None
 
 
 def parse_date(text: str) -> datetime.date:
     """HL7 DT/TS used as a date (PID-7): at least YYYYMMDD; a time part is ignored."""
     stamp = parse_timestamp(text, datetime.UTC)
     if len(text.strip()) < 8:
-        raise TimestampError("needs year, month and day (YYYYMMDD)")
+        raise TimestampError("date", "needs year, month and day (YYYYMMDD)")
     return stamp.date()
 
 
@@ -204,20 +215,24 @@ def read_header(text: str) -> Header:
     """MSH -> Header. Raises HeaderError when there is no readable MSH (the message gets AR)."""
     if not text.startswith("MSH"):
         raise HeaderError(
-            Problem("", "MSH", text[:3], "the message does not start with an MSH segment", "malformed")
+            Problem(
+                "", "MSH", text[:3], because("the message does not start with an MSH segment"), "malformed"
+            )
         )
     end = text.find("\r")
     line = text[: end if end >= 0 else len(text)]
     if len(line) < 8:
         raise HeaderError(
-            Problem("", "MSH-2", line[3:], "MSH is too short to carry its delimiters", "malformed")
+            Problem("", "MSH-2", line[3:], because("MSH is too short to carry its delimiters"), "malformed")
         )
     separator = line[3]
     fields = line.split(separator)
     chars = fields[1]
     if len(chars) < 4 or separator in chars or len(set(chars[:4])) < 4 or any(c.isalnum() for c in chars):
         raise HeaderError(
-            Problem("", "MSH-2", chars, "encoding characters must be 4 distinct symbols", "malformed")
+            Problem(
+                "", "MSH-2", chars, because("encoding characters must be 4 distinct symbols"), "malformed"
+            )
         )
     d = Delimiters(separator, chars[0], chars[1], chars[2], chars[3])
     fields.insert(0, "MSH")  # so that fields[n] is MSH-n
@@ -332,16 +347,26 @@ def parse_message(text: str, number: int = 1, default_tz: datetime.tzinfo = CHIN
         return result
     if not header.version.startswith("2."):
         result.problems.append(
-            Problem(where, "MSH-12", header.version, "only HL7 version 2.x is accepted", "unsupported")
+            Problem(
+                where, "MSH-12", header.version, because("only HL7 version 2.x is accepted"), "unsupported"
+            )
         )
         return result
     if not header.control_id:
-        result.problems.append(Problem(where, "MSH-10", "", "the message control id is empty", "missing"))
+        result.problems.append(
+            Problem(where, "MSH-10", "", because("the message control id is empty"), "missing")
+        )
     reader = _READERS.get((header.message_type, header.trigger))
     if reader is None:
         kind = f"{header.message_type}^{header.trigger}"
         result.problems.append(
-            Problem(where, "MSH-9", kind, f"message type {kind} is not accepted", "unsupported")
+            Problem(
+                where,
+                "MSH-9",
+                kind,
+                because("message type %(kind)s is not accepted", kind=kind),
+                "unsupported",
+            )
         )
         return result
     reader(_segments(text, header.delimiters, where), header, where, default_tz, result)
@@ -380,8 +405,32 @@ def _time(
     try:
         return parse_timestamp(raw, default_tz)
     except TimestampError as error:
-        problems.append(Problem(segment.where, f"{segment.name}-{n}", raw, f"{segment.name}-{n} {error}"))
+        field = f"{segment.name}-{n}"
+        problems.append(Problem(segment.where, field, raw, _time_reason(field, error)))
         return None
+
+
+def _time_reason(field: str, error: TimestampError) -> Reason:
+    """ "OBX-14 is not an HL7 timestamp ...": one whole sentence per kind of error, for translators."""
+    if error.kind == "offset":
+        return because("%(field)s has an impossible UTC offset %(offset)s", field=field, **error.params)
+    if error.kind == "impossible":
+        # `error` is Python's own explanation ("month must be in 1..12"), kept as sent.
+        return because("%(field)s is not a real date or time (%(error)s)", field=field, **error.params)
+    if error.kind == "date":
+        return because("%(field)s needs year, month and day (YYYYMMDD)", field=field)
+    return because("%(field)s is not an HL7 timestamp (YYYYMMDDHHMMSS[+ZZZZ])", field=field)
+
+
+def _birth_date_reason(error: TimestampError) -> Reason:
+    """ "PID-7 birth date is not a real date ...", the same sentences as `_time_reason` for PID-7."""
+    if error.kind == "offset":
+        return because("PID-7 birth date has an impossible UTC offset %(offset)s", **error.params)
+    if error.kind == "impossible":
+        return because("PID-7 birth date is not a real date or time (%(error)s)", **error.params)
+    if error.kind == "date":
+        return because("PID-7 birth date needs year, month and day (YYYYMMDD)")
+    return because("PID-7 birth date is not an HL7 timestamp (YYYYMMDDHHMMSS[+ZZZZ])")
 
 
 def _patient(pid: _Segment, source_system: str, problems: list[Problem]) -> PatientRef | None:
@@ -419,7 +468,9 @@ def _patient(pid: _Segment, source_system: str, problems: list[Problem]) -> Pati
     if mrns:
         _, mrn, mrn_system = min(mrns, key=lambda item: item[0])
     if not id_number and not mrn:
-        problems.append(Problem(pid.where, "PID-3", "", "no patient identifier (PID-3 is empty)", "missing"))
+        problems.append(
+            Problem(pid.where, "PID-3", "", because("no patient identifier (PID-3 is empty)"), "missing")
+        )
         return None
     birth_date = None
     raw_birth = pid.text(7)
@@ -427,7 +478,7 @@ def _patient(pid: _Segment, source_system: str, problems: list[Problem]) -> Pati
         try:
             birth_date = parse_date(raw_birth)
         except TimestampError as error:
-            problems.append(Problem(pid.where, "PID-7", raw_birth, f"PID-7 birth date {error}"))
+            problems.append(Problem(pid.where, "PID-7", raw_birth, _birth_date_reason(error)))
     return PatientRef(
         id_number=id_number,
         mrn=mrn,
@@ -475,7 +526,9 @@ def _read_oru(
     it without a Problem each: the one Problem on the PID or OBR says why."""
     problems = result.problems
     if not any(segment.name == "PID" for segment in segments):
-        problems.append(Problem(where, "PID", "", "no PID segment: the results name no patient", "missing"))
+        problems.append(
+            Problem(where, "PID", "", because("no PID segment: the results name no patient"), "missing")
+        )
         return
     source = header.source_system
     patient: PatientRef | None = None
@@ -494,7 +547,13 @@ def _read_oru(
             if not seen_pid or (order is None and not order_refused):
                 before = "PID" if not seen_pid else "OBR"
                 problems.append(
-                    Problem(segment.where, before, "", f"OBX before any {before} segment", "sequence")
+                    Problem(
+                        segment.where,
+                        before,
+                        "",
+                        because("OBX before any %(segment)s segment", segment=before),
+                        "sequence",
+                    )
                 )
             elif patient is not None and order is not None:
                 record = _read_obx(segment, order, patient, source, tz, problems)
@@ -511,7 +570,9 @@ def _read_obr(
     report_id = obr.text(3) or obr.text(2)
     if not report_id:
         result.problems.append(
-            Problem(obr.where, "OBR-3", "", "no filler (OBR-3) or placer (OBR-2) order number", "missing")
+            Problem(
+                obr.where, "OBR-3", "", because("no filler (OBR-3) or placer (OBR-2) order number"), "missing"
+            )
         )
         return None
     before = len(result.problems)
@@ -567,23 +628,27 @@ def _read_obx(
         # has no field in ResultRecord yet.
         code = identifier or coded.get(2)
     if not code:
-        problems.append(Problem(obx.where, "OBX-3", "", "no observation identifier (OBX-3)", "missing"))
+        problems.append(
+            Problem(obx.where, "OBX-3", "", because("no observation identifier (OBX-3)"), "missing")
+        )
     status_code = obx.text(11).upper() or "F"
     status = RESULT_STATUSES.get(status_code)
     if status is None:
         problems.append(
-            Problem(obx.where, "OBX-11", status_code, "result status carries no result", "unknown_code")
+            Problem(
+                obx.where, "OBX-11", status_code, because("result status carries no result"), "unknown_code"
+            )
         )
     value = _value(obx, obx.text(2).upper(), problems)
     if not value and status_code not in NO_VALUE_STATUSES:
-        problems.append(Problem(obx.where, "OBX-5", "", "no observation value (OBX-5)", "missing"))
+        problems.append(Problem(obx.where, "OBX-5", "", because("no observation value (OBX-5)"), "missing"))
     if obx.text(14):
         effective_at = _time(obx, 14, tz, problems)
     else:
         effective_at = order.observed_at
         if effective_at is None and not order.time_refused:
             problems.append(
-                Problem(obx.where, "OBX-14", "", "no observation time in OBX-14 or OBR-7", "missing")
+                Problem(obx.where, "OBX-14", "", because("no observation time in OBX-14 or OBR-7"), "missing")
             )
     if len(problems) > before or effective_at is None or status is None:
         return None
@@ -609,7 +674,9 @@ def _value(obx: _Segment, value_type: str, problems: list[Problem]) -> str:
     """OBX-5 as text by value type (OBX-2): SN "<^0.1" -> "<0.1", "^10^-^20" -> "10-20"; coded
     values give their text; NM must be a number; text types keep every repetition, one a line."""
     if value_type and value_type not in VALUE_TYPES:
-        problems.append(Problem(obx.where, "OBX-2", value_type, "value type is not accepted", "unsupported"))
+        problems.append(
+            Problem(obx.where, "OBX-2", value_type, because("value type is not accepted"), "unsupported")
+        )
         return ""
     reps = obx.repetitions(5)
     if not reps:
@@ -623,7 +690,7 @@ def _value(obx: _Segment, value_type: str, problems: list[Problem]) -> str:
         value = unescape(reps[0], obx.d).strip()
         if value and not _NUMBER.match(value):
             problems.append(
-                Problem(obx.where, "OBX-5", value, "value type is NM but the value is not a number")
+                Problem(obx.where, "OBX-5", value, because("value type is NM but the value is not a number"))
             )
         return value
     return "\n".join(unescape(rep, obx.d).strip() for rep in reps).strip()
@@ -643,21 +710,25 @@ def _read_adt(
     pid = by_name.get("PID", [None])[0]
     pv1 = by_name.get("PV1", [None])[0]
     if pid is None:
-        problems.append(Problem(where, "PID", "", "no PID segment: the visit names no patient", "missing"))
+        problems.append(
+            Problem(where, "PID", "", because("no PID segment: the visit names no patient"), "missing")
+        )
     if pv1 is None:
-        problems.append(Problem(where, "PV1", "", "no PV1 segment: there is no visit", "missing"))
+        problems.append(Problem(where, "PV1", "", because("no PV1 segment: there is no visit"), "missing"))
     if pid is None or pv1 is None:
         return
     patient = _patient(pid, header.source_system, problems)
     before = len(problems)
     visit = pv1.text(19)
     if not visit:
-        problems.append(Problem(pv1.where, "PV1-19", "", "no visit number (PV1-19)", "missing"))
+        problems.append(Problem(pv1.where, "PV1-19", "", because("no visit number (PV1-19)"), "missing"))
     patient_class = pv1.text(2).upper()
     encounter_class = PATIENT_CLASSES.get(patient_class, "")
     if not encounter_class:
         problems.append(
-            Problem(pv1.where, "PV1-2", patient_class, "patient class must be I, O or E", "unknown_code")
+            Problem(
+                pv1.where, "PV1-2", patient_class, because("patient class must be I, O or E"), "unknown_code"
+            )
         )
     evn = by_name.get("EVN", [None])[0]
     event_at = None
@@ -672,7 +743,7 @@ def _read_adt(
         discharged_at = event_at
         if discharged_at is None:
             problems.append(
-                Problem(pv1.where, "PV1-45", "", "a discharge without a discharge time", "missing")
+                Problem(pv1.where, "PV1-45", "", because("a discharge without a discharge time"), "missing")
             )
     if patient is None or len(problems) > before:
         return

@@ -13,7 +13,7 @@ import datetime
 from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
-from careloop.observations.records import ParseResult, Problem
+from careloop.observations.records import ParseResult, Problem, because
 from careloop.observations.tabular.columns import find_header_row, plan_columns
 from careloop.observations.tabular.error_report import error_report_csv
 from careloop.observations.tabular.reading import Unreadable, csv_rows, kind_of, xlsx_rows
@@ -67,7 +67,7 @@ def parse_table(
         head = [next(rows, None) for _ in range(HEADER_SEARCH_ROWS)]
         head_rows = [row for row in head if row is not None]
         if not head_rows:
-            result.problems.append(Problem("file", "", "", "The file is empty.", "malformed"))
+            result.problems.append(Problem("file", "", "", because("The file is empty."), "malformed"))
             return result
         at = find_header_row([cells for _n, cells in head_rows], mapping)
         header_number, header_cells = head_rows[at]
@@ -85,5 +85,5 @@ def parse_table(
 
         convert_rows(data_rows(), plan, options, result)
     except Unreadable as error:
-        result.problems.append(Problem("file", "", "", str(error), "malformed"))
+        result.problems.append(Problem("file", "", "", error.reason, "malformed"))
     return result

@@ -7,7 +7,7 @@ Pure: no Django import. Header text is compared after `normalize_header`, so "�
 import unicodedata
 from dataclasses import dataclass, field
 
-from careloop.observations.records import Problem
+from careloop.observations.records import Problem, because
 
 
 @dataclass(frozen=True)
@@ -156,7 +156,11 @@ def _mapped_positions(
                     "mapping",
                     key,
                     str(their_header),
-                    f"Unknown column key '{key}' in the mapping; known keys: {', '.join(sorted(KEYS))}.",
+                    because(
+                        "Unknown column key '%(key)s' in the mapping; known keys: %(keys)s.",
+                        key=key,
+                        keys=", ".join(sorted(KEYS)),
+                    ),
                     "unknown_key",
                 )
             )
@@ -171,9 +175,13 @@ def _mapped_positions(
                     f"row {header_row}",
                     "header",
                     str(their_header),
-                    f"The mapping puts '{key}' in column '{their_header}', "
-                    "but the header row has no such column "
-                    f"(it has: {', '.join(h for h in headers if h)}).",
+                    because(
+                        "The mapping puts '%(key)s' in column '%(header)s', "
+                        "but the header row has no such column (it has: %(headers)s).",
+                        key=key,
+                        header=their_header,
+                        headers=", ".join(h for h in headers if h),
+                    ),
                     "missing_column",
                 )
             )
@@ -232,22 +240,22 @@ def plan_columns(
         absent.append("indicator")
     by_key = {c.key: c for c in COLUMNS}
     for key in absent:
-        column = by_key[key]
-        names = " / ".join((column.zh, column.en, *column.synonyms[:3]))
-        what = (
-            "patient identifier (身份证号 or 病历号/体检号)" if key == "id_number" else f"'{key}' ({names})"
-        )
-        if key == "indicator" and layout == "wide":
-            what = "indicator (one column per indicator, e.g. 空腹血糖(mmol/L))"
-        problems.append(
-            Problem(
-                f"row {header_row}",
-                "header",
-                "",
-                f"No column for the {what} in the header row.",
-                "missing_column",
+        if key == "id_number":
+            reason = because(
+                "No column for the patient identifier (身份证号 or 病历号/体检号) in the header row."
             )
-        )
+        elif key == "indicator" and layout == "wide":
+            reason = because(
+                "No column for the indicator (one column per indicator, e.g. 空腹血糖(mmol/L)) "
+                "in the header row."
+            )
+        else:
+            column = by_key[key]
+            names = " / ".join((column.zh, column.en, *column.synonyms[:3]))
+            reason = because(
+                "No column for the '%(key)s' (%(names)s) in the header row.", key=key, names=names
+            )
+        problems.append(Problem(f"row {header_row}", "header", "", reason, "missing_column"))
     fatal = (
         absent
         or any(k in missing for k in ("time", "indicator", "value"))

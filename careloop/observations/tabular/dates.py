@@ -28,13 +28,25 @@ _SEPARATORS = str.maketrans(
 )
 
 
+# The two details of BadDate that carry a number (the others are fixed texts, see rows.py).
+YEAR_OUTSIDE = "year %(year)s is outside %(low)s-%(high)s"
+NOT_EXCEL = "%(serial)s is not an Excel date"
+
+
 class BadDate(ValueError):
-    pass
+    """Why a cell is not a date: `detail` names what is wrong ("unrecognized date", "month must be in
+    1..12", YEAR_OUTSIDE...), `params` fill it; str(error) is the English. rows.py makes each detail one
+    whole, translatable sentence."""
+
+    def __init__(self, detail: str, **params: object):
+        super().__init__(detail % params if params else detail)
+        self.detail = detail
+        self.params = params
 
 
 def _check(value: datetime.date) -> None:
     if not MIN_YEAR <= value.year <= MAX_YEAR:
-        raise BadDate(f"year {value.year} is outside {MIN_YEAR}-{MAX_YEAR}")
+        raise BadDate(YEAR_OUTSIDE, year=value.year, low=MIN_YEAR, high=MAX_YEAR)
 
 
 @lru_cache(maxsize=65536)
@@ -93,7 +105,7 @@ def _parse_loose(text: str) -> datetime.datetime:
 def from_excel_serial(value: float) -> datetime.datetime:
     """Excel's 1900 date system serial number (days since 1899-12-30, fraction = time of day)."""
     if not 1 <= value < 2958466:  # 9999-12-31
-        raise BadDate(f"{value} is not an Excel date")
+        raise BadDate(NOT_EXCEL, serial=value)
     result = EXCEL_EPOCH + datetime.timedelta(days=value)
     # Round to the second: the float fraction carries noise (08:29:59.999998 means 08:30:00).
     result = (result + datetime.timedelta(microseconds=500_000)).replace(microsecond=0)

@@ -13,6 +13,8 @@ import io
 import zipfile
 from collections.abc import Iterator
 
+from careloop.observations.records import Reason, because
+
 XLSX_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls (and encrypted .xlsx)
 DELIMITERS = (",", ";", "\t")
@@ -20,7 +22,11 @@ SNIFF_LINES = 20
 
 
 class Unreadable(ValueError):
-    """The file itself cannot be read; the message says why and what to do."""
+    """The file itself cannot be read; `reason` says why and what to do (str(error) is its English)."""
+
+    def __init__(self, reason: Reason):
+        super().__init__(reason)
+        self.reason = reason
 
 
 def kind_of(data: bytes) -> str:
@@ -29,7 +35,9 @@ def kind_of(data: bytes) -> str:
         return "xlsx"
     if data.startswith(OLE_MAGIC):
         raise Unreadable(
-            "This is an old .xls workbook or an encrypted one; save it as .xlsx or CSV and upload again."
+            because(
+                "This is an old .xls workbook or an encrypted one; save it as .xlsx or CSV and upload again."
+            )
         )
     return "csv"
 
@@ -48,8 +56,11 @@ def decode(data: bytes) -> tuple[str, str]:
         return data.decode("gb18030"), "gb18030"
     except UnicodeDecodeError as error:
         raise Unreadable(
-            f"The file is neither UTF-8 nor GB18030 text (bad byte at offset {error.start}); "
-            "save it as CSV UTF-8 or as .xlsx."
+            because(
+                "The file is neither UTF-8 nor GB18030 text (bad byte at offset %(offset)s); "
+                "save it as CSV UTF-8 or as .xlsx.",
+                offset=error.start,
+            )
         ) from None
 
 
@@ -68,7 +79,8 @@ def csv_rows(data: bytes, delimiter: str | None = None) -> Iterator[tuple[int, l
     try:
         yield from enumerate(reader, start=1)
     except csv.Error as error:
-        raise Unreadable(f"Row {reader.line_num}: the CSV is malformed ({error}).") from None
+        reason = because("Row %(row)s: the CSV is malformed (%(error)s).", row=reader.line_num, error=error)
+        raise Unreadable(reason) from None
 
 
 def xlsx_rows(data: bytes, sheet: str | None = None) -> Iterator[tuple[int, list[object]]]:
@@ -80,7 +92,8 @@ def xlsx_rows(data: bytes, sheet: str | None = None) -> Iterator[tuple[int, list
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as error:
-        raise Unreadable(f"The workbook cannot be opened ({error}); save it again as .xlsx.") from None
+        reason = because("The workbook cannot be opened (%(error)s); save it again as .xlsx.", error=error)
+        raise Unreadable(reason) from None
     try:
         if sheet is None:
             worksheet = workbook.worksheets[0]
@@ -88,7 +101,11 @@ def xlsx_rows(data: bytes, sheet: str | None = None) -> Iterator[tuple[int, list
             worksheet = workbook[sheet]
         else:
             raise Unreadable(
-                f"The workbook has no sheet '{sheet}' (it has: {', '.join(workbook.sheetnames)})."
+                because(
+                    "The workbook has no sheet '%(sheet)s' (it has: %(sheets)s).",
+                    sheet=sheet,
+                    sheets=", ".join(workbook.sheetnames),
+                )
             )
         # Some exporters write a wrong <dimension>; without it openpyxl reads rows as they come.
         worksheet.reset_dimensions()

@@ -25,9 +25,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from careloop.observations.records import ParseResult, PatientRef, Problem, ReportRecord, ResultRecord
+from careloop.observations.records import (
+    ParseResult,
+    PatientRef,
+    Problem,
+    Reason,
+    ReportRecord,
+    ResultRecord,
+    because,
+)
 from careloop.observations.tabular.columns import COLUMNS, Plan, normalize_header
-from careloop.observations.tabular.dates import BadDate, to_date, to_datetime
+from careloop.observations.tabular.dates import NOT_EXCEL, YEAR_OUTSIDE, BadDate, to_date, to_datetime
 from careloop.observations.tabular.template import EXAMPLE_ID_NUMBER, EXAMPLE_NAME
 
 SEX = {
@@ -46,6 +54,75 @@ SEX = {
 }  # GB/T 2261.1-2003 codes 1/2; anything else (未知, 0, 9, U) is "unknown"
 REPORT_KEYS = ("institution", "package", "conclusion")
 KEYS = tuple(c.key for c in COLUMNS)
+
+# Why a time or a birth date cell is refused: one whole sentence per fixed detail of dates.BadDate
+# (Python's own words for impossible dates and times among them); the details with a number are below.
+_NOT_A_TIME = {
+    "unrecognized date": because("Not a date (unrecognized date); write e.g. 2024-03-05 08:30."),
+    "unrecognized time": because("Not a date (unrecognized time); write e.g. 2024-03-05 08:30."),
+    "empty": because("Not a date (empty); write e.g. 2024-03-05 08:30."),
+    "write the year first (YYYY-MM-DD)": because(
+        "Not a date (write the year first (YYYY-MM-DD)); write e.g. 2024-03-05 08:30."
+    ),
+    "year 0 is out of range": because("Not a date (year 0 is out of range); write e.g. 2024-03-05 08:30."),
+    "month must be in 1..12": because("Not a date (month must be in 1..12); write e.g. 2024-03-05 08:30."),
+    "day is out of range for month": because(
+        "Not a date (day is out of range for month); write e.g. 2024-03-05 08:30."
+    ),
+    "hour must be in 0..23": because("Not a date (hour must be in 0..23); write e.g. 2024-03-05 08:30."),
+    "minute must be in 0..59": because("Not a date (minute must be in 0..59); write e.g. 2024-03-05 08:30."),
+    "second must be in 0..59": because("Not a date (second must be in 0..59); write e.g. 2024-03-05 08:30."),
+}
+_NOT_A_BIRTH_DATE = {
+    "unrecognized date": because("Not a birth date (unrecognized date); write e.g. 1960-07-01."),
+    "unrecognized time": because("Not a birth date (unrecognized time); write e.g. 1960-07-01."),
+    "empty": because("Not a birth date (empty); write e.g. 1960-07-01."),
+    "write the year first (YYYY-MM-DD)": because(
+        "Not a birth date (write the year first (YYYY-MM-DD)); write e.g. 1960-07-01."
+    ),
+    "year 0 is out of range": because("Not a birth date (year 0 is out of range); write e.g. 1960-07-01."),
+    "month must be in 1..12": because("Not a birth date (month must be in 1..12); write e.g. 1960-07-01."),
+    "day is out of range for month": because(
+        "Not a birth date (day is out of range for month); write e.g. 1960-07-01."
+    ),
+    "hour must be in 0..23": because("Not a birth date (hour must be in 0..23); write e.g. 1960-07-01."),
+    "minute must be in 0..59": because("Not a birth date (minute must be in 0..59); write e.g. 1960-07-01."),
+    "second must be in 0..59": because("Not a birth date (second must be in 0..59); write e.g. 1960-07-01."),
+}
+
+
+def not_a_time(error: BadDate) -> Reason:
+    """The reason a time cell is refused, as one sentence."""
+    if error.detail == YEAR_OUTSIDE:
+        return because(
+            "Not a date (year %(year)s is outside %(low)s-%(high)s); write e.g. 2024-03-05 08:30.",
+            **error.params,
+        )
+    if error.detail == NOT_EXCEL:
+        return because(
+            "Not a date (%(serial)s is not an Excel date); write e.g. 2024-03-05 08:30.", **error.params
+        )
+    known = _NOT_A_TIME.get(error.detail)
+    if known is not None:
+        return known
+    return because("Not a date (%(error)s); write e.g. 2024-03-05 08:30.", error=error)
+
+
+def not_a_birth_date(error: BadDate) -> Reason:
+    """The reason a birth date cell is refused, as one sentence."""
+    if error.detail == YEAR_OUTSIDE:
+        return because(
+            "Not a birth date (year %(year)s is outside %(low)s-%(high)s); write e.g. 1960-07-01.",
+            **error.params,
+        )
+    if error.detail == NOT_EXCEL:
+        return because(
+            "Not a birth date (%(serial)s is not an Excel date); write e.g. 1960-07-01.", **error.params
+        )
+    known = _NOT_A_BIRTH_DATE.get(error.detail)
+    if known is not None:
+        return known
+    return because("Not a birth date (%(error)s); write e.g. 1960-07-01.", error=error)
 
 
 @dataclass(frozen=True)
@@ -88,36 +165,36 @@ class _Converter:
         self.at = {key: plan.positions.get(key, self.width) for key in KEYS}
         # (id number, MRN, name, birth date, sex) as written -> the ref
         self.patients: dict[tuple[str, str, str, datetime.date | None, str], PatientRef] = {}
-        self.times: dict[object, datetime.datetime | str] = {}  # cell -> time, or the reason it is not one
+        self.times: dict[object, datetime.datetime | Reason] = {}  # cell -> time, or why it is not one
         self.utc: dict[datetime.datetime, str] = {}
-        self.births: dict[object, datetime.date | str] = {}
+        self.births: dict[object, datetime.date | Reason] = {}
         self.indicator_keys: dict[str, str] = {}
         self.seen: dict[str, int] = {}
         self.reports: dict[str, list[Any]] = {}  # report id -> [patient, row, time, *REPORT_KEYS]
         self.has_reports = any(k in plan.positions for k in ("report_id", *REPORT_KEYS))
         self.pending: list[tuple[int, str]] = []  # (result index, day report id) of rows without report data
 
-    def problem(self, number: int, key_or_index: str | int, value: str, reason: str, code: str) -> None:
+    def problem(self, number: int, key_or_index: str | int, value: str, reason: Reason, code: str) -> None:
         field = self.plan.field_name(key_or_index)
         self.result.problems.append(Problem(f"row {number}", field, value, reason, code))
 
-    def time_of(self, cell: object) -> datetime.datetime | str:
+    def time_of(self, cell: object) -> datetime.datetime | Reason:
         hit = self.times.get(cell)
         if hit is None:
             try:
                 hit = to_datetime(cell, self.options.tz)
             except BadDate as error:
-                hit = str(error)
+                hit = not_a_time(error)
             self.times[cell] = hit
         return hit
 
-    def birth_of(self, cell: object) -> datetime.date | str:
+    def birth_of(self, cell: object) -> datetime.date | Reason:
         hit = self.births.get(cell)
         if hit is None:
             try:
                 hit = to_date(cell)
             except BadDate as error:
-                hit = str(error)
+                hit = not_a_birth_date(error)
             self.births[cell] = hit
         return hit
 
@@ -143,30 +220,29 @@ class _Converter:
         mrn = texts[at["mrn"]]
         if not id_number and not mrn:
             key = "id_number" if "id_number" in self.plan.positions else "mrn"
-            reason = "No patient identifier: fill the ID number (身份证号) or the MRN."
+            reason = because("No patient identifier: fill the ID number (身份证号) or the MRN.")
             self.problem(number, key, "", reason, "missing")
             ok = False
-        when: datetime.datetime | str | None = None
+        when: datetime.datetime | Reason | None = None
         time_text = texts[at["time"]]
         if not time_text:
             when = self.options.default_time
             if when is None:
-                self.problem(number, "time", "", "No time: fill the date (and time) of the check.", "missing")
+                reason = because("No time: fill the date (and time) of the check.")
+                self.problem(number, "time", "", reason, "missing")
                 ok = False
         else:
             when = self.time_of(cells[at["time"]])
-            if isinstance(when, str):
-                reason = f"Not a date ({when}); write e.g. 2024-03-05 08:30."
-                self.problem(number, "time", time_text, reason, "bad_date")
+            if isinstance(when, Reason):
+                self.problem(number, "time", time_text, when, "bad_date")
                 ok = False
         birth = None
         if birth_text := texts[at["birth_date"]]:
             birth = self.birth_of(cells[at["birth_date"]])
-            if isinstance(birth, str):
-                reason = f"Not a birth date ({birth}); write e.g. 1960-07-01."
-                self.problem(number, "birth_date", birth_text, reason, "bad_date")
+            if isinstance(birth, Reason):
+                self.problem(number, "birth_date", birth_text, birth, "bad_date")
                 ok = False
-        if not ok or not isinstance(when, datetime.datetime) or isinstance(birth, str):
+        if not ok or not isinstance(when, datetime.datetime) or isinstance(birth, Reason):
             return None
         sex_text = texts[at["sex"]]
         identity = (id_number, mrn, texts[at["name"]], birth, sex_text)
@@ -222,9 +298,10 @@ class _Converter:
             source_id = stable_id(self.options.hash_key, patient_key, key, self.utc_text(when))
         first = self.seen.get(source_id)
         if first is not None:
-            reason = (
-                f"Same result as row {first} (same source id, or same patient, indicator and time); "
-                f"row {first} was kept."
+            reason = because(
+                "Same result as row %(row)s (same source id, or same patient, indicator and time); "
+                "row %(row)s was kept.",
+                row=first,
             )
             self.problem(number, column, value, reason, "duplicate")
             return
@@ -256,11 +333,10 @@ class _Converter:
         value = texts[at["value"]]
         who = self.person(number, cells, texts)
         if not indicator:
-            self.problem(
-                number, "indicator", "", "No indicator: fill the LOINC code or the item name.", "missing"
-            )
+            reason = because("No indicator: fill the LOINC code or the item name.")
+            self.problem(number, "indicator", "", reason, "missing")
         if not value:
-            self.problem(number, "value", "", "No result value.", "missing")
+            self.problem(number, "value", "", because("No result value."), "missing")
         if who is None or not indicator or not value:
             return
         report = self.report_of(number, texts, *who)
