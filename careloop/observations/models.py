@@ -118,6 +118,10 @@ class ImportProblem(models.Model):
         return problemkinds.kind_label(self.code)
 
     @property
+    def field_text(self) -> str:
+        return problemkinds.field_text(self.field)
+
+    @property
     def location_text(self) -> str:
         return problemkinds.location_text(self.location)
 

@@ -10,6 +10,7 @@ from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from careloop.observations import catalogue
+from careloop.observations.tabular.columns import COLUMNS
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -47,6 +48,20 @@ _PLACE = re.compile(r"(row|line|entry|message) (\d+)(.*)", re.DOTALL)
 
 
 _PLACE_PARAMETERS = {"first", "location", "where"}
+# A spreadsheet problem names its column by key ("unit"); shown by the column's header name.
+_COLUMN_NAMES = {column.key: (column.zh, column.en) for column in COLUMNS}
+
+
+def _chinese() -> bool:
+    return (get_language() or "").startswith("zh")
+
+
+def field_text(field: str) -> str:
+    """The field a problem is about: a spreadsheet column by its header (单位), anything else as sent."""
+    names = _COLUMN_NAMES.get(field)
+    if names is None:
+        return field
+    return names[0] if _chinese() else names[1]
 
 
 def location_text(location: str) -> str:
@@ -71,9 +86,12 @@ def reason_text(reason: str, template: str, params: dict[str, str]) -> str:
     # A parameter that names a place ("line 4") is shown like the problem's own location, and an
     # indicator's English name (beside its code) by its name in the user's language.
     shown = {k: location_text(v) if k in _PLACE_PARAMETERS else v for k, v in params.items()}
+    if "expected" in shown:  # a list of units joined with " or " (units.py)
+        alternatively = gettext("or")
+        shown["expected"] = shown["expected"].replace(" or ", f" {alternatively} ")
     if "name" in shown and "code" in shown:
         indicator = catalogue.by_code(shown["code"])
-        if indicator is not None and (get_language() or "").startswith("zh"):
+        if indicator is not None and _chinese():
             shown["name"] = indicator.name_zh
     try:
         return gettext(template) % shown

@@ -72,7 +72,7 @@ def import_problems_csv(request: StaffRequest, batch_id: int) -> HttpResponse:
         # "row 7" stays as it is: the report's first column shows the row number alone.
         Problem(
             p.location if p.location.startswith("row ") else p.location_text,
-            p.field,
+            p.field_text,
             p.value,
             p.reason_text,
             p.code,

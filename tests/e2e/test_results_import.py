@@ -46,11 +46,18 @@ def test_upload_excel_keep_good_rows_error_report_and_trend(
     expect(page.locator("#count-refused")).to_have_text("2")
     expect(page.locator("#problems tbody tr")).to_have_count(2)
     expect(page.locator("#problems")).to_contain_text("1200")
+    # Reasons and places in the user's language, the indicator by its Chinese name.
+    expect(page.locator("#problems")).to_contain_text("不是合理的收缩压")
+    expect(page.locator("#problems")).to_contain_text("应为 mmol/L 或 mg/dL")
+    expect(page.locator("#problems")).to_contain_text("“furlongs”是未知单位")
 
     with page.expect_download() as download:
         page.click("#download-errors")
     report = list(csv.reader(io.StringIO(download.value.path().read_text(encoding="utf-8-sig"))))
     assert len(report) == 3  # the header and the two refused rows
+    assert report[0] == ["行", "列", "值", "原因"]
+    assert [row[1] for row in report[1:]] == ["结果", "单位"]
+    assert "不是合理的收缩压" in report[1][3]
     assert Observation.objects.filter(patient=patient).count() == 5
 
     page.goto(f"{live_server.url}/patients/{patient.pk}/")

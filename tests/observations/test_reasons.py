@@ -4,7 +4,7 @@
 import pytest
 from django.utils import translation
 
-from careloop.observations.problemkinds import location_text, reason_text
+from careloop.observations.problemkinds import field_text, location_text, reason_text
 from careloop.observations.records import Problem, because
 
 
@@ -72,3 +72,17 @@ def test_a_problem_stored_by_the_pipeline_is_shown_in_chinese(org):
 def test_locations_are_shown_in_chinese(location, expected):
     with translation.override("zh-hans"):
         assert location_text(location) == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "field", "expected"),
+    [
+        ("zh-hans", "unit", "单位"),
+        ("en", "unit", "unit"),
+        ("zh-hans", "OBX-6", "OBX-6"),
+        ("en", "id_number", "ID number"),
+    ],
+)
+def test_spreadsheet_columns_are_named_by_their_header(language, field, expected):
+    with translation.override(language):
+        assert field_text(field) == expected
