@@ -21,7 +21,8 @@ def read_ahead[T](items: Iterable[T], depth: int = 2) -> Generator[T]:
     """The items of `items` in order, produced by a background thread up to `depth` items ahead.
 
     An exception raised while producing is raised here, at the item where it happened. Closing the
-    iterator early (the consumer failed or stopped) stops the thread.
+    iterator early (the consumer failed or stopped) stops the thread; a generator `items` is closed in
+    that thread, when it ends or is stopped.
     """
     ready: queue.Queue[object] = queue.Queue(maxsize=depth)
     stop = threading.Event()
@@ -36,13 +37,20 @@ def read_ahead[T](items: Iterable[T], depth: int = 2) -> Generator[T]:
         return False
 
     def produce() -> None:
+        iterator = iter(items)
         try:
-            for item in items:
+            for item in iterator:
                 if not offer(item):
                     return
         except BaseException as error:  # handed to the consumer, which raises it in its own thread
             offer(_Failed(error))
             return
+        finally:
+            # A generator is closed in the thread that ran it: its clean-up (a database connection of
+            # that thread, say) must happen there.
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                close()
         offer(_DONE)
 
     thread = threading.Thread(target=produce, name="careloop-read-ahead", daemon=True)

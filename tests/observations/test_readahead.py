@@ -44,3 +44,20 @@ def test_stopping_early_stops_the_producer():
     items.close()
     assert len(produced) <= 5
     assert not any(t.name == "careloop-read-ahead" and t.is_alive() for t in threading.enumerate())
+
+
+def test_a_generator_is_closed_in_the_thread_that_ran_it():
+    closed_in = []
+
+    def produce():
+        try:
+            yield 1
+            yield 2
+        finally:
+            closed_in.append(threading.current_thread().name)
+
+    assert list(read_ahead(produce())) == [1, 2]
+    items = read_ahead(produce(), depth=1)
+    next(items)
+    items.close()
+    assert closed_in == ["careloop-read-ahead", "careloop-read-ahead"]

@@ -1,0 +1,113 @@
+"""Imports run outside a transaction (the worker, `careloop import`): on PostgreSQL the chunks are matched
+and normalized in a thread of their own while the previous chunk is written."""
+
+import datetime
+import threading
+from typing import Any
+
+import orjson
+import pytest
+from django.db import connection
+
+from careloop.observations import pipeline
+from careloop.observations.fhir import iter_ndjson
+from careloop.observations.merge import COLUMNS, merge_observations
+from careloop.observations.models import ImportBatch, Observation, ObservationVersion, UnmatchedResult
+from tests.factories import make_patient
+
+MRN_SYSTEM = "http://his.example.cn/mrn"
+
+
+def observation(number: int, subject: dict[str, Any], value: float = 4.9) -> bytes:
+    return orjson.dumps(
+        {
+            "resourceType": "Observation",
+            "id": f"o{number}",
+            "status": "final",
+            "code": {"coding": [{"system": "http://loinc.org", "code": "2093-3"}]},
+            "subject": subject,
+            "effectiveDateTime": f"2025-03-0{number}T08:30:00+08:00",
+            "valueQuantity": {"value": value, "unit": "mmol/L", "code": "mmol/L"},
+        }
+    )
+
+
+def feed(id_number: str) -> bytes:
+    """A Patient known by ID number and MRN, then results naming it by reference, then by its MRN alone."""
+    patient = orjson.dumps(
+        {
+            "resourceType": "Patient",
+            "id": "p1",
+            "identifier": [
+                {"system": "urn:oid:1.2.156.112604.1.2.1", "value": id_number},
+                {"system": MRN_SYSTEM, "value": "M-1", "type": {"coding": [{"code": "MR"}]}},
+            ],
+        }
+    )
+    by_mrn = {"identifier": {"system": MRN_SYSTEM, "value": "M-1"}}
+    lines = [
+        patient,
+        observation(1, {"reference": "Patient/p1"}),
+        observation(2, {"reference": "Patient/p1"}),
+    ]
+    lines += [observation(3, by_mrn), observation(4, by_mrn)]
+    return b"\n".join(lines)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("mode", ["keep_good", "all_or_nothing"])
+def test_an_mrn_learnt_in_one_chunk_matches_the_next_before_it_is_committed(org, doctor, monkeypatch, mode):
+    patient = make_patient(doctor)
+    prepared_in = set()
+    prepare = pipeline.prepare_chunk
+
+    def spy(*args: Any) -> Any:
+        prepared_in.add(threading.current_thread().name)
+        return prepare(*args)
+
+    monkeypatch.setattr(pipeline, "prepare_chunk", spy)
+    batch = ImportBatch.objects.create(organization=org, kind="fhir", filename="feed.ndjson", mode=mode)
+    batch, problems = pipeline.run_import(batch, iter_ndjson(feed(patient.id_number), "HIS", chunk_size=2))
+
+    assert problems == []
+    assert (batch.status, batch.created, batch.unmatched) == ("done", 4, 0)
+    assert Observation.objects.filter(patient=patient).count() == 4
+    assert not UnmatchedResult.objects.exists()
+    on_postgres = connection.vendor == "postgresql"
+    assert prepared_in == ({"careloop-read-ahead"} if on_postgres else {threading.main_thread().name})
+
+    again = ImportBatch.objects.create(organization=org, kind="fhir", filename="feed.ndjson", mode=mode)
+    again, _ = pipeline.run_import(again, iter_ndjson(feed(patient.id_number), "HIS", chunk_size=2))
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 4)
+
+
+def row(patient_id: int, source_id: str, value: float) -> tuple[Any, ...]:
+    values = {
+        "patient_id": patient_id,
+        "code": "1558-6",
+        "value": value,
+        "unit": "mmol/L",
+        "comparator": "",
+        "value_reported": str(value),
+        "unit_reported": "mmol/L",
+        "flag": "normal",
+        "effective_at": datetime.datetime(2026, 3, 1, 8, 30, tzinfo=datetime.UTC),
+        "status": "final",
+        "source_kind": "hospital_system",
+        "source_system": "LIS-A",
+        "source_id": source_id,
+        "report_id": None,
+        "reference_range_reported": "",
+    }
+    return tuple(values[name] for name in COLUMNS)
+
+
+@pytest.mark.django_db
+def test_a_chunk_that_looks_new_but_meets_a_stored_key_late_is_still_merged(org, doctor):
+    """The first keys are new, so the rows are copied straight in; key 90 is stored: undone, merged."""
+    patient = make_patient(doctor)
+    merge_observations(org.pk, None, [row(patient.pk, "r90", 5.0)])
+    counts = merge_observations(org.pk, None, [row(patient.pk, f"r{n}", 5.5) for n in range(100)])
+    assert (counts.created, counts.updated, counts.unchanged) == (99, 1, 0)
+    assert Observation.objects.filter(organization=org).count() == 100
+    assert ObservationVersion.objects.get().value == 5.0
