@@ -104,7 +104,7 @@ def row(patient_id: int, source_id: str, value: float) -> tuple[Any, ...]:
 
 @pytest.mark.django_db
 def test_a_chunk_that_looks_new_but_meets_a_stored_key_late_is_still_merged(org, doctor):
-    """The first keys are new, so the rows are copied straight in; key 90 is stored: undone, merged."""
+    """Key 90 of a chunk that starts with new keys is stored already: it is versioned, the rest inserted."""
     patient = make_patient(doctor)
     merge_observations(org.pk, None, [row(patient.pk, "r90", 5.0)])
     counts = merge_observations(org.pk, None, [row(patient.pk, f"r{n}", 5.5) for n in range(100)])
