@@ -36,16 +36,12 @@ KNOWN_LIMIT = 500_000
 
 
 def match_patients(
-    organization_id: int,
-    refs: Iterable[PatientRef],
-    known: dict[PatientRef, int] | None = None,
-    remembered: dict[tuple[str, str], int] | None = None,
+    organization_id: int, refs: Iterable[PatientRef], known: dict[PatientRef, int] | None = None
 ) -> Matches:
     """Patient id for every ref that matches one of the organization's patients; others are absent.
 
     `known` carries what earlier chunks of the same import matched: those refs are not looked up again,
-    and new matches are added to it. `remembered` are MRNs (system, value) this import has learnt but
-    may not have committed yet (see remember_identifiers): they match like stored ones.
+    and new matches are added to it.
     """
     found = Matches()
     unique = set(refs)
@@ -55,15 +51,13 @@ def match_patients(
             if patient_id is not None:
                 found[ref] = patient_id
         unique.difference_update(found)
-    _look_up(organization_id, unique, found, remembered or {})
+    _look_up(organization_id, unique, found)
     if known is not None and len(known) < KNOWN_LIMIT:
         known.update({ref: found[ref] for ref in unique if ref in found})
     return found
 
 
-def _look_up(
-    organization_id: int, refs: set[PatientRef], found: Matches, remembered: dict[tuple[str, str], int]
-) -> None:
+def _look_up(organization_id: int, refs: set[PatientRef], found: Matches) -> None:
     by_index: dict[str, list[PatientRef]] = {}
     for ref in refs:
         if ref.id_number:
@@ -80,11 +74,7 @@ def _look_up(
     by_mrn: dict[str, dict[str, list[PatientRef]]] = {}
     for ref in refs:
         if ref.mrn and ref not in found:
-            patient_id = remembered.get((ref.mrn_system, ref.mrn)) if remembered else None
-            if patient_id is not None:
-                found[ref] = patient_id
-            else:
-                by_mrn.setdefault(ref.mrn_system, {}).setdefault(ref.mrn, []).append(ref)
+            by_mrn.setdefault(ref.mrn_system, {}).setdefault(ref.mrn, []).append(ref)
     for system, values in by_mrn.items():
         for keys in key_filters("value", list(values)):
             identifiers = PatientIdentifier.objects.filter(
@@ -97,17 +87,12 @@ def _look_up(
                     found[ref] = patient_id
 
 
-def identifiers_to_remember(matches: Matches) -> dict[tuple[str, str], int]:
-    """(system, MRN) -> patient for the refs matched by ID number that also carry an MRN."""
-    return {(ref.mrn_system, ref.mrn): matches[ref] for ref in matches.by_id_number if ref.mrn}
-
-
 def remember_identifiers(organization_id: int, matches: Matches) -> int:
     """Store the MRN of refs matched by ID number, so later messages that carry only the MRN find the patient.
 
     Refs matched by their MRN are already known: writing them again would cost a conflict per row.
     """
-    pairs = identifiers_to_remember(matches)
+    pairs = {(ref.mrn_system, ref.mrn): matches[ref] for ref in matches.by_id_number if ref.mrn}
     if not pairs:
         return 0
     rows = [

@@ -11,11 +11,11 @@ refused — the refusal and its problems are still recorded.
 """
 
 import datetime
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -23,14 +23,8 @@ from careloop.accounts import audit
 from careloop.logredact import redact
 from careloop.observations import normalize
 from careloop.observations.keylookup import key_filters, value_rows
-from careloop.observations.matching import (
-    KNOWN_LIMIT,
-    Matches,
-    identifiers_to_remember,
-    match_patients,
-    remember_identifiers,
-)
-from careloop.observations.merge import COLUMNS, MergeCounts, merge_observations
+from careloop.observations.matching import KNOWN_LIMIT, Matches, match_patients, remember_identifiers
+from careloop.observations.merge import MergeCounts, merge_observations
 from careloop.observations.models import ExamReport, ImportBatch, ImportProblem, UnmatchedResult
 from careloop.observations.readahead import read_ahead
 from careloop.observations.records import (
@@ -197,12 +191,10 @@ def _upsert_encounters(organization_id: int, encounters: list[EncounterRecord], 
 
 @dataclass
 class ImportMemo:
-    """What an import learnt in its earlier chunks: which ref is which patient, their sex and birth, and
-    the MRNs it is storing (matched by ID number), which later chunks may meet before they are committed."""
+    """What an import learnt in its earlier chunks: which ref is which patient, and their sex and birth."""
 
     patients: dict[PatientRef, int] = field(default_factory=dict)
     demographics: dict[int, tuple[str, datetime.date | None]] = field(default_factory=dict)
-    identifiers: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 def _demographics(patient_ids: set[int], memo: ImportMemo) -> dict[int, tuple[str, datetime.date | None]]:
@@ -219,27 +211,14 @@ def _demographics(patient_ids: set[int], memo: ImportMemo) -> dict[int, tuple[st
     return known
 
 
-_REPORT = COLUMNS.index("report_id")
+def import_chunk(
+    batch: ImportBatch, chunk: ParseResult, memo: ImportMemo | None = None
+) -> tuple[MergeCounts, list[Problem], int]:
+    """One chunk, in the caller's transaction: merge counts, problems and the number parked as unmatched.
 
-
-@dataclass
-class PreparedChunk:
-    """A chunk matched and normalized: `prepare_chunk` only reads the database, `apply_chunk` writes.
-
-    `rows` are in merge.COLUMNS order, except that a result's report is still its (system, source id) key:
-    the report gets its id when apply_chunk stores it.
+    `memo` carries what the import's earlier chunks learnt (see run_import).
     """
-
-    chunk: ParseResult
-    matches: Matches
-    rows: list[tuple[Any, ...]]
-    problems: list[Problem]
-    parked: list[UnmatchedResult]
-    with_report: bool
-
-
-def prepare_chunk(batch: ImportBatch, chunk: ParseResult, memo: ImportMemo) -> PreparedChunk:
-    """Match the chunk's patients and normalize its results (reads only; see run_import)."""
+    memo = memo or ImportMemo()
     organization_id = batch.organization_id
     # Results travel as tuples in RESULT_FIELDS order (the parsers' fast path); records are turned into one.
     results = chunk.rows + [result_row(r) for r in chunk.results]
@@ -247,14 +226,13 @@ def prepare_chunk(batch: ImportBatch, chunk: ParseResult, memo: ImportMemo) -> P
         [r[0] for r in results] + [r.patient for r in chunk.reports] + [e.patient for e in chunk.encounters]
     )
     refs += chunk.patients
-    matches = match_patients(organization_id, refs, memo.patients, memo.identifiers)
-    if len(memo.identifiers) < KNOWN_LIMIT:
-        memo.identifiers.update(identifiers_to_remember(matches))
+    matches = match_patients(organization_id, refs, memo.patients)
+    remember_identifiers(organization_id, matches)
+    report_ids = _upsert_reports(organization_id, batch, chunk.reports, matches)
     memo.demographics.update(matches.demographics)
     demographics = _demographics(set(matches.values()), memo)
     problems = list(chunk.problems)
     rows, parked = [], []
-    with_report = False
     normalize_values = normalize.normalize_values
     for row in results:
         patient, code, value, unit, when, system, source_id, status, kind, report, ranges, _flag, where = row
@@ -268,8 +246,6 @@ def prepare_chunk(batch: ImportBatch, chunk: ParseResult, memo: ImportMemo) -> P
         if type(outcome) is Problem:
             problems.append(outcome)
             continue
-        if report:
-            with_report = True
         rows.append(
             (
                 patient_id,
@@ -278,7 +254,7 @@ def prepare_chunk(batch: ImportBatch, chunk: ParseResult, memo: ImportMemo) -> P
                 kind,
                 system[:60],
                 source_id[:120],
-                (system, report) if report else None,
+                report_ids.get((system, report)) if report else None,
                 ranges[:60],
             )
         )
@@ -287,78 +263,10 @@ def prepare_chunk(batch: ImportBatch, chunk: ParseResult, memo: ImportMemo) -> P
             parked.append(
                 _unmatched_row(organization_id, batch, "encounter", encounter.patient, asdict(encounter))
             )
-    return PreparedChunk(chunk, matches, rows, problems, parked, with_report)
-
-
-def apply_chunk(batch: ImportBatch, prepared: PreparedChunk) -> tuple[MergeCounts, list[Problem], int]:
-    """Write a prepared chunk in the caller's transaction: merge counts, problems, the number parked."""
-    organization_id = batch.organization_id
-    chunk, matches, rows = prepared.chunk, prepared.matches, prepared.rows
-    remember_identifiers(organization_id, matches)
-    report_ids = _upsert_reports(organization_id, batch, chunk.reports, matches)
-    if prepared.with_report:
-        rows = [
-            (*row[:_REPORT], report_ids.get(row[_REPORT]), *row[_REPORT + 1 :])
-            if row[_REPORT] is not None
-            else row
-            for row in rows
-        ]
     counts = merge_observations(organization_id, batch.pk, rows)
     _upsert_encounters(organization_id, chunk.encounters, matches)
-    UnmatchedResult.objects.bulk_create(prepared.parked, batch_size=1000)
-    return counts, prepared.problems, len(prepared.parked)
-
-
-def import_chunk(
-    batch: ImportBatch, chunk: ParseResult, memo: ImportMemo | None = None
-) -> tuple[MergeCounts, list[Problem], int]:
-    """One chunk, in the caller's transaction: merge counts, problems and the number parked as unmatched.
-
-    `memo` carries what the import's earlier chunks learnt (see run_import).
-    """
-    return apply_chunk(batch, prepare_chunk(batch, chunk, memo or ImportMemo()))
-
-
-def _prepared_here(
-    batch: ImportBatch, chunks: Iterable[ParseResult], memo: ImportMemo
-) -> Iterator[PreparedChunk]:
-    for chunk in chunks:
-        yield prepare_chunk(batch, chunk, memo)
-
-
-def _prepared_in_thread(
-    batch: ImportBatch, chunks: Generator[ParseResult], memo: ImportMemo
-) -> Generator[PreparedChunk]:
-    """prepare_chunk in the thread that runs this generator, on that thread's own database connection."""
-    try:
-        for chunk in chunks:
-            yield prepare_chunk(batch, chunk, memo)
-    finally:
-        chunks.close()
-        connection.close()  # this thread's connection: it only read
-
-
-def _prepared_chunks(
-    batch: ImportBatch, chunks: Iterable[ParseResult], memo: ImportMemo
-) -> Generator[PreparedChunk]:
-    """The chunks, parsed ahead in one thread and, on PostgreSQL, matched and normalized ahead in another.
-
-    Three stages then overlap: parsing (Python), preparing (Python, and reads), and writing (mostly waiting
-    for the database). Preparing elsewhere needs its own connection, which sees only committed rows: it
-    is done only when run_import is not inside a transaction (tests are; the worker and `careloop import`
-    are not), and MRNs this import stores reach later chunks through the memo, committed or not.
-    """
-    parsed = read_ahead(chunks)
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        return read_ahead(_prepared_in_thread(batch, parsed, memo))
-    return _closing(_prepared_here(batch, parsed, memo), parsed)
-
-
-def _closing(prepared: Iterator[PreparedChunk], parsed: Generator[ParseResult]) -> Generator[PreparedChunk]:
-    try:
-        yield from prepared
-    finally:
-        parsed.close()
+    UnmatchedResult.objects.bulk_create(parked, batch_size=1000)
+    return counts, problems, len(parked)
 
 
 def run_import(
@@ -368,10 +276,11 @@ def run_import(
 ) -> tuple[ImportBatch, list[Problem]]:
     """Run an import to the end; the batch row carries the counts and status, ImportProblem rows the refusals.
 
-    `chunks` is read ahead in a thread (see readahead.py, _prepared_chunks): it must not use the database.
+    `chunks` is read one or two chunks ahead in a thread (see readahead.py): it must not use the database.
     """
     all_problems: list[Problem] = []
-    prepared = _prepared_chunks(batch, chunks, ImportMemo())
+    reader = read_ahead(chunks)
+    memo = ImportMemo()
 
     def account(chunk: ParseResult, counts: MergeCounts, problems: list[Problem], parked: int) -> None:
         batch.received += len(chunk.rows) + len(chunk.results) + len(chunk.encounters) + len(chunk.problems)
@@ -387,19 +296,19 @@ def run_import(
     try:
         if batch.mode == "all_or_nothing":
             with transaction.atomic():
-                for ready in prepared:
-                    account(ready.chunk, *apply_chunk(batch, ready))
+                for chunk in reader:
+                    account(chunk, *import_chunk(batch, chunk, memo))
                 if all_problems:
                     raise _RefusedWhole
             batch.status = "done"
         else:
-            for ready in prepared:
+            for chunk in reader:
                 with transaction.atomic():
-                    counts, problems, parked = apply_chunk(batch, ready)
+                    counts, problems, parked = import_chunk(batch, chunk, memo)
                     ImportProblem.objects.bulk_create(
                         [_problem_row(batch, p) for p in problems], batch_size=1000
                     )
-                    account(ready.chunk, counts, problems, parked)
+                    account(chunk, counts, problems, parked)
                     batch.save(
                         update_fields=["received", "created", "updated", "unchanged", "refused", "unmatched"]
                     )
@@ -408,7 +317,7 @@ def run_import(
         batch.status = "refused"
         batch.created = batch.updated = batch.unchanged = batch.unmatched = 0
     finally:
-        prepared.close()
+        reader.close()
     with transaction.atomic():
         if batch.mode == "all_or_nothing":
             ImportProblem.objects.bulk_create([_problem_row(batch, p) for p in all_problems], batch_size=1000)
