@@ -8,6 +8,7 @@ Counts come from the statements' row counts. (Copying a chunk of new keys straig
 with a savepoint in case one was stored, measured no faster: the table's two indexes cost the same.)
 """
 
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,7 +17,11 @@ from django.db import connection
 from careloop.bulkinsert import binary_copy_types, column_name, concrete_field
 from careloop.observations.models import Observation, ObservationVersion
 
-_STAGING = "careloop_observation_staging"
+
+def _staging_name(staged: str) -> str:
+    """The temporary table's name, one per column list: a connection that outlives a deploy which
+    changed the columns must not reuse a table of the old shape."""
+    return "careloop_observation_staging_" + hashlib.sha256(staged.encode()).hexdigest()[:10]
 
 
 def _column(name: str) -> str:
@@ -41,6 +46,7 @@ def merge_rows(
     observation = connection.ops.quote_name(Observation._meta.db_table)
     version_table = connection.ops.quote_name(ObservationVersion._meta.db_table)
     staged = ", ".join(_column(name) for name in columns)
+    staging = _staging_name(staged)
     key = (
         f"o.{_column('organization')} = %(organization)s"
         f" AND o.{_column('source_system')} = s.{_column('source_system')}"
@@ -56,13 +62,13 @@ def merge_rows(
     # Identifiers come from the models, values go as parameters.
     with connection.cursor() as cursor:
         cursor.execute(
-            f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGING} AS "  # noqa: S608
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} AS "  # noqa: S608
             f"SELECT {staged} FROM {observation} WITH NO DATA"
         )
-        cursor.execute(f"TRUNCATE {_STAGING}")
+        cursor.execute(f"TRUNCATE {staging}")
         types = binary_copy_types([concrete_field(Observation, name) for name in columns], connection)
         binary = " (FORMAT BINARY)" if types else ""
-        with cursor.cursor.copy(f"COPY {_STAGING} ({staged}) FROM STDIN{binary}") as copy:
+        with cursor.cursor.copy(f"COPY {staging} ({staged}) FROM STDIN{binary}") as copy:
             if types:
                 copy.set_types(types)
             write = copy.write_row
@@ -71,7 +77,7 @@ def merge_rows(
         # New keys first: a first import ends here, with one pass over the index.
         cursor.execute(
             f"INSERT INTO {observation} (organization_id, batch_id, version, updated_at, {staged}) "  # noqa: S608
-            f"SELECT %(organization)s, %(batch)s, 1, %(now)s, {staged} FROM {_STAGING} "
+            f"SELECT %(organization)s, %(batch)s, 1, %(now)s, {staged} FROM {staging} "
             f"ON CONFLICT ({natural_key}) DO NOTHING",
             params,
         )
@@ -85,7 +91,7 @@ def merge_rows(
             cursor.execute(
                 f"INSERT INTO {version_table} "  # noqa: S608
                 f"(observation_id, version, replaced_at, replaced_by_batch_id, {kept}) "
-                f"SELECT o.id, o.version, %(now)s, %(batch)s, {old} FROM {_STAGING} s "
+                f"SELECT o.id, o.version, %(now)s, %(batch)s, {old} FROM {staging} s "
                 f"CROSS JOIN LATERAL (SELECT * FROM {observation} o WHERE {key} LIMIT 1) o "
                 f"WHERE {differs} RETURNING observation_id",
                 params,
@@ -95,10 +101,10 @@ def merge_rows(
                 assignments = ", ".join(f"{_column(name)} = s.{_column(name)}" for name in content)
                 cursor.execute(
                     f"UPDATE {observation} o SET {assignments}, version = o.version + 1, "  # noqa: S608
-                    f"batch_id = %(batch)s, updated_at = %(now)s FROM {_STAGING} s "
+                    f"batch_id = %(batch)s, updated_at = %(now)s FROM {staging} s "
                     f"WHERE o.id = ANY(%(changed)s::bigint[]) AND {key}",
                     {**params, "changed": "{" + ",".join(map(str, changed)) + "}"},
                 )
                 updated = cursor.rowcount
-        cursor.execute(f"TRUNCATE {_STAGING}")
+        cursor.execute(f"TRUNCATE {staging}")
     return created, updated
