@@ -15,6 +15,8 @@ from careloop.observations.tabular.columns import COLUMNS
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
+    from careloop.observations.records import Problem
+
 PROBLEM_KINDS = {
     "malformed": _("Unreadable"),
     "missing": _("Missing"),
@@ -97,3 +99,12 @@ def reason_text(reason: str, template: str, params: dict[str, str]) -> str:
         return gettext(template) % shown
     except (KeyError, ValueError, TypeError):
         return reason
+
+
+def problem_text(problem: "Problem") -> str:
+    """One line for a parsed problem, in the active language: where, which field, why."""
+    reason = reason_text(
+        problem.reason, getattr(problem.reason, "template", ""), getattr(problem.reason, "params", {})
+    )
+    where = f"{location_text(problem.location)} {field_text(problem.field)}".strip()
+    return f"{where}: {reason}"

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from careloop.accounts.models import AuditEntry
 from careloop.observations import formats
@@ -153,19 +154,22 @@ def test_import_command_reports_counts_and_refuses_bad_arguments(org, doctor, tm
     path = tmp_path / "checks.xlsx"
     path.write_bytes(results_xlsx(yearly_glucose_rows(patient.id_number, patient.name, [5.4, 5.9])))
     call_command("import", str(path), organization=org.code, no_progress=True)
-    assert "2 new" in capsys.readouterr().out
-    call_command("import", str(path), organization=org.code, no_progress=True)
-    assert "0 new" in capsys.readouterr().out
-    with pytest.raises(CommandError, match="no such file"):
+    assert "新增 2 条" in capsys.readouterr().out  # the site's language, zh-Hans
+    with translation.override("en"):
+        call_command("import", str(path), organization=org.code, no_progress=True)
+        assert "0 new, 0 corrected, 2 already there" in capsys.readouterr().out
+        with pytest.raises(CommandError, match="no such file"):
+            call_command("import", str(tmp_path / "missing.csv"), organization=org.code)
+        with pytest.raises(CommandError, match="no organization"):
+            call_command("import", str(path), organization="nope")
+    with pytest.raises(CommandError, match="文件不存在"):
         call_command("import", str(tmp_path / "missing.csv"), organization=org.code)
-    with pytest.raises(CommandError, match="no organization"):
-        call_command("import", str(path), organization="nope")
 
 
 @pytest.mark.django_db
 def test_import_command_refuses_a_malformed_column_mapping(org, tmp_path):
     path = tmp_path / "checks.csv"
     path.write_bytes("身份证号,检查项目,结果\n".encode())
-    with pytest.raises(CommandError, match="--map 'id_number'"):
+    with pytest.raises(CommandError, match=r"--map 'id_number'.*字段=表头"):
         call_command("import", str(path), organization=org.code, map=["id_number"], no_progress=True)
     assert not ImportBatch.objects.exists()

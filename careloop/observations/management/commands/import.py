@@ -5,11 +5,12 @@ from typing import Any, TextIO, cast
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 from tqdm import tqdm
 
 from careloop.accounts.audit import AuditContext, reset_context, set_context
 from careloop.accounts.models import Organization
-from careloop.observations import formats
+from careloop.observations import formats, problemkinds
 from careloop.observations.models import ImportBatch
 from careloop.observations.pipeline import run_import
 
@@ -37,18 +38,20 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
         if not path.is_file():
-            raise CommandError(f"{path}: no such file")
+            raise CommandError(_("%(path)s: no such file") % {"path": path})
         if not path.name.lower().endswith(formats.SUPPORTED_SUFFIXES):
             raise CommandError(
-                f"{path.name}: not a supported file type ({', '.join(formats.SUPPORTED_SUFFIXES)})"
+                _("%(name)s: not a supported file type (%(types)s)")
+                % {"name": path.name, "types": ", ".join(formats.SUPPORTED_SUFFIXES)}
             )
         organization = Organization.objects.filter(code=options["organization"]).first()
         if organization is None:
-            raise CommandError(f"no organization with code {options['organization']!r}")
+            raise CommandError(_("no organization with code %(code)r") % {"code": options["organization"]})
         try:
             mapping = formats.parse_mapping(options["map"])
         except ValueError as error:
-            raise CommandError(f"--map {options['map'][error.args[0] - 1]!r}: write FIELD=HEADER") from None
+            wrong = options["map"][error.args[0] - 1]
+            raise CommandError(_("--map %(wrong)r: write FIELD=HEADER") % {"wrong": wrong}) from None
         token = set_context(AuditContext(actor_label="command:import"))
         try:
             batch = ImportBatch.objects.create(
@@ -75,16 +78,26 @@ class Command(BaseCommand):
             bar.close()
         finally:
             reset_context(token)
+        summary = _(
+            "%(status)s: %(received)s read, %(created)s new, %(updated)s corrected, %(unchanged)s already "
+            "there, %(refused)s refused, %(unmatched)s waiting for a patient."
+        )
         self.stdout.write(
-            f"{batch.get_status_display()}: {batch.received} read, {batch.created} new, "
-            f"{batch.updated} corrected, {batch.unchanged} already there, {batch.refused} refused, "
-            f"{batch.unmatched} waiting for a patient."
+            summary
+            % {
+                "status": batch.get_status_display(),
+                "received": batch.received,
+                "created": batch.created,
+                "updated": batch.updated,
+                "unchanged": batch.unchanged,
+                "refused": batch.refused,
+                "unmatched": batch.unmatched,
+            }
         )
         for problem in problems[:20]:
-            self.stdout.write(f"  {problem.location} {problem.field}: {problem.reason}")
+            self.stdout.write(f"  {problemkinds.problem_text(problem)}")
         if len(problems) > 20:
-            self.stdout.write(
-                f"  ... and {len(problems) - 20} more (see the import page for the full report)"
-            )
+            more = _("... and %(count)s more (see the import page for the full report)")
+            self.stdout.write("  " + more % {"count": len(problems) - 20})
         if batch.status == "refused":
-            raise CommandError("nothing was imported (all or nothing, and some items were refused)")
+            raise CommandError(_("nothing was imported (all or nothing, and some items were refused)"))
