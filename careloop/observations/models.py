@@ -88,6 +88,12 @@ class ImportBatch(models.Model):
         what = self.filename or self.get_kind_display()
         return f"{what} ({_day(self.started_at)}, {self.get_status_display()})"
 
+    COUNTS = ("received", "created", "updated", "unchanged", "refused", "unmatched")
+
+    def counts(self) -> dict[str, int]:
+        """received, created, updated, unchanged, refused, unmatched: what the import did, by name."""
+        return {name: getattr(self, name) for name in self.COUNTS}
+
 
 class ImportProblem(models.Model):
     """A refused item: where it was, which field, what value, and why.

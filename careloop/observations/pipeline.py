@@ -309,9 +309,7 @@ def run_import(
                         [_problem_row(batch, p) for p in problems], batch_size=1000
                     )
                     account(chunk, counts, problems, parked)
-                    batch.save(
-                        update_fields=["received", "created", "updated", "unchanged", "refused", "unmatched"]
-                    )
+                    batch.save(update_fields=ImportBatch.COUNTS)
             batch.status = "done"
     except _RefusedWhole:
         batch.status = "refused"
@@ -327,15 +325,6 @@ def run_import(
             "import.finish",
             organization_id=batch.organization_id,
             obj=batch,
-            detail={
-                "kind": batch.kind,
-                "status": batch.status,
-                "received": batch.received,
-                "created": batch.created,
-                "updated": batch.updated,
-                "unchanged": batch.unchanged,
-                "refused": batch.refused,
-                "unmatched": batch.unmatched,
-            },
+            detail={"kind": batch.kind, "status": batch.status, **batch.counts()},
         )
     return batch, all_problems

@@ -1,12 +1,15 @@
 """Building result files for import tests."""
 
+import datetime
 import io
+from typing import Any
 
 import openpyxl
 
 from careloop.observations import catalogue
 from careloop.observations.catalogue import Indicator
 from careloop.observations.hl7v2.mllp import MllpServer
+from careloop.observations.merge import COLUMNS
 from careloop.observations.tabular.template import template_headers
 
 
@@ -56,3 +59,31 @@ def yearly_glucose_rows(
         ]
         for i, value in enumerate(values)
     ]
+
+
+CST = datetime.timezone(datetime.timedelta(hours=8))
+
+
+def merge_row(patient_id: int, source_id: str, value: float, **changes: Any) -> tuple[Any, ...]:
+    """A normalized glucose result as merge.merge_observations takes it (merge.COLUMNS order)."""
+    base = {
+        "patient_id": patient_id,
+        "code": "1558-6",
+        "value": value,
+        "unit": "mmol/L",
+        "comparator": "",
+        "value_reported": str(value),
+        "unit_reported": "mmol/L",
+        "flag": "normal" if value < 6.1 else "high",
+        "effective_at": datetime.datetime(
+            2026, 3, 1, 8, 30, tzinfo=datetime.timezone(datetime.timedelta(hours=8))
+        ),
+        "status": "final",
+        "source_kind": "hospital_system",
+        "source_system": "LIS-A",
+        "source_id": source_id,
+        "report_id": None,
+        "reference_range_reported": "3.9-6.1",
+        **changes,
+    }
+    return tuple(base[name] for name in COLUMNS)

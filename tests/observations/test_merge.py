@@ -1,38 +1,14 @@
-import datetime
-from typing import Any
-
 import pytest
 from django.db import transaction
 
 from careloop.observations.matching import match_patients, remember_identifiers
-from careloop.observations.merge import COLUMNS, merge_observations
+from careloop.observations.merge import merge_observations
 from careloop.observations.models import Observation, ObservationVersion
 from careloop.observations.records import PatientRef
 from tests.factories import make_patient
+from tests.observations.helpers import merge_row
 
-TZ = datetime.timezone(datetime.timedelta(hours=8))
-
-
-def row(patient_id: int, source_id: str, value: float, **changes) -> tuple[Any, ...]:
-    base = {
-        "patient_id": patient_id,
-        "code": "1558-6",
-        "value": value,
-        "unit": "mmol/L",
-        "comparator": "",
-        "value_reported": str(value),
-        "unit_reported": "mmol/L",
-        "flag": "normal" if value < 6.1 else "high",
-        "effective_at": datetime.datetime(2026, 3, 1, 8, 30, tzinfo=TZ),
-        "status": "final",
-        "source_kind": "hospital_system",
-        "source_system": "LIS-A",
-        "source_id": source_id,
-        "report_id": None,
-        "reference_range_reported": "3.9-6.1",
-        **changes,
-    }
-    return tuple(base[name] for name in COLUMNS)
+row = merge_row
 
 
 @pytest.mark.django_db

@@ -1,6 +1,5 @@
 """Imports in several chunks: what one chunk learns reaches the next; a chunk that meets a stored key late."""
 
-import datetime
 from typing import Any
 
 import orjson
@@ -8,9 +7,10 @@ import pytest
 
 from careloop.observations import pipeline
 from careloop.observations.fhir import iter_ndjson
-from careloop.observations.merge import COLUMNS, merge_observations
+from careloop.observations.merge import merge_observations
 from careloop.observations.models import ImportBatch, Observation, ObservationVersion, UnmatchedResult
 from tests.factories import make_patient
+from tests.observations.helpers import merge_row
 
 MRN_SYSTEM = "http://his.example.cn/mrn"
 
@@ -68,33 +68,12 @@ def test_an_mrn_learnt_in_one_chunk_matches_results_in_the_next(org, doctor, mod
     assert (again.created, again.updated, again.unchanged) == (0, 0, 4)
 
 
-def row(patient_id: int, source_id: str, value: float) -> tuple[Any, ...]:
-    values = {
-        "patient_id": patient_id,
-        "code": "1558-6",
-        "value": value,
-        "unit": "mmol/L",
-        "comparator": "",
-        "value_reported": str(value),
-        "unit_reported": "mmol/L",
-        "flag": "normal",
-        "effective_at": datetime.datetime(2026, 3, 1, 8, 30, tzinfo=datetime.UTC),
-        "status": "final",
-        "source_kind": "hospital_system",
-        "source_system": "LIS-A",
-        "source_id": source_id,
-        "report_id": None,
-        "reference_range_reported": "",
-    }
-    return tuple(values[name] for name in COLUMNS)
-
-
 @pytest.mark.django_db
 def test_a_chunk_that_looks_new_but_meets_a_stored_key_late_is_still_merged(org, doctor):
     """Key 90 of a chunk that starts with new keys is stored already: it is versioned, the rest inserted."""
     patient = make_patient(doctor)
-    merge_observations(org.pk, None, [row(patient.pk, "r90", 5.0)])
-    counts = merge_observations(org.pk, None, [row(patient.pk, f"r{n}", 5.5) for n in range(100)])
+    merge_observations(org.pk, None, [merge_row(patient.pk, "r90", 5.0)])
+    counts = merge_observations(org.pk, None, [merge_row(patient.pk, f"r{n}", 5.5) for n in range(100)])
     assert (counts.created, counts.updated, counts.unchanged) == (99, 1, 0)
     assert Observation.objects.filter(organization=org).count() == 100
     assert ObservationVersion.objects.get().value == 5.0

@@ -82,18 +82,7 @@ class Command(BaseCommand):
             "%(status)s: %(received)s read, %(created)s new, %(updated)s corrected, %(unchanged)s already "
             "there, %(refused)s refused, %(unmatched)s waiting for a patient."
         )
-        self.stdout.write(
-            summary
-            % {
-                "status": batch.get_status_display(),
-                "received": batch.received,
-                "created": batch.created,
-                "updated": batch.updated,
-                "unchanged": batch.unchanged,
-                "refused": batch.refused,
-                "unmatched": batch.unmatched,
-            }
-        )
+        self.stdout.write(summary % {"status": batch.get_status_display(), **batch.counts()})
         for problem in problems[:20]:
             self.stdout.write(f"  {problemkinds.problem_text(problem)}")
         if len(problems) > 20:
