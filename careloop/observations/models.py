@@ -264,6 +264,9 @@ class UnmatchedResult(models.Model):
     patient_id_number = EncryptedTextField(blank=True, default="")
     patient_id_number_index = models.CharField(max_length=40, blank=True, default="", db_index=True)
     record = models.JSONField(_("result"))  # the record as received, identifiers removed
+    # The record's id in its source: the same result sent again updates its entry instead of adding one.
+    source_system = models.CharField(max_length=60, blank=True, default="")
+    source_id = models.CharField(max_length=120, blank=True, default="")
     received_at = models.DateTimeField(_("received"), default=timezone.now)
     resolved_patient = models.ForeignKey(
         Patient, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -275,7 +278,10 @@ class UnmatchedResult(models.Model):
         verbose_name = _("unmatched result")
         verbose_name_plural = _("unmatched results")
         ordering = ["-received_at", "-id"]
-        indexes = [models.Index(fields=["organization", "resolved_at"], name="unmatched_open")]
+        indexes = [
+            models.Index(fields=["organization", "resolved_at"], name="unmatched_open"),
+            models.Index(fields=["organization", "source_id"], name="unmatched_source"),
+        ]
 
     def __str__(self) -> str:
         # The name as sent, never the identifiers the source sent with it.

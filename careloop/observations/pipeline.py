@@ -26,6 +26,7 @@ from careloop.observations.keylookup import key_filters, value_rows
 from careloop.observations.matching import KNOWN_LIMIT, Matches, match_patients, remember_identifiers
 from careloop.observations.merge import MergeCounts, merge_observations
 from careloop.observations.models import ExamReport, ImportBatch, ImportProblem, UnmatchedResult
+from careloop.observations.parking import park
 from careloop.observations.readahead import read_ahead
 from careloop.observations.records import (
     RESULT_FIELDS,
@@ -68,6 +69,8 @@ def _unmatched_row(
         patient_id_number=normalize_resident_id(ref.id_number) if ref.id_number else "",
         patient_id_number_index=id_number_index(ref.id_number) if ref.id_number else "",
         record=data,
+        source_system=str(fields.get("source_system") or "")[:60],
+        source_id=str(fields.get("source_id") or "")[:120],
     )
 
 
@@ -265,8 +268,8 @@ def import_chunk(
             )
     counts = merge_observations(organization_id, batch.pk, rows)
     _upsert_encounters(organization_id, chunk.encounters, matches)
-    UnmatchedResult.objects.bulk_create(parked, batch_size=1000)
-    return counts, problems, len(parked)
+    waiting = park(organization_id, parked)
+    return counts, problems, waiting
 
 
 def run_import(
