@@ -90,8 +90,9 @@ def do_match_unmatched(user: User, item: UnmatchedResult, patient: Patient) -> i
     UnmatchedResult.objects.filter(pk__in=[p.pk for p in items]).update(
         resolved_patient=patient, resolved_at=now, resolved_by=user
     )
+    filed = sum(1 for parked in items if parked.kind != "report")  # reports ride along with their results
     batch.received, batch.created, batch.updated, batch.refused = (
-        len(items),
+        filed,
         counts.created,
         counts.updated,
         len(problems),
@@ -102,6 +103,11 @@ def do_match_unmatched(user: User, item: UnmatchedResult, patient: Patient) -> i
         organization_id=item.organization_id,
         obj=item,
         patient_id=patient.pk,
-        detail={"results": len(items), "created": counts.created, "refused": len(problems)},
+        detail={
+            "results": filed,
+            "reports": len(items) - filed,
+            "created": counts.created,
+            "refused": len(problems),
+        },
     )
-    return len(items)
+    return filed

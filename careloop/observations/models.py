@@ -288,6 +288,14 @@ class UnmatchedResult(models.Model):
         named = f" for {self.patient_name}" if self.patient_name else ""
         return f"{self.kind}{named} ({_day(self.received_at)})"
 
+    @classmethod
+    def waiting(cls, organization_id: int) -> "models.QuerySet[UnmatchedResult]":
+        """Results and visits waiting for a patient. An exam report waits too, but is not listed: it is
+        filed with its results when staff match them (its conclusion and package are kept meanwhile)."""
+        return cls.objects.filter(organization_id=organization_id, resolved_at__isnull=True).exclude(
+            kind="report"
+        )
+
     @property
     def masked_id_number(self) -> str:
         return mask_id_number(self.patient_id_number)
@@ -295,7 +303,8 @@ class UnmatchedResult(models.Model):
     @property
     def time_as_sent(self) -> str:
         """The result's or visit's time as the source gave it, to the minute."""
-        text = self.record.get("effective_at") or self.record.get("admitted_at") or ""
+        record = self.record
+        text = record.get("effective_at") or record.get("admitted_at") or record.get("issued_at") or ""
         return str(text)[:16].replace("T", " ")
 
     @property
@@ -303,6 +312,8 @@ class UnmatchedResult(models.Model):
         record = self.record
         if self.kind == "encounter":
             return " ".join(filter(None, [record.get("encounter_class", ""), record.get("department", "")]))
+        if self.kind == "report":
+            return " ".join(filter(None, [record.get("package", ""), record.get("institution", "")]))
         return " ".join(
             filter(None, [record.get("code", ""), record.get("value", ""), record.get("unit", "")])
         )

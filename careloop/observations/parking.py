@@ -15,8 +15,10 @@ _REFRESHED = ["record", "batch", "received_at", "patient_name", "patient_birth_d
 
 
 def park(organization_id: int, rows: Sequence[UnmatchedResult]) -> int:
-    """Store `rows` (unsaved) in the unmatched queue without duplicating what is there; returns how many
-    are waiting for a patient after this (new or refreshed), which is what an import reports."""
+    """Store `rows` (unsaved) in the unmatched queue without duplicating what is there.
+
+    Returns how many results and visits (not reports, which wait with them) are waiting for a patient
+    after this, new or refreshed: what an import reports as unmatched."""
     latest: dict[tuple[str, str, str], UnmatchedResult] = {}
     loose: list[UnmatchedResult] = []
     for row in rows:  # the last of duplicates in one chunk wins, as it would across two imports
@@ -44,4 +46,4 @@ def park(organization_id: int, rows: Sequence[UnmatchedResult]) -> int:
     UnmatchedResult.objects.bulk_create(new, batch_size=1000)
     if refreshed:
         UnmatchedResult.objects.bulk_update(refreshed, _REFRESHED, batch_size=500)
-    return len(new) + len(refreshed)
+    return sum(1 for row in new + refreshed if row.kind != "report")

@@ -261,6 +261,9 @@ def import_chunk(
                 ranges[:60],
             )
         )
+    for report in chunk.reports:  # the report's conclusion and package, kept until its results are matched
+        if report.patient not in matches:
+            parked.append(_unmatched_row(organization_id, batch, "report", report.patient, asdict(report)))
     for encounter in chunk.encounters:
         if encounter.patient not in matches:
             parked.append(

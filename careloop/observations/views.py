@@ -45,9 +45,7 @@ def import_list(request: StaffRequest) -> HttpResponseBase:
     page = Paginator(_batches(request.user).select_related("started_by"), 20).get_page(
         request.GET.get("page")
     )
-    open_unmatched = UnmatchedResult.objects.filter(
-        organization_id=_organization_id(request.user), resolved_at__isnull=True
-    ).count()
+    open_unmatched = UnmatchedResult.waiting(_organization_id(request.user)).count()
     return render(
         request, "observations/imports.html", {"form": form, "page": page, "open_unmatched": open_unmatched}
     )
@@ -103,9 +101,7 @@ def import_template(request: StaffRequest, fmt: str) -> HttpResponse:
 @login_required
 def unmatched_list(request: StaffRequest) -> HttpResponse:
     require(request.user, Perm.RESULTS_MATCH)
-    items = UnmatchedResult.objects.filter(
-        organization_id=_organization_id(request.user), resolved_at__isnull=True
-    )
+    items = UnmatchedResult.waiting(_organization_id(request.user))
     page = Paginator(items, 50).get_page(request.GET.get("page"))
     # Names and (masked) identifiers of people are shown here: reading them is audited like a patient list.
     audit.record(

@@ -93,7 +93,7 @@ def test_unmatched_results_are_listed_and_filed_under_the_chosen_patient(
     upload(client, results_xlsx(rows), "c.xlsx", callbacks=django_capture_on_commit_callbacks)
     page = client.get(reverse("observations:unmatched")).content.decode()
     assert "陌生人" in page and "1101**********0457" in page and "110101197001020457" not in page
-    item = UnmatchedResult.objects.first()
+    item = UnmatchedResult.waiting(nurse.organization_id).first()
     assert item is not None
     reads = AuditEntry.objects.filter(action="unmatched.list", actor=nurse)
     assert any(item.pk in entry.detail["items"] for entry in reads)
@@ -103,6 +103,9 @@ def test_unmatched_results_are_listed_and_filed_under_the_chosen_patient(
     response = client.post(reverse("observations:unmatched_match", args=[item.pk]), {"patient": patient.pk})
     assert response.status_code == 302
     assert Observation.objects.filter(patient=patient).count() == 2
+    # The health-check reports waited with their results, and are filed with them.
+    assert patient.exam_reports.count() == 2
+    assert not UnmatchedResult.objects.filter(resolved_at__isnull=True).exists()
 
 
 @pytest.mark.django_db

@@ -108,8 +108,9 @@ def test_results_of_an_unknown_patient_wait_in_the_queue_until_matched_by_hand(o
     rows = yearly_glucose_rows(stranger_id, "陌生人", [5.0, 5.5])
     batch, _ = run(org, results_xlsx(rows), "c.xlsx")
     assert (batch.created, batch.unmatched) == (0, 2)
-    parked = UnmatchedResult.objects.filter(organization=org)
+    parked = UnmatchedResult.waiting(org.pk)
     assert parked.count() == 2
+    assert UnmatchedResult.objects.filter(kind="report").count() == 2  # kept, filed with the results
     first = parked.first()
     assert first is not None
     assert stranger_id not in str(first.record)  # identifiers are kept encrypted, not in the JSON
