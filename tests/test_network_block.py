@@ -50,14 +50,21 @@ def test_loopback_still_works():
     with socket.socket() as server:
         server.bind(("127.0.0.1", 0))
         server.listen(1)
-        accepted = threading.Thread(target=lambda: server.accept()[0].close())
+
+        def greet() -> None:
+            connection, _address = server.accept()
+            with connection:
+                connection.sendall(b"hello")
+
+        accepted = threading.Thread(target=greet)
         accepted.start()
-        with socket.create_connection(("localhost", server.getsockname()[1]), timeout=5):
-            pass
+        with socket.create_connection(("localhost", server.getsockname()[1]), timeout=5) as client:
+            assert client.recv(5) == b"hello"
         accepted.join(5)
     left, right = socket.socketpair()  # unix sockets are untouched
-    left.close()
-    right.close()
+    with left, right:
+        left.sendall(b"ping")
+        assert right.recv(4) == b"ping"
 
 
 @pytest.mark.parametrize(

@@ -102,4 +102,7 @@ def test_implausible_values_are_refused(code, value):
     ("code", "value"), [("8480-6", 120), ("29463-7", 70), ("1558-6", 5.6), ("20454-5", 4)]
 )
 def test_plausible_values_pass(code, value):
-    check_plausible(indicator(code), value)  # returns quietly; a refusal would raise
+    try:
+        check_plausible(indicator(code), value)
+    except ResultRefused as refused:
+        pytest.fail(f"{value} refused for {code}: {refused.reason}")
