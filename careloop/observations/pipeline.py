@@ -35,6 +35,7 @@ from careloop.observations.records import (
     PatientRef,
     Problem,
     ReportRecord,
+    reason_parts,
     result_row,
 )
 from careloop.patients.idcard import normalize_resident_id
@@ -75,6 +76,7 @@ def _unmatched_row(
 
 
 def _problem_row(batch: ImportBatch, problem: Problem) -> ImportProblem:
+    template, params = reason_parts(problem.reason)
     return ImportProblem(
         batch=batch,
         location=problem.location[:80],
@@ -82,8 +84,8 @@ def _problem_row(batch: ImportBatch, problem: Problem) -> ImportProblem:
         value=redact(str(problem.value))[:200],
         code=problem.code[:30],
         reason=redact(problem.reason)[:300],
-        reason_template=getattr(problem.reason, "template", "")[:300],
-        reason_params={k: redact(v)[:200] for k, v in getattr(problem.reason, "params", {}).items()},
+        reason_template=template[:300],
+        reason_params={name: redact(value)[:200] for name, value in params.items()},
     )
 
 

@@ -10,12 +10,11 @@ from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from careloop.observations import catalogue
+from careloop.observations.records import Problem, reason_parts
 from careloop.observations.tabular.columns import COLUMNS
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
-
-    from careloop.observations.records import Problem
 
 PROBLEM_KINDS = {
     "malformed": _("Unreadable"),
@@ -101,10 +100,8 @@ def reason_text(reason: str, template: str, params: dict[str, str]) -> str:
         return reason
 
 
-def problem_text(problem: "Problem") -> str:
+def problem_text(problem: Problem) -> str:
     """One line for a parsed problem, in the active language: where, which field, why."""
-    reason = reason_text(
-        problem.reason, getattr(problem.reason, "template", ""), getattr(problem.reason, "params", {})
-    )
+    reason = reason_text(problem.reason, *reason_parts(problem.reason))
     where = f"{location_text(problem.location)} {field_text(problem.field)}".strip()
     return f"{where}: {reason}"

@@ -110,6 +110,13 @@ def because(template: str, **params: object) -> Reason:
     return reason
 
 
+def reason_parts(reason: str) -> tuple[str, dict[str, str]]:
+    """A reason's template and parameters, or ("", {}) for a sentence not built with `because`."""
+    if isinstance(reason, Reason):
+        return reason.template, reason.params
+    return "", {}
+
+
 @final  # the pipeline tells a Problem from a normalized row by `type(outcome) is Problem`
 @dataclass(frozen=True)
 class Problem:
