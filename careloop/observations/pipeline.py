@@ -56,7 +56,7 @@ def _json_ready(value: object) -> object:
 def _unmatched_row(
     organization_id: int, batch: ImportBatch, kind: str, ref: PatientRef, fields: dict[str, Any]
 ) -> UnmatchedResult:
-    """A result or encounter for a patient we do not know, parked whole (its fields but the patient)."""
+    """A result, report or visit for a patient we do not know, parked whole (its fields but the patient)."""
     data = {k: _json_ready(v) for k, v in fields.items() if k != "patient"}
     return UnmatchedResult(
         organization_id=organization_id,
