@@ -7,6 +7,7 @@ twice therefore writes nothing the second time.
 """
 
 import datetime
+from concurrent.futures import Future, wait
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,8 +15,8 @@ from django.db import connection
 from django.utils import timezone
 
 from careloop.bulkinsert import RowInserter
+from careloop.observations import merge_postgres
 from careloop.observations.keylookup import key_filters
-from careloop.observations.merge_postgres import merge_rows
 from careloop.observations.models import Observation, ObservationVersion
 
 # Columns whose change makes a correction (a new version); the rest of a row describes provenance.
@@ -64,23 +65,72 @@ def _same(a: Any, b: Any) -> bool:
     return same
 
 
+class PendingMerge:
+    """A merge under way (on PostgreSQL the database inserts while the caller goes on); `counts()` waits."""
+
+    def __init__(
+        self, total: int, done: MergeCounts | None = None, writing: "Future[tuple[int, int]] | None" = None
+    ):
+        self.total = total
+        self._done = done
+        self._writing = writing
+
+    def wait(self) -> None:
+        """Until the database is done (or failed: `counts()` raises the error)."""
+        if self._writing is not None:
+            wait([self._writing])
+
+    def counts(self) -> MergeCounts:
+        if self._done is None:
+            assert self._writing is not None
+            with connection.wrap_database_errors:  # the driver's errors as Django's, as from a cursor
+                created, updated = self._writing.result()
+            self._done = MergeCounts(created, updated, self.total - created - updated)
+        return self._done
+
+
 def merge_observations(
-    organization_id: int, batch_id: int | None, rows: list[tuple[Any, ...]]
+    organization_id: int, batch_id: int | None, rows: list[tuple[Any, ...]], expect_new: bool = False
 ) -> MergeCounts:
     """Insert new results, version and update corrected ones, count the ones already there.
 
-    The caller holds the transaction.
+    The caller holds the transaction. `expect_new` (the keys are probably new, see merge_postgres) only
+    changes how fast it goes, not what it does.
+    """
+    return start_merge(organization_id, batch_id, rows, expect_new).counts()
+
+
+def start_merge(
+    organization_id: int, batch_id: int | None, rows: list[tuple[Any, ...]], expect_new: bool = False
+) -> PendingMerge:
+    """`merge_observations`, returning before the database is done where it can (PostgreSQL).
+
+    The caller must wait for `counts()` before it commits or rolls back, and should not use the
+    database meanwhile (it would wait).
     """
     latest: dict[tuple[str, str], tuple[Any, ...]] = {}
     for row in rows:  # the last of duplicates in one chunk wins, as it would across two imports
         latest[(row[_SOURCE_SYSTEM], row[_SOURCE_ID])] = row
-    counts = MergeCounts()
     if connection.vendor == "postgresql":
-        counts.created, counts.updated = merge_rows(
-            organization_id, batch_id, timezone.now(), list(latest.values()), COLUMNS, CONTENT, VERSIONED
+        writing = merge_postgres.start_merge(
+            organization_id,
+            batch_id,
+            timezone.now(),
+            list(latest.values()),
+            COLUMNS,
+            CONTENT,
+            VERSIONED,
+            expect_new=expect_new,
         )
-        counts.unchanged = len(latest) - counts.created - counts.updated
-        return counts
+        return PendingMerge(len(latest), writing=writing)
+    return PendingMerge(len(latest), done=_merge_here(organization_id, batch_id, latest))
+
+
+def _merge_here(
+    organization_id: int, batch_id: int | None, latest: dict[tuple[str, str], tuple[Any, ...]]
+) -> MergeCounts:
+    """The merge with the comparison in Python, for databases without COPY (SQLite)."""
+    counts = MergeCounts()
     by_system: dict[str, list[str]] = {}
     for system, source_id in latest:
         by_system.setdefault(system, []).append(source_id)

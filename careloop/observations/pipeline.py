@@ -3,15 +3,18 @@
 Whatever the format, an import is a sequence of chunks (ParseResult). For each chunk, set-based:
 match the patients, store their source identifiers, upsert exam reports, normalize results (indicator,
 unit, plausibility, flag), merge them, upsert encounters, park results for unknown patients in the
-unmatched queue, and record every refusal as an ImportProblem. Nothing is dropped silently.
+unmatched queue, and record every refusal as an ImportProblem. Nothing is dropped silently. On
+PostgreSQL a chunk's merge runs in the database while the next chunk is normalized and parsed
+(`_import_overlapped`).
 
-Modes: "keep_good" commits chunk by chunk (a crash loses at most the chunk in progress, and a re-run is
-idempotent); "all_or_nothing" runs the whole import in one transaction and rolls it back if anything was
-refused — the refusal and its problems are still recorded.
+Modes: "keep_good" commits chunk by chunk (a crash loses at most the two chunks in progress, the one
+merging and the next, and a re-run is idempotent); "all_or_nothing" runs the whole import in one
+transaction and rolls it back if anything was refused — the refusal and its problems are still recorded.
 """
 
 import datetime
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -24,10 +27,9 @@ from careloop.logredact import redact
 from careloop.observations import normalize
 from careloop.observations.keylookup import key_filters, value_rows
 from careloop.observations.matching import KNOWN_LIMIT, Matches, match_patients, remember_identifiers
-from careloop.observations.merge import MergeCounts, merge_observations
+from careloop.observations.merge import MergeCounts, PendingMerge, start_merge
 from careloop.observations.models import ExamReport, ImportBatch, ImportProblem, UnmatchedResult
 from careloop.observations.parking import park
-from careloop.observations.readahead import read_ahead
 from careloop.observations.records import (
     RESULT_FIELDS,
     EncounterRecord,
@@ -200,6 +202,8 @@ class ImportMemo:
 
     patients: dict[PatientRef, int] = field(default_factory=dict)
     demographics: dict[int, tuple[str, datetime.date | None]] = field(default_factory=dict)
+    # Whether the last chunk's results were all new: the next one's then probably are too (see merge_rows).
+    only_new: bool = True
 
 
 def _demographics(patient_ids: set[int], memo: ImportMemo) -> dict[int, tuple[str, datetime.date | None]]:
@@ -216,28 +220,44 @@ def _demographics(patient_ids: set[int], memo: ImportMemo) -> dict[int, tuple[st
     return known
 
 
-def import_chunk(
-    batch: ImportBatch, chunk: ParseResult, memo: ImportMemo | None = None
-) -> tuple[MergeCounts, list[Problem], int]:
-    """One chunk, in the caller's transaction: merge counts, problems and the number parked as unmatched.
+@dataclass
+class _Chunk:
+    """A chunk on its way: its patients looked up, its results normalized, then its merge under way."""
 
-    `memo` carries what the import's earlier chunks learnt (see run_import).
-    """
-    memo = memo or ImportMemo()
+    parsed: ParseResult
+    matches: Matches
+    report_ids: dict[tuple[str, str], int]
+    demographics: dict[int, tuple[str, datetime.date | None]]
+    rows: list[tuple[Any, ...]] = field(default_factory=list)  # merge.COLUMNS order
+    problems: list[Problem] = field(default_factory=list)
+    parked: list[UnmatchedResult] = field(default_factory=list)
+    merging: PendingMerge | None = None
+
+
+def _look_up(batch: ImportBatch, parsed: ParseResult, memo: ImportMemo) -> _Chunk:
+    """The database half of preparing a chunk: its patients, identifiers, sex and birth, its reports."""
     organization_id = batch.organization_id
-    # Results travel as tuples in RESULT_FIELDS order (the parsers' fast path); records are turned into one.
-    results = chunk.rows + [result_row(r) for r in chunk.results]
-    refs = (
-        [r[0] for r in results] + [r.patient for r in chunk.reports] + [e.patient for e in chunk.encounters]
-    )
-    refs += chunk.patients
+    refs = [r[0] for r in parsed.rows] + [r.patient for r in parsed.results]
+    refs += [r.patient for r in parsed.reports] + [e.patient for e in parsed.encounters] + parsed.patients
     matches = match_patients(organization_id, refs, memo.patients)
     remember_identifiers(organization_id, matches)
-    report_ids = _upsert_reports(organization_id, batch, chunk.reports, matches)
+    report_ids = _upsert_reports(organization_id, batch, parsed.reports, matches)
     memo.demographics.update(matches.demographics)
-    demographics = _demographics(set(matches.values()), memo)
-    problems = list(chunk.problems)
-    rows, parked = [], []
+    return _Chunk(parsed, matches, report_ids, _demographics(set(matches.values()), memo))
+
+
+def _normalize(batch: ImportBatch, chunk: _Chunk) -> None:
+    """The Python half: results normalized into rows or refused, unknown patients' records set aside.
+
+    Uses no database, so it runs while the previous chunk's merge is in the database's hands.
+    """
+    organization_id = batch.organization_id
+    parsed, matches, demographics = chunk.parsed, chunk.matches, chunk.demographics
+    report_ids = chunk.report_ids
+    # Results travel as tuples in RESULT_FIELDS order (the parsers' fast path); records are turned into one.
+    results = parsed.rows + [result_row(r) for r in parsed.results]
+    problems, rows, parked = chunk.problems, chunk.rows, chunk.parked
+    problems += parsed.problems
     normalize_values = normalize.normalize_values
     for row in results:
         patient, code, value, unit, when, system, source_id, status, kind, report, ranges, _flag, where = row
@@ -263,18 +283,90 @@ def import_chunk(
                 ranges[:60],
             )
         )
-    for report in chunk.reports:  # the report's conclusion and package, kept until its results are matched
+    for report in parsed.reports:  # the report's conclusion and package, kept until its results are matched
         if report.patient not in matches:
             parked.append(_unmatched_row(organization_id, batch, "report", report.patient, asdict(report)))
-    for encounter in chunk.encounters:
+    for encounter in parsed.encounters:
         if encounter.patient not in matches:
             parked.append(
                 _unmatched_row(organization_id, batch, "encounter", encounter.patient, asdict(encounter))
             )
-    counts = merge_observations(organization_id, batch.pk, rows)
-    _upsert_encounters(organization_id, chunk.encounters, matches)
-    waiting = park(organization_id, parked)
-    return counts, problems, waiting
+
+
+def _start_merge(batch: ImportBatch, chunk: _Chunk, memo: ImportMemo) -> PendingMerge:
+    chunk.merging = start_merge(batch.organization_id, batch.pk, chunk.rows, expect_new=memo.only_new)
+    return chunk.merging
+
+
+def _finish(batch: ImportBatch, chunk: _Chunk, memo: ImportMemo) -> tuple[MergeCounts, list[Problem], int]:
+    """Wait for the chunk's merge, then store its visits and park what waits for a patient."""
+    assert chunk.merging is not None
+    counts = chunk.merging.counts()
+    memo.only_new = not (counts.updated or counts.unchanged)
+    _upsert_encounters(batch.organization_id, chunk.parsed.encounters, chunk.matches)
+    waiting = park(batch.organization_id, chunk.parked)
+    return counts, chunk.problems, waiting
+
+
+def import_chunk(
+    batch: ImportBatch, parsed: ParseResult, memo: ImportMemo | None = None
+) -> tuple[MergeCounts, list[Problem], int]:
+    """One chunk, in the caller's transaction: merge counts, problems and the number parked as unmatched.
+
+    `memo` carries what the import's earlier chunks learnt (see run_import).
+    """
+    memo = memo or ImportMemo()
+    chunk = _look_up(batch, parsed, memo)
+    _normalize(batch, chunk)
+    _start_merge(batch, chunk, memo)
+    return _finish(batch, chunk, memo)
+
+
+def _import_overlapped(
+    batch: ImportBatch,
+    chunks: Iterable[ParseResult],
+    memo: ImportMemo,
+    finished: Callable[[_Chunk, MergeCounts, list[Problem], int], None],
+    transaction_per_step: bool,
+) -> None:
+    """Import `chunks` in order, each one's merge running in the database while Python prepares the next.
+
+    A step looks the next chunk's patients up, starts merging the ready chunk, and while the database
+    inserts it, normalizes the next chunk and parses the one after; then the ready chunk is finished and
+    handed to `finished`, in the step's transaction (with the next chunk's identifiers and reports).
+
+    Parsing runs here, in the thread that waits for the database, not in a thread of its own: under the
+    GIL, a parsing thread takes its turns while this one matches and copies, and sits idle while the
+    database inserts (measured: matching and copying ran 2x and 3x slower beside it).
+    """
+    source = iter(chunks)
+    upcoming = next(source, None)
+    ready: _Chunk | None = None
+    failure: Exception | None = None
+    try:
+        while upcoming is not None or ready is not None:
+            with transaction.atomic() if transaction_per_step else nullcontext():
+                coming = _look_up(batch, upcoming, memo) if upcoming is not None else None
+                merging = _start_merge(batch, ready, memo) if ready is not None else None
+                try:
+                    if coming is not None:
+                        _normalize(batch, coming)
+                    try:
+                        upcoming = next(source, None)
+                    except Exception as error:  # the source broke: what it gave is still imported
+                        failure, upcoming = error, None
+                finally:
+                    if merging is not None:
+                        merging.wait()  # whatever happened here, the merge gives the connection back first
+                if ready is not None:
+                    finished(ready, *_finish(batch, ready, memo))
+            ready = coming
+        if failure is not None:
+            raise failure
+    finally:
+        close = getattr(source, "close", None)
+        if close is not None:
+            close()
 
 
 def run_import(
@@ -284,14 +376,16 @@ def run_import(
 ) -> tuple[ImportBatch, list[Problem]]:
     """Run an import to the end; the batch row carries the counts and status, ImportProblem rows the refusals.
 
-    `chunks` is read one or two chunks ahead in a thread (see readahead.py): it must not use the database.
+    `chunks` is read while the database merges the chunk before: one that uses the database waits for it.
     """
     all_problems: list[Problem] = []
-    reader = read_ahead(chunks)
     memo = ImportMemo()
 
-    def account(chunk: ParseResult, counts: MergeCounts, problems: list[Problem], parked: int) -> None:
-        batch.received += len(chunk.rows) + len(chunk.results) + len(chunk.encounters) + len(chunk.problems)
+    def account(chunk: _Chunk, counts: MergeCounts, problems: list[Problem], parked: int) -> None:
+        parsed = chunk.parsed
+        batch.received += (
+            len(parsed.rows) + len(parsed.results) + len(parsed.encounters) + len(parsed.problems)
+        )
         batch.created += counts.created
         batch.updated += counts.updated
         batch.unchanged += counts.unchanged
@@ -301,29 +395,24 @@ def run_import(
         if progress:
             progress(batch)
 
-    try:
-        if batch.mode == "all_or_nothing":
+    def record(chunk: _Chunk, counts: MergeCounts, problems: list[Problem], parked: int) -> None:
+        ImportProblem.objects.bulk_create([_problem_row(batch, p) for p in problems], batch_size=1000)
+        account(chunk, counts, problems, parked)
+        batch.save(update_fields=ImportBatch.COUNTS)
+
+    if batch.mode == "all_or_nothing":
+        try:
             with transaction.atomic():
-                for chunk in reader:
-                    account(chunk, *import_chunk(batch, chunk, memo))
+                _import_overlapped(batch, chunks, memo, account, transaction_per_step=False)
                 if all_problems:
                     raise _RefusedWhole
             batch.status = "done"
-        else:
-            for chunk in reader:
-                with transaction.atomic():
-                    counts, problems, parked = import_chunk(batch, chunk, memo)
-                    ImportProblem.objects.bulk_create(
-                        [_problem_row(batch, p) for p in problems], batch_size=1000
-                    )
-                    account(chunk, counts, problems, parked)
-                    batch.save(update_fields=ImportBatch.COUNTS)
-            batch.status = "done"
-    except _RefusedWhole:
-        batch.status = "refused"
-        batch.created = batch.updated = batch.unchanged = batch.unmatched = 0
-    finally:
-        reader.close()
+        except _RefusedWhole:
+            batch.status = "refused"
+            batch.created = batch.updated = batch.unchanged = batch.unmatched = 0
+    else:
+        _import_overlapped(batch, chunks, memo, record, transaction_per_step=True)
+        batch.status = "done"
     with transaction.atomic():
         if batch.mode == "all_or_nothing":
             ImportProblem.objects.bulk_create([_problem_row(batch, p) for p in all_problems], batch_size=1000)

@@ -11,24 +11,31 @@ from tests.observations.helpers import merge_row
 row = merge_row
 
 
+@pytest.fixture(params=[False, True], ids=["careful", "expect-new"])
+def expect_new(request):
+    """Both ways of inserting (see merge_rows): the outcome is the same whichever is tried first."""
+    return request.param
+
+
 @pytest.mark.django_db
-def test_second_import_of_the_same_rows_writes_nothing(org, doctor):
+def test_second_import_of_the_same_rows_writes_nothing(org, doctor, expect_new):
     patient = make_patient(doctor)
     rows = [row(patient.pk, f"r{i}", 5.0 + i / 10) for i in range(20)]
     with transaction.atomic():
-        first = merge_observations(org.pk, None, rows)
+        first = merge_observations(org.pk, None, rows, expect_new=expect_new)
     assert (first.created, first.updated, first.unchanged) == (20, 0, 0)
     with transaction.atomic():
-        second = merge_observations(org.pk, None, rows)
+        second = merge_observations(org.pk, None, rows, expect_new=expect_new)
     assert (second.created, second.updated, second.unchanged) == (0, 0, 20)
     assert Observation.objects.count() == 20
 
 
 @pytest.mark.django_db
-def test_a_corrected_value_updates_the_row_and_keeps_the_old_one(org, doctor):
+def test_a_corrected_value_updates_the_row_and_keeps_the_old_one(org, doctor, expect_new):
     patient = make_patient(doctor)
     merge_observations(org.pk, None, [row(patient.pk, "r1", 5.2)])
-    counts = merge_observations(org.pk, None, [row(patient.pk, "r1", 7.4, status="corrected")])
+    corrected = [row(patient.pk, "r1", 7.4, status="corrected")]
+    counts = merge_observations(org.pk, None, corrected, expect_new=expect_new)
     assert (counts.created, counts.updated) == (0, 1)
     obs = Observation.objects.get()
     assert (obs.value, obs.flag, obs.status, obs.version) == (7.4, "high", "corrected", 2)
@@ -37,11 +44,26 @@ def test_a_corrected_value_updates_the_row_and_keeps_the_old_one(org, doctor):
 
 
 @pytest.mark.django_db
-def test_duplicates_inside_one_chunk_count_once_and_the_last_wins(org, doctor):
+def test_duplicates_inside_one_chunk_count_once_and_the_last_wins(org, doctor, expect_new):
     patient = make_patient(doctor)
-    counts = merge_observations(org.pk, None, [row(patient.pk, "r1", 5.0), row(patient.pk, "r1", 5.5)])
+    twice = [row(patient.pk, "r1", 5.0), row(patient.pk, "r1", 5.5)]
+    counts = merge_observations(org.pk, None, twice, expect_new=expect_new)
     assert counts.created == 1
     assert Observation.objects.get().value == 5.5
+
+
+@pytest.mark.django_db
+def test_a_chunk_of_new_and_stored_keys_expected_new_is_merged_whole(org, doctor):
+    """The plain insert fails on the stored key and is undone: nothing is written twice or lost."""
+    patient = make_patient(doctor)
+    merge_observations(org.pk, None, [row(patient.pk, "r1", 5.0), row(patient.pk, "r2", 5.1)])
+    chunk = [row(patient.pk, "r0", 4.9), row(patient.pk, "r1", 5.0), row(patient.pk, "r2", 6.3)]
+    with transaction.atomic():
+        counts = merge_observations(org.pk, None, chunk, expect_new=True)
+    assert (counts.created, counts.updated, counts.unchanged) == (1, 1, 1)
+    stored = dict(Observation.objects.values_list("source_id", "value"))
+    assert stored == {"r0": 4.9, "r1": 5.0, "r2": 6.3}
+    assert list(ObservationVersion.objects.values_list("value", flat=True)) == [5.1]
 
 
 @pytest.mark.django_db

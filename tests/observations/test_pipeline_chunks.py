@@ -1,4 +1,4 @@
-"""Imports in several chunks: what one chunk learns reaches the next; a chunk that meets a stored key late."""
+"""Imports in several chunks: what one chunk learns reaches the next; merges that overlap the next chunk."""
 
 from typing import Any
 
@@ -77,3 +77,70 @@ def test_a_chunk_that_looks_new_but_meets_a_stored_key_late_is_still_merged(org,
     assert (counts.created, counts.updated, counts.unchanged) == (99, 1, 0)
     assert Observation.objects.filter(organization=org).count() == 100
     assert ObservationVersion.objects.get().value == 5.0
+
+
+def results(first: int, count: int) -> list[bytes]:
+    return [observation(n, {"reference": "Patient/p1"}) for n in range(first, first + count)]
+
+
+def patient_line(id_number: str) -> bytes:
+    return feed(id_number).splitlines()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_source_that_breaks_keeps_the_chunks_read_before_it_and_is_closed(org, doctor):
+    """keep_good: each chunk before the break is committed; the source's clean-up runs."""
+    patient = make_patient(doctor)
+    lines = [patient_line(patient.id_number), *results(1, 4)]
+    closed = []
+
+    def chunks():
+        try:
+            yield from iter_ndjson(b"\n".join(lines), "HIS", chunk_size=2)
+            raise OSError("the file went away at line 6")
+        finally:
+            closed.append(True)
+
+    batch = ImportBatch.objects.create(organization=org, kind="fhir", filename="feed.ndjson")
+    with pytest.raises(OSError, match="line 6"):
+        pipeline.run_import(batch, chunks())
+    assert closed == [True]
+    assert Observation.objects.filter(patient=patient).count() == 4
+    batch.refresh_from_db()
+    assert batch.created == 4
+    # The connection is usable again: nothing was left half-way in the merge's thread.
+    assert Observation.objects.filter(patient=patient, source_id="o1").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_all_or_nothing_rolls_back_chunks_already_merged(org, doctor):
+    """A refusal in the last chunk undoes the rows that earlier chunks merged in the same transaction."""
+    patient = make_patient(doctor)
+    broken = observation(9, {"reference": "Patient/p1"}, value=1200.0)  # implausible cholesterol
+    lines = [patient_line(patient.id_number), *results(1, 4), broken]
+    batch = ImportBatch.objects.create(
+        organization=org, kind="fhir", filename="feed.ndjson", mode="all_or_nothing"
+    )
+    batch, problems = pipeline.run_import(batch, iter_ndjson(b"\n".join(lines), "HIS", chunk_size=2))
+    assert batch.status == "refused"
+    assert [p.location for p in problems] == ["line 6"]
+    assert not Observation.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_database_error_in_the_merge_reaches_the_caller_as_djangos(org, doctor, monkeypatch):
+    from django.db import DatabaseError, connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the merge runs beside the caller on PostgreSQL only")
+    import psycopg
+
+    from careloop.observations import merge_postgres
+
+    def failing(*args, **kwargs):
+        raise psycopg.errors.DiskFull("could not extend file")
+
+    monkeypatch.setattr(merge_postgres, "_merge_staged", failing)
+    patient = make_patient(doctor)
+    with pytest.raises(DatabaseError, match="could not extend file"):
+        merge_observations(org.pk, None, [merge_row(patient.pk, "r1", 5.0)])
