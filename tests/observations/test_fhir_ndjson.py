@@ -139,6 +139,18 @@ def test_synthetic_feed_parses_without_problems():
     assert (len(out.results), out.problems) == (50, [])
 
 
+def test_a_synthetic_specimen_is_one_patients_at_one_time():
+    results = parse_ndjson(synthetic_observations(20, patients=3), "HIS-A").results
+    specimens = [results[start : start + 5] for start in range(0, 20, 5)]
+    assert [{(r.patient.mrn, r.effective_at) for r in s} for s in specimens] == [
+        {("p0", specimens[0][0].effective_at)},
+        {("p1", specimens[1][0].effective_at)},
+        {("p2", specimens[2][0].effective_at)},
+        {("p0", specimens[3][0].effective_at)},
+    ]
+    assert len({s[0].effective_at for s in specimens}) == 4
+
+
 def test_parser_speed(capsys):
     """Parse + field extraction of 200 000 Observation lines; prints lines/s (CPU time: the box is shared).
 

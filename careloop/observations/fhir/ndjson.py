@@ -103,7 +103,8 @@ _SYNTHETIC = (
 def synthetic_observations(count: int, patients: int = 1000) -> bytes:
     """`count` Observation lines of the shape a Bulk Data export sends, for measuring the parser.
 
-    Each run of 5 lines is one specimen (one time); no two specimens share a time, as in a real feed.
+    Each run of 5 lines is one specimen: one patient, one time. No two specimens share a time, and the
+    patients take turns, so a feed longer than 5 x `patients` lines meets each patient again.
     """
     lines = []
     start = datetime.datetime(2020, 1, 1, 8, 0, tzinfo=SHANGHAI)
@@ -121,7 +122,7 @@ def synthetic_observations(count: int, patients: int = 1000) -> bytes:
             % (
                 index,
                 code.encode(),
-                index % patients,
+                index // len(_SYNTHETIC) % patients,
                 when.encode(),
                 value.encode(),
                 unit.encode(),
