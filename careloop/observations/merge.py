@@ -47,11 +47,6 @@ class MergeCounts:
     updated: int = 0
     unchanged: int = 0
 
-    def add(self, other: "MergeCounts") -> None:
-        self.created += other.created
-        self.updated += other.updated
-        self.unchanged += other.unchanged
-
 
 def _same(a: Any, b: Any) -> bool:
     """Whether a stored column value and a new one are the same (floats within 1e-9)."""

@@ -2,7 +2,7 @@ import pytest
 from django.db import transaction
 
 from careloop.observations.matching import match_patients, remember_identifiers
-from careloop.observations.merge import merge_observations
+from careloop.observations.merge import _same, merge_observations
 from careloop.observations.models import Observation, ObservationVersion
 from careloop.observations.records import PatientRef
 from tests.factories import make_patient
@@ -89,3 +89,20 @@ def test_patients_match_by_id_number_then_by_remembered_mrn(org, other_org, doct
     only_mrn = PatientRef(mrn="MRN-7", mrn_system="HIS-A")
     assert match_patients(org.pk, [only_mrn]) == {only_mrn: patient.pk}
     assert match_patients(org.pk, [PatientRef(mrn="MRN-7", mrn_system="HIS-B")]) == {}
+
+
+@pytest.mark.parametrize(
+    ("stored", "new", "same"),
+    [
+        (5.0, 5.0 + 1e-12, True),  # a float that went through the database and back
+        (5.0, 5.1, False),
+        (None, 5.0, False),  # a value where there was none
+        (5.0, None, False),
+        (None, None, True),
+        ("mmol/L", "mmol/L", True),
+        ("mmol/L", "mg/dL", False),
+        (7, 7, True),
+    ],
+)
+def test_what_counts_as_a_changed_column(stored, new, same):
+    assert _same(stored, new) is same
