@@ -202,7 +202,7 @@ class ImportMemo:
 
     patients: dict[PatientRef, int] = field(default_factory=dict)
     demographics: dict[int, tuple[str, datetime.date | None]] = field(default_factory=dict)
-    # Whether the last chunk's results were all new: the next one's then probably are too (see merge_rows).
+    # Whether the last chunk's results were all new: the next one's probably are too (merge_postgres).
     only_new: bool = True
 
 

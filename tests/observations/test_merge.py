@@ -13,7 +13,7 @@ row = merge_row
 
 @pytest.fixture(params=[False, True], ids=["careful", "expect-new"])
 def expect_new(request):
-    """Both ways of inserting (see merge_rows): the outcome is the same whichever is tried first."""
+    """Both ways of inserting (see merge_postgres): the outcome is the same whichever is tried first."""
     return request.param
 
 
