@@ -222,7 +222,7 @@ def _demographics(patient_ids: set[int], memo: ImportMemo) -> dict[int, tuple[st
 
 @dataclass
 class _Chunk:
-    """A chunk on its way: its patients looked up, its results normalized, then its merge under way."""
+    """A chunk on its way: its patients looked up, then its results normalized into rows for the merge."""
 
     parsed: ParseResult
     matches: Matches
@@ -231,7 +231,6 @@ class _Chunk:
     rows: list[tuple[Any, ...]] = field(default_factory=list)  # merge.COLUMNS order
     problems: list[Problem] = field(default_factory=list)
     parked: list[UnmatchedResult] = field(default_factory=list)
-    merging: PendingMerge | None = None
 
 
 def _look_up(batch: ImportBatch, parsed: ParseResult, memo: ImportMemo) -> _Chunk:
@@ -294,14 +293,14 @@ def _normalize(batch: ImportBatch, chunk: _Chunk) -> None:
 
 
 def _start_merge(batch: ImportBatch, chunk: _Chunk, memo: ImportMemo) -> PendingMerge:
-    chunk.merging = start_merge(batch.organization_id, batch.pk, chunk.rows, expect_new=memo.only_new)
-    return chunk.merging
+    return start_merge(batch.organization_id, batch.pk, chunk.rows, expect_new=memo.only_new)
 
 
-def _finish(batch: ImportBatch, chunk: _Chunk, memo: ImportMemo) -> tuple[MergeCounts, list[Problem], int]:
+def _finish(
+    batch: ImportBatch, chunk: _Chunk, merging: PendingMerge, memo: ImportMemo
+) -> tuple[MergeCounts, list[Problem], int]:
     """Wait for the chunk's merge, then store its visits and park what waits for a patient."""
-    assert chunk.merging is not None
-    counts = chunk.merging.counts()
+    counts = merging.counts()
     memo.only_new = not (counts.updated or counts.unchanged)
     _upsert_encounters(batch.organization_id, chunk.parsed.encounters, chunk.matches)
     waiting = park(batch.organization_id, chunk.parked)
@@ -318,8 +317,7 @@ def import_chunk(
     memo = memo or ImportMemo()
     chunk = _look_up(batch, parsed, memo)
     _normalize(batch, chunk)
-    _start_merge(batch, chunk, memo)
-    return _finish(batch, chunk, memo)
+    return _finish(batch, chunk, _start_merge(batch, chunk, memo), memo)
 
 
 def _import_overlapped(
@@ -358,8 +356,8 @@ def _import_overlapped(
                 finally:
                     if merging is not None:
                         merging.wait()  # whatever happened here, the merge gives the connection back first
-                if ready is not None:
-                    finished(ready, *_finish(batch, ready, memo))
+                if ready is not None and merging is not None:
+                    finished(ready, *_finish(batch, ready, merging, memo))
             ready = coming
         if failure is not None:
             raise failure
