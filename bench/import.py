@@ -80,13 +80,13 @@ def make_population(patients: int) -> "Organization":
 
 
 def run_import(organization: "Organization", data: bytes) -> "tuple[float, ImportBatch]":
-    from careloop.observations.fhir.ndjson import iter_ndjson
+    from careloop.observations.formats import read_chunks
     from careloop.observations.models import ImportBatch
     from careloop.observations.pipeline import run_import as pipeline
 
     batch = ImportBatch.objects.create(organization=organization, kind="fhir", filename="bench.ndjson")
     started = time.perf_counter()
-    batch, _ = pipeline(batch, iter_ndjson(data, SOURCE, as_rows=True))
+    batch, _ = pipeline(batch, read_chunks(data, "bench.ndjson", SOURCE, {}))
     return time.perf_counter() - started, batch
 
 

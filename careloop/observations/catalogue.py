@@ -13,6 +13,7 @@ loaded and validated once (`catalogue()` is cached). Lookups are dicts built at 
 # ruff: noqa: RUF001 -- full-width punctuation is what alias_key strips from Chinese names.
 
 import functools
+import hashlib
 import json
 import re
 import unicodedata
@@ -129,6 +130,12 @@ class Catalogue:
 def catalogue() -> Catalogue:
     """The shipped catalogue, loaded and validated once per process."""
     return load(DATA)
+
+
+@functools.cache
+def fingerprint() -> bytes:
+    """What the shipped catalogue says, hashed: results normalized against another one may differ."""
+    return hashlib.sha256(DATA.read_bytes()).digest()
 
 
 def by_code(code: str) -> Indicator | None:

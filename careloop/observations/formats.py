@@ -47,9 +47,11 @@ def read_chunks(
     suffix = _suffix(filename)
     kind = KINDS.get(suffix)
     if kind == "fhir" and suffix != ".json":
+        from careloop.observations import catalogue
         from careloop.observations.fhir.ndjson import iter_ndjson
 
-        yield from iter_ndjson(data, source_system, as_rows=True)
+        # Lines stored exactly as they are now need not be read again (records.HeldLines).
+        yield from iter_ndjson(data, source_system, as_rows=True, unchanged_context=catalogue.fingerprint())
     elif kind == "fhir":
         from careloop.observations.fhir.bundle import parse_bundle
 

@@ -30,7 +30,7 @@ class AnyOf(Lookup):
     def get_db_prep_lookup(self, value: Any, connection: BaseDatabaseWrapper) -> _Sql:
         keys: Keys = value
         if self.lhs.output_field.get_internal_type() in _TEXT_TYPES:
-            return "%s::text[]", (_text_array(keys.keys),)
+            return "%s::text[]", (text_array(keys.keys),)
         return "%s::bigint[]", ("{" + ",".join(str(int(key)) for key in keys.keys) + "}",)
 
     def as_sql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper) -> _Sql:
@@ -49,7 +49,7 @@ class Keys:
         self.keys = keys
 
 
-def _text_array(keys: Sequence[str]) -> str:
+def text_array(keys: Sequence[str]) -> str:
     """A PostgreSQL array literal of text: every element quoted, backslashes and quotes escaped."""
     if not keys:
         return "{}"

@@ -34,11 +34,23 @@ CONTENT = (
 )
 # What an ObservationVersion keeps of the row it replaces.
 VERSIONED = ("value", "unit", "value_reported", "unit_reported", "flag", "effective_at", "status")
+# Columns that follow the row's source without making a version: a line's digest changes with its
+# spelling (see records.HeldLines), and a stored row takes the digest of the line it was last found in.
+REFRESHED = ("source_digest",)
 # The columns a merge writes, in the order of a row tuple.
-COLUMNS = (*CONTENT, "source_kind", "source_system", "source_id", "report_id", "reference_range_reported")
+COLUMNS = (
+    *CONTENT,
+    "source_kind",
+    "source_system",
+    "source_id",
+    "report_id",
+    "reference_range_reported",
+    *REFRESHED,
+)
 _SOURCE_SYSTEM = COLUMNS.index("source_system")
 _SOURCE_ID = COLUMNS.index("source_id")
 _CONTENT_INDEX = [COLUMNS.index(name) for name in CONTENT]
+_REFRESHED_INDEX = [COLUMNS.index(name) for name in REFRESHED]
 
 
 @dataclass
@@ -115,6 +127,7 @@ def start_merge(
             COLUMNS,
             CONTENT,
             VERSIONED,
+            REFRESHED,
             expect_new=expect_new,
         )
         return PendingMerge(len(latest), writing=writing)
@@ -135,21 +148,26 @@ def _merge_here(
         for keys in key_filters("source_id", ids):
             for found in Observation.objects.filter(
                 organization_id=organization_id, source_system=system, **keys
-            ).values_list("source_system", "source_id", "id", "version", *CONTENT):
+            ).values_list("source_system", "source_id", "id", "version", *REFRESHED, *CONTENT):
                 existing[(found[0], found[1])] = found[2:]
     inserter = RowInserter(Observation, ["organization_id", "batch_id", "version", "updated_at", *COLUMNS])
     now = timezone.now()
     versions: list[ObservationVersion] = []
     changed: list[Observation] = []
+    refreshed: list[Observation] = []
     for key, row in latest.items():
         current = existing.get(key)
         if current is None:
             inserter.add((organization_id, batch_id, 1, now, *row))
             continue
         observation_id, version, *old = current
+        old_refreshed, old = old[: len(REFRESHED)], old[len(REFRESHED) :]
+        new_refreshed = {name: row[index] for name, index in zip(REFRESHED, _REFRESHED_INDEX, strict=True)}
         new = [row[index] for index in _CONTENT_INDEX]
         if all(_same(a, b) for a, b in zip(old, new, strict=True)):
             counts.unchanged += 1
+            if list(new_refreshed.values()) != old_refreshed:
+                refreshed.append(Observation(id=observation_id, **new_refreshed))
             continue
         before = {name: value for name, value in zip(CONTENT, old, strict=True) if name in VERSIONED}
         versions.append(
@@ -168,13 +186,16 @@ def _merge_here(
                 batch_id=batch_id,
                 updated_at=now,
                 **dict(zip(CONTENT, new, strict=True)),
+                **new_refreshed,
             )
         )
     counts.created = inserter.flush()
     if versions:
         ObservationVersion.objects.bulk_create(versions, batch_size=1000)
         Observation.objects.bulk_update(
-            changed, [*CONTENT, "version", "batch_id", "updated_at"], batch_size=500
+            changed, [*CONTENT, *REFRESHED, "version", "batch_id", "updated_at"], batch_size=500
         )
         counts.updated = len(changed)
+    if refreshed:
+        Observation.objects.bulk_update(refreshed, list(REFRESHED), batch_size=500)
     return counts

@@ -208,6 +208,9 @@ class Observation(models.Model):
         ImportBatch, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_constraint=False
     )
     updated_at = models.DateTimeField(default=timezone.now)
+    # The hash of the NDJSON line this row was last written from (records.HeldLines): a re-import skips a
+    # line that finds it here. Empty for results from elsewhere, which are always read again.
+    source_digest = models.BigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("observation")

@@ -13,22 +13,23 @@ transaction and rolls it back if anything was refused — the refusal and its pr
 """
 
 import datetime
+from collections import Counter
 from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from careloop.accounts import audit
 from careloop.logredact import redact
-from careloop.observations import normalize
+from careloop.observations import merge_postgres, normalize
 from careloop.observations.keylookup import key_filters, value_rows
 from careloop.observations.matching import KNOWN_LIMIT, Matches, match_patients, remember_identifiers
-from careloop.observations.merge import MergeCounts, PendingMerge, start_merge
-from careloop.observations.models import ExamReport, ImportBatch, ImportProblem, UnmatchedResult
+from careloop.observations.merge import COLUMNS, MergeCounts, PendingMerge, start_merge
+from careloop.observations.models import ExamReport, ImportBatch, ImportProblem, Observation, UnmatchedResult
 from careloop.observations.parking import park
 from careloop.observations.records import (
     RESULT_FIELDS,
@@ -43,6 +44,8 @@ from careloop.observations.records import (
 from careloop.patients.idcard import normalize_resident_id
 from careloop.patients.identity import id_number_index
 from careloop.patients.models import Encounter, Patient
+
+_SOURCE_SYSTEM, _SOURCE_ID = COLUMNS.index("source_system"), COLUMNS.index("source_id")
 
 
 class _RefusedWhole(Exception):
@@ -233,9 +236,55 @@ class _Chunk:
     parked: list[UnmatchedResult] = field(default_factory=list)
 
 
-def _look_up(batch: ImportBatch, parsed: ParseResult, memo: ImportMemo) -> _Chunk:
-    """The database half of preparing a chunk: its patients, identifiers, sex and birth, its reports."""
+def _skip_stored(organization_id: int, parsed: ParseResult, in_flight: "_Chunk | None") -> None:
+    """Read the chunk's held lines, all but those whose observation is stored with the line's digest.
+
+    A key the chunk holds twice, or that the chunk still being merged writes, is read whatever is stored:
+    what is stored is about to change.
+    """
+    held = parsed.held
+    assert held is not None
+    lines = [(position, *key) for position, key in enumerate(held.keys) if key[1]]  # "": always read
+    if connection.vendor == "postgresql":
+        skip = merge_postgres.stored_as_sent(organization_id, lines)
+    else:
+        skip = _stored_as_sent(organization_id, lines)
+    if skip:
+        keys = [(system, source_id) for system, source_id, _digest in held.keys]
+        busy = {(row[_SOURCE_SYSTEM], row[_SOURCE_ID]) for row in in_flight.rows} if in_flight else set()
+        if len(set(keys)) != len(keys):
+            busy |= {key for key, times in Counter(keys).items() if times > 1}
+        if busy:
+            skip = {position for position in skip if keys[position] not in busy}
+    held.read(skip)
+
+
+def _stored_as_sent(organization_id: int, lines: list[tuple[int, str, str, int]]) -> set[int]:
+    """merge_postgres.stored_as_sent, for databases without arrays (SQLite)."""
+    by_system: dict[str, list[str]] = {}
+    for _position, system, source_id, _digest in lines:
+        by_system.setdefault(system, []).append(source_id)
+    stored: dict[tuple[str, str], int | None] = {}
+    for system, source_ids in by_system.items():
+        observations = Observation.objects.filter(organization_id=organization_id, source_system=system)
+        for lookup in key_filters("source_id", source_ids):
+            for source_id, digest in observations.filter(**lookup).values_list("source_id", "source_digest"):
+                stored[(system, source_id)] = digest
+    return {
+        position for position, system, source_id, digest in lines if stored.get((system, source_id)) == digest
+    }
+
+
+def _look_up(
+    batch: ImportBatch, parsed: ParseResult, memo: ImportMemo, in_flight: "_Chunk | None" = None
+) -> _Chunk:
+    """The database half of preparing a chunk: its patients, identifiers, sex and birth, its reports.
+
+    `in_flight` is the chunk normalized but not merged yet, if any (held lines of its keys are read).
+    """
     organization_id = batch.organization_id
+    if parsed.held is not None:
+        _skip_stored(organization_id, parsed, in_flight)
     refs = [r[0] for r in parsed.rows] + [r.patient for r in parsed.results]
     refs += [r.patient for r in parsed.reports] + [e.patient for e in parsed.encounters] + parsed.patients
     matches = match_patients(organization_id, refs, memo.patients)
@@ -259,7 +308,22 @@ def _normalize(batch: ImportBatch, chunk: _Chunk) -> None:
     problems += parsed.problems
     normalize_values = normalize.normalize_values
     for row in results:
-        patient, code, value, unit, when, system, source_id, status, kind, report, ranges, _flag, where = row
+        (
+            patient,
+            code,
+            value,
+            unit,
+            when,
+            system,
+            source_id,
+            status,
+            kind,
+            report,
+            ranges,
+            _flag,
+            where,
+            digest,
+        ) = row
         patient_id = matches.get(patient)
         if patient_id is None:
             data = dict(zip(RESULT_FIELDS, row, strict=True))
@@ -280,6 +344,7 @@ def _normalize(batch: ImportBatch, chunk: _Chunk) -> None:
                 source_id[:120],
                 report_ids.get((system, report)) if report else None,
                 ranges[:60],
+                digest,
             )
         )
     for report in parsed.reports:  # the report's conclusion and package, kept until its results are matched
@@ -301,7 +366,7 @@ def _finish(
 ) -> tuple[MergeCounts, list[Problem], int]:
     """Wait for the chunk's merge, then store its visits and park what waits for a patient."""
     counts = merging.counts()
-    memo.only_new = not (counts.updated or counts.unchanged)
+    memo.only_new = not (counts.updated or counts.unchanged or chunk.parsed.skipped)
     _upsert_encounters(batch.organization_id, chunk.parsed.encounters, chunk.matches)
     waiting = park(batch.organization_id, chunk.parked)
     return counts, chunk.problems, waiting
@@ -344,7 +409,7 @@ def _import_overlapped(
     try:
         while upcoming is not None or ready is not None:
             with transaction.atomic() if transaction_per_step else nullcontext():
-                coming = _look_up(batch, upcoming, memo) if upcoming is not None else None
+                coming = _look_up(batch, upcoming, memo, ready) if upcoming is not None else None
                 merging = _start_merge(batch, ready, memo) if ready is not None else None
                 try:
                     if coming is not None:
@@ -382,11 +447,15 @@ def run_import(
     def account(chunk: _Chunk, counts: MergeCounts, problems: list[Problem], parked: int) -> None:
         parsed = chunk.parsed
         batch.received += (
-            len(parsed.rows) + len(parsed.results) + len(parsed.encounters) + len(parsed.problems)
+            len(parsed.rows)
+            + len(parsed.results)
+            + len(parsed.encounters)
+            + len(parsed.problems)
+            + parsed.skipped
         )
         batch.created += counts.created
         batch.updated += counts.updated
-        batch.unchanged += counts.unchanged
+        batch.unchanged += counts.unchanged + parsed.skipped
         batch.refused += len(problems)
         batch.unmatched += parked
         all_problems.extend(problems)

@@ -49,6 +49,9 @@ class ResultRecord:
     reference_range: str = ""  # as sent by the lab, kept for display
     abnormal_flag: str = ""  # as sent by the lab (OBX-8, Observation.interpretation)
     location: str = ""  # where it came from, for messages: "line 12", "message 3, OBX 4", "row 7"
+    # A 64-bit hash of the source line this result is all of (FHIR NDJSON), so that a re-import can skip the
+    # line when it is stored exactly as it is; None where a result is not a whole line of its own.
+    digest: int | None = None
 
 
 # ResultRecord's fields in order. Fast paths carry results as plain tuples in this order (building a
@@ -143,3 +146,20 @@ class ParseResult:
         default_factory=list
     )  # demographics sent on their own (FHIR Patient, ADT PID)
     problems: list[Problem] = field(default_factory=list)
+    # Lines not yet read into results, until the pipeline has looked for them among the stored ones.
+    held: "HeldLines | None" = None
+    skipped: int = 0  # lines found stored exactly as they are, and so not read (see HeldLines)
+
+
+@dataclass
+class HeldLines:
+    """A chunk's lines parsed as JSON but not yet read into results (FHIR NDJSON, when re-importing).
+
+    An import that finds a line's observation stored with the line's digest skips the line whole: it is
+    the line that made the row, so reading, matching, normalizing and merging it again would change
+    nothing. `read` turns the others into the chunk's results; it must be called once, before the chunk
+    is used.
+    """
+
+    keys: list[tuple[str, str, int]]  # per line: the source system and id its result is stored under, digest
+    read: Callable[[set[int]], None]  # reads every line but those at the given positions into the chunk

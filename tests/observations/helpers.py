@@ -84,6 +84,7 @@ def merge_row(patient_id: int, source_id: str, value: float, **changes: Any) -> 
         "source_id": source_id,
         "report_id": None,
         "reference_range_reported": "3.9-6.1",
+        "source_digest": None,
         **changes,
     }
     return tuple(base[name] for name in COLUMNS)

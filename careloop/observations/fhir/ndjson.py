@@ -12,14 +12,15 @@ the patient's identifiers and carry their report's id.
 """
 
 import datetime
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import orjson
+from xxhash import xxh3_64_intdigest
 
 from careloop.observations.fhir.dates import SHANGHAI
 from careloop.observations.fhir.parse import References, ResourceMapper
-from careloop.observations.records import ParseResult, Problem, ResultRecord, because
+from careloop.observations.records import HeldLines, ParseResult, Problem, ResultRecord, because
 
 CHUNK_SIZE = 10_000
 
@@ -33,6 +34,7 @@ def iter_ndjson(
     references: References | None = None,
     source_kind: str = "hospital_system",
     as_rows: bool = False,
+    unchanged_context: bytes | None = None,
 ) -> Iterator[ParseResult]:
     """Stream NDJSON (bytes, or a binary file / any iterable of lines) as ParseResult chunks.
 
@@ -40,14 +42,27 @@ def iter_ndjson(
     ResultRecords in `results` (`ResultRecord(*row)` rebuilds one): the columnar fast path, ~1.4x the lines/s,
     because building a frozen 13-field dataclass costs about as much as the JSON parsing (2.8 us a
     record here, 0.4 us unfrozen); tests/observations/test_fhir_ndjson.py::test_parser_speed prints both.
+
+    With `unchanged_context` (what else decides how a line is read, e.g. the indicator catalogue's
+    fingerprint) each result carries its line's digest, and chunks may come with `held` lines for the
+    pipeline to look for among the stored ones (see HeldLines): it must call `held.read` first.
     """
     mapper = ResourceMapper(source_system, default_tz, source_kind, references, as_rows)
     lines = source.splitlines() if isinstance(source, bytes | bytearray) else source
     loads, decode_error, add, common_row = orjson.loads, orjson.JSONDecodeError, mapper.add, mapper.common_row
+    seed = (
+        None
+        if unchanged_context is None
+        else _digest_seed(source_system, source_kind, default_tz, unchanged_context)
+    )
+    holding = _Holding()
     out = ParseResult()
     rows = out.rows
     results = out.results
+    held: list[_Held] | None = [] if seed is not None and holding.next_chunk() else None
+    stored_key = mapper.stored_key
     pending = 0
+    digest = None
     for number, line in enumerate(lines, 1):
         if not line or line.isspace():
             continue
@@ -59,22 +74,122 @@ def iter_ndjson(
             reason = because("is not JSON: %(error)s", error=error)
             out.problems.append(Problem(where, "", "", reason, "malformed"))
         else:
-            # The common Observation straight to a row; anything else (or unusual) through the full mapper.
-            row = common_row(resource, where)  # not a dict: its subscripts fail, and it answers None
-            if row is None:
-                add(resource, where, out)
-            elif as_rows:
-                rows.append(row)
+            if seed is not None:
+                digest = xxh3_64_intdigest(line, seed) - _SIGNED
+            if held is not None and type(resource) is dict and resource.get("resourceType") == "Observation":
+                # Kept as bytes, not as the parsed dict: a chunk of dicts held makes the garbage collector
+                # walk them again and again (measured: the parse ran 3x slower).
+                held.append((line, where, digest or 0, stored_key(resource)))
             else:
-                results.append(ResultRecord(*row))
+                # The common Observation straight to a row; anything else (or unusual) through the full
+                # mapper. Not a dict: its subscripts fail, and common_row answers None.
+                row = common_row(resource, where, digest)
+                if row is None:
+                    _add(add, resource, where, out, digest)
+                elif as_rows:
+                    rows.append(row)
+                else:
+                    results.append(ResultRecord(*row))
         pending += 1
         if pending >= chunk_size:
+            if held:
+                out.held = _held_lines(mapper, out, held, holding)
             yield out
             out, pending = ParseResult(), 0
             rows, results = out.rows, out.results
+            held = [] if seed is not None and holding.next_chunk() else None
     out.problems.extend(mapper.unsupported_problems())
+    if held:
+        out.held = _held_lines(mapper, out, held, holding)
     if pending or out.problems:
         yield out
+
+
+def _add(
+    add: Callable[[Any, str, ParseResult], None],
+    resource: Any,
+    where: str,
+    out: ParseResult,
+    digest: int | None,
+) -> None:
+    """The full mapper's answer for a line; a line that made exactly one result and no problem gives it
+    its digest, as `common_row` does."""
+    rows, results, problems = len(out.rows), len(out.results), len(out.problems)
+    add(resource, where, out)
+    if digest is None or len(out.problems) != problems:
+        return
+    if len(out.rows) == rows + 1 and len(out.results) == results:
+        out.rows[-1] = (*out.rows[-1][:-1], digest)
+    elif len(out.results) == results + 1 and len(out.rows) == rows:
+        out.results[-1].digest = digest
+
+
+# xxh3 answers an unsigned 64-bit number; the database column is a signed one.
+_SIGNED = 1 << 63
+
+
+def _digest_seed(source_system: str, source_kind: str, default_tz: datetime.tzinfo, context: bytes) -> int:
+    """What besides its bytes decides what a line becomes, folded into the seed of every line's digest."""
+    return xxh3_64_intdigest(
+        b"\x00".join((source_system.encode(), source_kind.encode(), str(default_tz).encode(), context))
+    )
+
+
+class _Holding:
+    """Whether to hold a chunk's Observations until the pipeline has looked them up (HeldLines).
+
+    Worth it while lines turn out to be stored already (a re-import); in a file of new results the
+    look-up finds nothing, so after such a chunk only every RECHECK-th chunk is held, to notice if the
+    file turns to results imported before.
+    """
+
+    RECHECK = 16
+
+    def __init__(self) -> None:
+        self.wait = 0
+
+    def next_chunk(self) -> bool:
+        if self.wait:
+            self.wait -= 1
+            return False
+        return True
+
+    def found(self, stored: int) -> None:
+        self.wait = 0 if stored else self.RECHECK - 1
+
+
+# A held line: its bytes, where it is, its digest, and what `stored_key` said of it.
+_Held = tuple[bytes, str, int, tuple[str, str, str] | None]
+
+
+def _held_lines(mapper: ResourceMapper, out: ParseResult, held: list[_Held], holding: _Holding) -> HeldLines:
+    """The chunk's held Observations, keyed now that the chunk's other resources have been read."""
+    same_subject = mapper.same_subject
+    keys = [
+        (key[0], key[1], digest) if key is not None and same_subject(key[2]) else ("", "", digest)
+        for _line, _where, digest, key in held
+    ]
+
+    def read(skip: set[int]) -> None:
+        loads, common_row, add, as_rows = orjson.loads, mapper.common_row, mapper.add, mapper.as_rows
+        skipped = 0
+        for position, (line, where, digest, _key) in enumerate(held):
+            if position in skip and keys[position][1]:
+                skipped += 1
+                continue
+            resource = loads(line)
+            row = common_row(resource, where, digest)
+            if row is None:
+                _add(add, resource, where, out, digest)
+            elif as_rows:
+                out.rows.append(row)
+            else:
+                out.results.append(ResultRecord(*row))
+        out.skipped += skipped
+        out.held = None
+        holding.found(skipped)
+
+    return HeldLines(keys, read)
 
 
 def parse_ndjson(source: bytes | Iterable[bytes], source_system: str, **options: Any) -> ParseResult:

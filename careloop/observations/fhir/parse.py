@@ -40,6 +40,9 @@ from careloop.observations.records import (
 LOINC = "http://loinc.org"
 # How many resolved patient references a parser keeps (a reference seen again is answered from memory).
 REMEMBERED_REFERENCES = 200_000
+# The observation table's key columns hold this much (the pipeline cuts longer keys).
+SOURCE_SYSTEM_LENGTH = 60
+SOURCE_ID_LENGTH = 120
 SUPPORTED = ("Patient", "DiagnosticReport", "Observation", "Encounter")
 # v3 ActCode encounter classes (https://terminology.hl7.org/ValueSet-v3-ActEncounterCode.html) we can place.
 ENCOUNTER_CLASSES = {
@@ -411,8 +414,12 @@ class ResourceMapper:
         else:
             out.results.extend([ResultRecord(*row) for row in rows])
 
-    def common_row(self, resource: dict[str, Any], where: str) -> tuple[Any, ...] | None:
+    def common_row(
+        self, resource: dict[str, Any], where: str, digest: int | None = None
+    ) -> tuple[Any, ...] | None:
         """An Observation of the shape bulk exports send, read with plain subscripts; None for anything else.
+
+        `digest` is the hash of the line the resource is all of (iter_ndjson), kept with the result.
 
         Only for speed (this is ~half the parser's time): it answers None rather than judge anything
         unusual (a comparator, a period, a panel, a bad date...), and `observation_rows` then gives the
@@ -510,6 +517,7 @@ class ResourceMapper:
             reference_range,
             _interpretation(interpretation) if interpretation else "",
             where,
+            digest,
         )
 
     def _remember_range(self, key: tuple[Any, ...], ranges: list[dict[str, Any]]) -> str:
@@ -517,6 +525,38 @@ class ResourceMapper:
             self._range_texts.clear()
         text = self._range_texts[key] = _reference_range(ranges)
         return text
+
+    def stored_key(self, resource: Any) -> tuple[str, str, str] | None:
+        """The (source system, source id) under which `common_row` would store this line's one result, and
+        the subject's reference; None where the line may make no such result, or a key too long to store.
+
+        Ask `same_subject` about the reference once the lines around have been read.
+        """
+        if type(resource) is not dict or resource.get("resourceType") != "Observation":
+            return None
+        source_id = resource.get("id")
+        if type(source_id) is not str or not source_id or len(source_id) > SOURCE_ID_LENGTH:
+            return None
+        subject, meta = resource.get("subject"), resource.get("meta")
+        if type(subject) is not dict:
+            return None
+        if meta and (type(meta) is not dict or type(meta.get("source", "")) is not str):
+            return None
+        reference = subject.get("reference", "")  # a subject named by identifier alone is in the line
+        if type(reference) is not str:
+            return None
+        system = self._key_system(resource)
+        if len(system) > SOURCE_SYSTEM_LENGTH:
+            return None
+        return system, source_id, reference
+
+    def same_subject(self, reference: str) -> bool:
+        """Whether a stored result for the line naming this subject means the same patient, result and report.
+
+        Not when the import's own Patient resources name the subject (the same line could mean another
+        patient), nor once its DiagnosticReports group results (the same line may now belong to one).
+        """
+        return not self._report_of and reference not in self.refs.patients
 
     def observation_rows(
         self, resource: dict[str, Any], where: str, full_url: str = ""
@@ -611,6 +651,7 @@ class ResourceMapper:
                 reference_range,
                 flag,
                 where,
+                None,
             )
         ]
 
@@ -638,7 +679,7 @@ class ResourceMapper:
             part_flag = _interpretation(component.get("interpretation")) or flag
             rows.append(
                 (patient, part, value, unit, when, system, f"{source_id}#{part}",
-                 status, kind, report, part_range, part_flag, where)
+                 status, kind, report, part_range, part_flag, where, None)
             )  # fmt: skip
         return rows
 

@@ -1,0 +1,214 @@
+"""Re-importing NDJSON: a line stored exactly as it is sent again is skipped whole (records.HeldLines)."""
+
+from typing import Any
+
+import orjson
+import pytest
+
+from careloop.observations import pipeline
+from careloop.observations.fhir import iter_ndjson
+from careloop.observations.fhir.ndjson import _Holding
+from careloop.observations.merge import merge_observations, start_merge
+from careloop.observations.models import ImportBatch, Observation, ObservationVersion, PatientIdentifier
+from tests.factories import make_patient
+from tests.observations.helpers import merge_row
+
+MRN_SYSTEM = "http://his.example.cn/mrn"
+CONTEXT = b"catalogue"
+
+
+def line(number: int, value: float = 4.9, **extra: Any) -> bytes:
+    return orjson.dumps(
+        {
+            "resourceType": "Observation",
+            "id": f"o{number}",
+            "status": "final",
+            "code": {"coding": [{"system": "http://loinc.org", "code": "2093-3"}]},
+            "subject": {"identifier": {"system": MRN_SYSTEM, "value": "M-1"}},
+            "effectiveDateTime": f"2025-03-{number:02d}T08:30:00+08:00",
+            "valueQuantity": {"value": value, "unit": "mmol/L", "code": "mmol/L"},
+            **extra,
+        }
+    )
+
+
+def chunks(lines: list[bytes], chunk_size: int = 3, context: bytes | None = CONTEXT):
+    return iter_ndjson(
+        b"\n".join(lines), "HIS", chunk_size=chunk_size, unchanged_context=context, as_rows=True
+    )
+
+
+# -- the parser --------------------------------------------------------------------------------------------
+
+
+def test_each_result_carries_its_lines_digest_which_depends_on_the_line_and_the_context():
+    def digests(lines: list[bytes], context: bytes | None = CONTEXT) -> list[Any]:
+        found = []
+        for chunk in chunks(lines, context=context):
+            if chunk.held:
+                chunk.held.read(set())
+            found += [row[-1] for row in chunk.rows]
+        return found
+
+    first = digests([line(1), line(2)])
+    assert all(type(digest) is int and -(2**63) <= digest < 2**63 for digest in first)
+    assert digests([line(1), line(2)]) == first
+    assert digests([line(1, value=5.0), line(2)])[1:] == first[1:]
+    assert digests([line(1, value=5.0)])[0] != first[0]
+    assert digests([line(1)], context=b"another catalogue") != first[:1]
+    assert digests([line(1)], context=None) == [None]
+
+
+def test_held_lines_are_read_in_order_but_for_the_positions_skipped():
+    (chunk,) = chunks([line(1), line(2), line(3)])
+    assert chunk.rows == [] and chunk.held is not None
+    assert [key[:2] for key in chunk.held.keys] == [("HIS", "o1"), ("HIS", "o2"), ("HIS", "o3")]
+    chunk.held.read({1})
+    assert [row[6] for row in chunk.rows] == ["o1", "o3"]
+    assert (chunk.skipped, chunk.held) == (1, None)
+
+
+def test_without_a_context_nothing_is_held():
+    assert all(chunk.held is None for chunk in chunks([line(1), line(2)], context=None))
+
+
+def test_a_subject_the_imports_own_patients_name_is_never_skipped():
+    patient = orjson.dumps({"resourceType": "Patient", "id": "p1", "identifier": [{"value": "M-1"}]})
+    by_reference = line(1, subject={"reference": "Patient/p1"})
+    elsewhere = line(2, subject={"reference": "Patient/p2"})
+    (chunk,) = chunks([by_reference, patient, elsewhere])
+    assert chunk.held is not None
+    assert [key[1] for key in chunk.held.keys] == ["", "o2"]  # p1 is named later in the chunk: still known
+
+
+def test_after_a_chunk_with_nothing_stored_only_every_recheck_th_chunk_is_held():
+    holding = _Holding()
+    held = []
+    for _ in range(2 * _Holding.RECHECK + 1):
+        held.append(holding.next_chunk())
+        if held[-1]:
+            holding.found(0)  # the pipeline looked the chunk up: nothing stored
+    assert [n for n, was in enumerate(held) if was] == [0, _Holding.RECHECK, 2 * _Holding.RECHECK]
+    holding.found(5)
+    assert holding.next_chunk() and holding.next_chunk()
+
+
+def test_a_parked_or_malformed_line_is_not_held_and_unsupported_types_still_count():
+    medication = orjson.dumps({"resourceType": "Medication", "id": "m"})
+    (chunk,) = chunks([b"{not json", medication, line(1)], chunk_size=10)
+    assert [problem.code for problem in chunk.problems] == ["malformed", "unsupported"]
+    assert chunk.held is not None and len(chunk.held.keys) == 1
+
+
+# -- the pipeline ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def merged(monkeypatch):
+    """The number of rows each merge was given."""
+    sizes: list[int] = []
+
+    def counting(organization_id, batch_id, rows, **options):
+        sizes.append(len(rows))
+        return start_merge(organization_id, batch_id, rows, **options)
+
+    monkeypatch.setattr(pipeline, "start_merge", counting)
+    return sizes
+
+
+def run(org, lines: list[bytes], chunk_size: int = 3) -> ImportBatch:
+    batch = ImportBatch.objects.create(organization=org, kind="fhir", filename="feed.ndjson")
+    batch, problems = pipeline.run_import(batch, chunks(lines, chunk_size))
+    assert problems == []
+    return batch
+
+
+def counts(batch: ImportBatch) -> tuple[int, int, int, int]:
+    return batch.received, batch.created, batch.updated, batch.unchanged
+
+
+@pytest.fixture
+def patient(doctor):
+    patient = make_patient(doctor)
+    PatientIdentifier.objects.create(
+        organization=patient.organization, patient=patient, system=MRN_SYSTEM, value="M-1"
+    )
+    return patient
+
+
+@pytest.mark.django_db
+def test_a_re_import_skips_every_line_stored_as_it_is_and_merges_nothing(org, patient, merged):
+    lines = [line(n) for n in range(1, 8)]
+    assert counts(run(org, lines)) == (7, 7, 0, 0)
+    assert sum(merged) == 7
+    merged.clear()
+
+    assert counts(run(org, lines)) == (7, 0, 0, 7)
+    assert sum(merged) == 0
+
+
+@pytest.mark.django_db
+def test_a_corrected_line_is_read_and_versioned_and_its_digest_kept_for_the_next_time(org, patient, merged):
+    lines = [line(n) for n in range(1, 5)]
+    run(org, lines)
+    merged.clear()
+
+    lines[2] = line(3, value=6.2)
+    assert counts(run(org, lines)) == (4, 0, 1, 3)
+    assert sum(merged) == 1
+    assert Observation.objects.get(source_id="o3").value == 6.2
+    assert ObservationVersion.objects.get().value == 4.9
+    merged.clear()
+
+    assert counts(run(org, lines)) == (4, 0, 0, 4)
+    assert sum(merged) == 0
+
+
+@pytest.mark.django_db
+def test_a_line_spelt_differently_with_the_same_content_is_unchanged_and_takes_the_new_digest(
+    org, patient, merged
+):
+    run(org, [line(1), line(2)])
+    respelt = orjson.dumps(orjson.loads(line(2)), option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2)
+    respelt = respelt.replace(b"\n", b"")
+    assert counts(run(org, [line(1), respelt])) == (2, 0, 0, 2)
+    assert not ObservationVersion.objects.exists()
+    merged.clear()
+
+    assert counts(run(org, [line(1), respelt])) == (2, 0, 0, 2)
+    assert sum(merged) == 0
+
+
+@pytest.mark.django_db
+def test_a_row_stored_without_a_digest_is_read_once_and_then_skipped(org, patient, merged):
+    run(org, [line(1), line(2)])
+    Observation.objects.update(source_digest=None)  # as rows imported before digests were kept
+    merged.clear()
+
+    assert counts(run(org, [line(1), line(2)])) == (2, 0, 0, 2)
+    assert sum(merged) == 2
+    assert not Observation.objects.filter(source_digest__isnull=True).exists()
+    merged.clear()
+
+    run(org, [line(1), line(2)])
+    assert sum(merged) == 0
+
+
+@pytest.mark.django_db
+def test_the_last_line_of_a_key_wins_even_when_an_earlier_one_is_stored_as_it_is(org, patient):
+    run(org, [line(1)])
+
+    # In one chunk: the stored line, then a correction of it.
+    run(org, [line(1), line(1, value=7.0)], chunk_size=5)
+    assert Observation.objects.get().value == 7.0
+
+    # The correction, then the stored line again in the next chunk, while the correction is being merged.
+    run(org, [line(1)])
+    run(org, [line(1, value=7.5), line(1)], chunk_size=1)
+    assert Observation.objects.get().value == 4.9
+
+
+@pytest.mark.django_db
+def test_results_from_other_formats_keep_no_digest_and_are_always_compared(org, patient):
+    merge_observations(org.pk, None, [merge_row(patient.pk, "r1", 5.0)])
+    assert Observation.objects.get().source_digest is None
