@@ -72,13 +72,38 @@ def test_without_a_context_nothing_is_held():
     assert all(chunk.held is None for chunk in chunks([line(1), line(2)], context=None))
 
 
-def test_a_subject_the_imports_own_patients_name_is_never_skipped():
+def test_an_import_that_carries_patients_reads_every_line_and_keeps_no_digest():
     patient = orjson.dumps({"resourceType": "Patient", "id": "p1", "identifier": [{"value": "M-1"}]})
-    by_reference = line(1, subject={"reference": "Patient/p1"})
-    elsewhere = line(2, subject={"reference": "Patient/p2"})
-    (chunk,) = chunks([by_reference, patient, elsewhere])
+    (chunk,) = chunks([line(1), patient, line(2)])
+    assert chunk.held is not None and [key[1] for key in chunk.held.keys] == ["", ""]
+    chunk.held.read({0, 1})
+    assert chunk.skipped == 0 and [row[-1] for row in chunk.rows] == [None, None]
+
+    later = list(chunks([patient, line(1)], chunk_size=1))
+    for each in later:
+        if each.held:
+            each.held.read(set())
+    assert [row[-1] for each in later for row in each.rows] == [None]
+
+
+def test_a_line_spelt_otherwise_is_parsed_to_find_its_key():
+    spaced = line(1).replace(b'{"resourceType":"Observation"', b'{ "resourceType": "Observation"')
+    id_first = line(2).replace(b'"id":"o2",', b"").replace(b"{", b'{"id":"o2",', 1)
+    (chunk,) = chunks([spaced, id_first], chunk_size=5)
     assert chunk.held is not None
-    assert [key[1] for key in chunk.held.keys] == ["", "o2"]  # p1 is named later in the chunk: still known
+    assert [key[:2] for key in chunk.held.keys] == [("HIS", "o1"), ("HIS", "o2")]
+
+
+def test_an_unparsed_line_is_keyed_by_its_first_id_and_source():
+    contained = line(3, meta={"source": "http://lis.example.cn#x"}).replace(
+        b'"id":"o3",', b'"contained":[{"resourceType":"Device","id":"d1"}],"id":"o3",'
+    )
+    (chunk,) = chunks([line(1, meta={"source": "http://lis.example.cn#x"}), contained])
+    assert chunk.held is not None
+    assert [key[:2] for key in chunk.held.keys] == [
+        ("http://lis.example.cn", "o1"),
+        ("http://lis.example.cn", "d1"),
+    ]
 
 
 def test_after_a_chunk_with_nothing_stored_only_every_recheck_th_chunk_is_held():
@@ -212,3 +237,15 @@ def test_the_last_line_of_a_key_wins_even_when_an_earlier_one_is_stored_as_it_is
 def test_results_from_other_formats_keep_no_digest_and_are_always_compared(org, patient):
     merge_observations(org.pk, None, [merge_row(patient.pk, "r1", 5.0)])
     assert Observation.objects.get().source_digest is None
+
+
+@pytest.mark.django_db
+def test_a_line_keyed_wrongly_before_parsing_is_read_again_and_found_unchanged(org, patient, merged):
+    contained = line(3).replace(
+        b'"id":"o3",', b'"contained":[{"resourceType":"Device","id":"d1"}],"id":"o3",'
+    )
+    lines = [line(1), contained]
+    assert counts(run(org, lines)) == (2, 2, 0, 0)
+    merged.clear()
+    assert counts(run(org, lines)) == (2, 0, 0, 2)
+    assert sum(merged) == 1

@@ -12,6 +12,7 @@ the patient's identifiers and carry their report's id.
 """
 
 import datetime
+import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -19,7 +20,12 @@ import orjson
 from xxhash import xxh3_64_intdigest
 
 from careloop.observations.fhir.dates import SHANGHAI
-from careloop.observations.fhir.parse import References, ResourceMapper
+from careloop.observations.fhir.parse import (
+    SOURCE_ID_LENGTH,
+    SOURCE_SYSTEM_LENGTH,
+    References,
+    ResourceMapper,
+)
 from careloop.observations.records import HeldLines, ParseResult, Problem, ResultRecord, because
 
 CHUNK_SIZE = 10_000
@@ -60,36 +66,44 @@ def iter_ndjson(
     rows = out.rows
     results = out.results
     held: list[_Held] | None = [] if seed is not None and holding.next_chunk() else None
-    stored_key = mapper.stored_key
-    pending = 0
-    digest = None
+    stored_key, context_free = mapper.stored_key, mapper.context_free
+    pending = digest = 0
     for number, line in enumerate(lines, 1):
         if not line or line.isspace():
             continue
         where = f"line {number}"
-        try:
-            resource = loads(line)
-        except decode_error as error:
-            # The line itself is not echoed: it may hold an ID number; the position is enough to find it.
-            reason = because("is not JSON: %(error)s", error=error)
-            out.problems.append(Problem(where, "", "", reason, "malformed"))
+        if seed is not None:
+            digest = xxh3_64_intdigest(line, seed) - _SIGNED
+        if held is not None and line.startswith(_OBSERVATION):
+            # Not parsed: if it is stored as it is, it never will be. Held as bytes, not as the parsed dict
+            # (a chunk of dicts held made the garbage collector walk them again and again: 3x slower).
+            held.append((line, where, digest, _key_in(line, source_system)))
         else:
-            if seed is not None:
-                digest = xxh3_64_intdigest(line, seed) - _SIGNED
-            if held is not None and type(resource) is dict and resource.get("resourceType") == "Observation":
-                # Kept as bytes, not as the parsed dict: a chunk of dicts held makes the garbage collector
-                # walk them again and again (measured: the parse ran 3x slower).
-                held.append((line, where, digest or 0, stored_key(resource)))
+            try:
+                resource = loads(line)
+            except decode_error as error:
+                # The line itself is not echoed: it may hold an ID number; the position is enough to find it.
+                reason = because("is not JSON: %(error)s", error=error)
+                out.problems.append(Problem(where, "", "", reason, "malformed"))
             else:
-                # The common Observation straight to a row; anything else (or unusual) through the full
-                # mapper. Not a dict: its subscripts fail, and common_row answers None.
-                row = common_row(resource, where, digest)
-                if row is None:
-                    _add(add, resource, where, out, digest)
-                elif as_rows:
-                    rows.append(row)
+                if (
+                    held is not None
+                    and type(resource) is dict
+                    and resource.get("resourceType") == "Observation"
+                ):
+                    held.append((line, where, digest, stored_key(resource)))
                 else:
-                    results.append(ResultRecord(*row))
+                    # The common Observation straight to a row; anything else (or unusual) through the full
+                    # mapper. Not a dict: its subscripts fail, and common_row answers None. A result keeps
+                    # its line's digest only where the line means the same alone (context_free).
+                    kept = digest if seed is not None and context_free() else None
+                    row = common_row(resource, where, kept)
+                    if row is None:
+                        _add(add, resource, where, out, kept)
+                    elif as_rows:
+                        rows.append(row)
+                    else:
+                        results.append(ResultRecord(*row))
         pending += 1
         if pending >= chunk_size:
             if held:
@@ -103,6 +117,28 @@ def iter_ndjson(
         out.held = _held_lines(mapper, out, held, holding)
     if pending or out.problems:
         yield out
+
+
+# Most Observation lines of a bulk export start so: such a line is held unparsed.
+_OBSERVATION = b'{"resourceType":"Observation"'
+# The first "id" and "source" after it: most likely the resource's own and its meta.source. A wrong
+# guess costs nothing but time, because a line is skipped only if its digest is the stored one's.
+_ID = re.compile(rb'"id":"([^"\\]{1,%d})"' % SOURCE_ID_LENGTH)
+_SOURCE = re.compile(rb'"source":"([^"\\]*)"')
+
+
+def _key_in(line: bytes, default_system: str) -> tuple[str, str] | None:
+    """The (source system, source id) an unparsed Observation line is most likely stored under."""
+    found = _ID.search(line, len(_OBSERVATION))
+    if found is None:
+        return None
+    source = _SOURCE.search(line, len(_OBSERVATION))
+    try:
+        system = source[1].split(b"#", 1)[0].decode() if source else ""
+        key = system or default_system, found[1].decode()
+    except UnicodeDecodeError:
+        return None
+    return key if len(key[0]) <= SOURCE_SYSTEM_LENGTH else None
 
 
 def _add(
@@ -158,17 +194,18 @@ class _Holding:
         self.wait = 0 if stored else self.RECHECK - 1
 
 
-# A held line: its bytes, where it is, its digest, and what `stored_key` said of it.
-_Held = tuple[bytes, str, int, tuple[str, str, str] | None]
+# A held line: its bytes, where it is, its digest, and the key it is most likely stored under.
+_Held = tuple[bytes, str, int, tuple[str, str] | None]
 
 
 def _held_lines(mapper: ResourceMapper, out: ParseResult, held: list[_Held], holding: _Holding) -> HeldLines:
-    """The chunk's held Observations, keyed now that the chunk's other resources have been read."""
-    same_subject = mapper.same_subject
-    keys = [
-        (key[0], key[1], digest) if key is not None and same_subject(key[2]) else ("", "", digest)
-        for _line, _where, digest, key in held
-    ]
+    """The chunk's held Observations, for the pipeline to look up.
+
+    Only where lines mean the same alone, now that the chunk's other resources have been read: an import
+    that carries Patients or DiagnosticReports reads all its lines and keeps no digests.
+    """
+    alone = mapper.context_free()
+    keys = [(*key, digest) if key and alone else ("", "", digest) for _line, _where, digest, key in held]
 
     def read(skip: set[int]) -> None:
         loads, common_row, add, as_rows = orjson.loads, mapper.common_row, mapper.add, mapper.as_rows
@@ -177,10 +214,16 @@ def _held_lines(mapper: ResourceMapper, out: ParseResult, held: list[_Held], hol
             if position in skip and keys[position][1]:
                 skipped += 1
                 continue
-            resource = loads(line)
-            row = common_row(resource, where, digest)
+            try:
+                resource = loads(line)
+            except orjson.JSONDecodeError as error:
+                reason = because("is not JSON: %(error)s", error=error)
+                out.problems.append(Problem(where, "", "", reason, "malformed"))
+                continue
+            kept = digest if alone else None
+            row = common_row(resource, where, kept)
             if row is None:
-                _add(add, resource, where, out, digest)
+                _add(add, resource, where, out, kept)
             elif as_rows:
                 out.rows.append(row)
             else:

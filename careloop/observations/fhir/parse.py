@@ -526,37 +526,29 @@ class ResourceMapper:
         text = self._range_texts[key] = _reference_range(ranges)
         return text
 
-    def stored_key(self, resource: Any) -> tuple[str, str, str] | None:
-        """The (source system, source id) under which `common_row` would store this line's one result, and
-        the subject's reference; None where the line may make no such result, or a key too long to store.
-
-        Ask `same_subject` about the reference once the lines around have been read.
-        """
+    def stored_key(self, resource: Any) -> tuple[str, str] | None:
+        """The (source system, source id) under which `common_row` would store this line's one result;
+        None where the line may make no such result, or a key too long to store."""
         if type(resource) is not dict or resource.get("resourceType") != "Observation":
             return None
         source_id = resource.get("id")
         if type(source_id) is not str or not source_id or len(source_id) > SOURCE_ID_LENGTH:
             return None
-        subject, meta = resource.get("subject"), resource.get("meta")
-        if type(subject) is not dict:
-            return None
+        meta = resource.get("meta")
         if meta and (type(meta) is not dict or type(meta.get("source", "")) is not str):
-            return None
-        reference = subject.get("reference", "")  # a subject named by identifier alone is in the line
-        if type(reference) is not str:
             return None
         system = self._key_system(resource)
         if len(system) > SOURCE_SYSTEM_LENGTH:
             return None
-        return system, source_id, reference
+        return system, source_id
 
-    def same_subject(self, reference: str) -> bool:
-        """Whether a stored result for the line naming this subject means the same patient, result and report.
+    def context_free(self) -> bool:
+        """Whether an Observation line means the same whatever came before it in the import.
 
-        Not when the import's own Patient resources name the subject (the same line could mean another
-        patient), nor once its DiagnosticReports group results (the same line may now belong to one).
+        Not once the import's own Patient resources name subjects (a reference could then mean another
+        patient than it would alone), nor once its DiagnosticReports group results.
         """
-        return not self._report_of and reference not in self.refs.patients
+        return not self._report_of and not self.refs.patients
 
     def observation_rows(
         self, resource: dict[str, Any], where: str, full_url: str = ""
