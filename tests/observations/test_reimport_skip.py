@@ -4,8 +4,10 @@ from typing import Any
 
 import orjson
 import pytest
+from django.core.management import CommandError, call_command
+from django.utils import translation
 
-from careloop.observations import pipeline
+from careloop.observations import formats, pipeline
 from careloop.observations.fhir import iter_ndjson
 from careloop.observations.fhir.ndjson import _Holding
 from careloop.observations.merge import merge_observations, start_merge
@@ -249,3 +251,63 @@ def test_a_line_keyed_wrongly_before_parsing_is_read_again_and_found_unchanged(o
     merged.clear()
     assert counts(run(org, lines)) == (2, 0, 0, 2)
     assert sum(merged) == 1
+
+
+def test_held_lines_that_are_broken_or_unusual_are_read_as_any_line_would_be():
+    truncated = b'{"resourceType":"Observation","id":"o9","status":'
+    no_id = line(4).replace(b'"id":"o4",', b"")
+    not_utf8 = line(5).replace(b'"id":"o5"', b'"id":"o\xff5"')
+    long_source = line(6, meta={"source": "http://" + "x" * 80})
+    below = line(7, valueQuantity={"value": 0.5, "comparator": "<", "unit": "mmol/L", "code": "mmol/L"})
+    (chunk,) = chunks([truncated, no_id, not_utf8, long_source, below], chunk_size=10, context=CONTEXT)
+    assert chunk.held is not None
+    assert [key[1] for key in chunk.held.keys] == ["o9", "", "", "", "o7"]
+    chunk.held.read({4})  # skipped only if stored: here the pipeline says it is
+    assert [problem.code for problem in chunk.problems] == ["malformed", "missing", "malformed"]
+    assert chunk.skipped == 1
+
+
+def test_records_as_well_as_rows_keep_the_lines_digest():
+    below = line(7, valueQuantity={"value": 0.5, "comparator": "<", "unit": "mmol/L", "code": "mmol/L"})
+    parsed = iter_ndjson(b"\n".join([line(1), below]), "HIS", unchanged_context=CONTEXT, chunk_size=1)
+    first = next(parsed)
+    assert first.held is not None  # the first chunk is held...
+    first.held.read(set())
+    then = next(parsed)
+    assert then.held is None  # ...and as nothing was stored, the next is read at once
+    assert type(first.results[0].digest) is int and type(then.results[0].digest) is int
+
+
+@pytest.mark.django_db
+def test_an_ndjson_file_imported_twice_through_the_files_reader_is_skipped_the_second_time(org, patient):
+    data = b"\n".join(line(n) for n in range(1, 4))
+
+    def import_file() -> ImportBatch:
+        batch = ImportBatch.objects.create(organization=org, kind="fhir", filename="results.ndjson")
+        return pipeline.run_import(batch, formats.read_chunks(data, "results.ndjson", "HIS", {}))[0]
+
+    assert counts(import_file()) == (3, 3, 0, 0)
+    assert counts(import_file()) == (3, 0, 0, 3)
+    assert Observation.objects.filter(source_digest__isnull=False).count() == 3
+
+
+@pytest.mark.django_db
+def test_the_import_command_skips_an_ndjson_file_the_second_time_and_lists_what_it_refused(
+    org, patient, tmp_path, capsys
+):
+    path = tmp_path / "results.ndjson"
+    path.write_bytes(b"\n".join([line(n) for n in range(1, 4)] + [b"{broken"] * 22))
+    with translation.override("en"):
+        call_command("import", str(path), organization=org.code, source_system="HIS", no_progress=True)
+        out = capsys.readouterr().out
+        assert "25 read, 3 new, 0 corrected, 0 already there, 22 refused" in out
+        assert out.count("is not JSON") == 20 and "... and 2 more" in out
+
+        call_command("import", str(path), organization=org.code, source_system="HIS", no_progress=True)
+        assert "0 new, 0 corrected, 3 already there, 22 refused" in capsys.readouterr().out
+
+        with pytest.raises(CommandError, match="nothing was imported"):
+            call_command("import", str(path), organization=org.code, mode="all_or_nothing", no_progress=True)
+        with pytest.raises(CommandError, match="not a supported file type"):
+            (tmp_path / "results.pdf").write_bytes(b"%PDF")
+            call_command("import", str(tmp_path / "results.pdf"), organization=org.code)
