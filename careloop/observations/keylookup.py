@@ -31,7 +31,7 @@ class AnyOf(Lookup):
         keys: Keys = value
         if self.lhs.output_field.get_internal_type() in _TEXT_TYPES:
             return "%s::text[]", (text_array(keys.keys),)
-        return "%s::bigint[]", ("{" + ",".join(str(int(key)) for key in keys.keys) + "}",)
+        return "%s::bigint[]", (bigint_array([int(key) for key in keys.keys]),)
 
     def as_sql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper) -> _Sql:
         lhs, lhs_params = self.process_lhs(compiler, connection)
@@ -47,6 +47,11 @@ class Keys:
 
     def __init__(self, keys: Sequence[Any]):
         self.keys = keys
+
+
+def bigint_array(numbers: Sequence[int]) -> str:
+    """A PostgreSQL array literal of integers."""
+    return "{" + ",".join(map(str, numbers)) + "}"
 
 
 def text_array(keys: Sequence[str]) -> str:

@@ -25,7 +25,7 @@ import psycopg
 from django.db import connection
 
 from careloop.bulkinsert import binary_copy_types, column_name, concrete_field
-from careloop.observations.keylookup import text_array
+from careloop.observations.keylookup import bigint_array, text_array
 from careloop.observations.models import Observation, ObservationVersion
 
 
@@ -162,10 +162,6 @@ def start_merge(
     return result
 
 
-def _id_array(ids: list[int]) -> str:
-    return "{" + ",".join(map(str, ids)) + "}"
-
-
 def _merge_staged(
     raw: "psycopg.Connection[Any]", sql: _Statements, params: dict[str, Any], staged: int, expect_new: bool
 ) -> tuple[int, int]:
@@ -191,13 +187,13 @@ def _merge_staged(
             cursor.execute(sql.keep_versions, params)
             changed = [observation_id for (observation_id,) in cursor.fetchall()]
             if changed:
-                cursor.execute(sql.update_changed, {**params, "ids": _id_array(changed)})
+                cursor.execute(sql.update_changed, {**params, "ids": bigint_array(changed)})
                 updated = cursor.rowcount
             if sql.refresh:
                 cursor.execute(sql.find_stale, params)
                 stale = [observation_id for (observation_id,) in cursor.fetchall()]
                 if stale:
-                    cursor.execute(sql.refresh, {**params, "ids": _id_array(stale)})
+                    cursor.execute(sql.refresh, {**params, "ids": bigint_array(stale)})
         cursor.execute(sql.empty_staging)
     return created, updated
 
@@ -221,10 +217,10 @@ def stored_as_sent(organization_id: int, lines: Sequence[tuple[int, str, str, in
     )
     params: dict[str, int | str] = {
         "organization": organization_id,
-        "positions": _id_array([position for position, _system, _id, _digest in lines]),
+        "positions": bigint_array([position for position, _system, _id, _digest in lines]),
         "systems": text_array([system for _position, system, _id, _digest in lines]),
         "ids": text_array([source_id for _position, _system, source_id, _digest in lines]),
-        "digests": _id_array([digest for _position, _system, _id, digest in lines]),
+        "digests": bigint_array([digest for _position, _system, _id, digest in lines]),
     }
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
