@@ -7,6 +7,7 @@ twice therefore writes nothing the second time.
 """
 
 import datetime
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, wait
 from dataclasses import dataclass
 from typing import Any
@@ -139,17 +140,8 @@ def _merge_here(
 ) -> MergeCounts:
     """The merge with the comparison in Python, for databases without COPY (SQLite)."""
     counts = MergeCounts()
-    by_system: dict[str, list[str]] = {}
-    for system, source_id in latest:
-        by_system.setdefault(system, []).append(source_id)
     # Plain tuples, not model instances: most rows of a re-import are only compared, never changed.
-    existing: dict[tuple[str, str], tuple[Any, ...]] = {}
-    for system, ids in by_system.items():
-        for keys in key_filters("source_id", ids):
-            for found in Observation.objects.filter(
-                organization_id=organization_id, source_system=system, **keys
-            ).values_list("source_system", "source_id", "id", "version", *REFRESHED, *CONTENT):
-                existing[(found[0], found[1])] = found[2:]
+    existing = _stored(organization_id, latest, "id", "version", *REFRESHED, *CONTENT)
     inserter = RowInserter(Observation, ["organization_id", "batch_id", "version", "updated_at", *COLUMNS])
     now = timezone.now()
     versions: list[ObservationVersion] = []
@@ -199,3 +191,34 @@ def _merge_here(
     if refreshed:
         Observation.objects.bulk_update(refreshed, list(REFRESHED), batch_size=500)
     return counts
+
+
+def _stored(
+    organization_id: int, keys: Iterable[tuple[str, str]], *columns: str
+) -> dict[tuple[str, str], tuple[Any, ...]]:
+    """The given columns of the stored observations with these natural keys (source system, source id)."""
+    by_system: dict[str, list[str]] = {}
+    for system, source_id in keys:
+        by_system.setdefault(system, []).append(source_id)
+    found: dict[tuple[str, str], tuple[Any, ...]] = {}
+    for system, source_ids in by_system.items():
+        observations = Observation.objects.filter(organization_id=organization_id, source_system=system)
+        for lookup in key_filters("source_id", source_ids):
+            for source_id, *values in observations.filter(**lookup).values_list("source_id", *columns):
+                found[(system, source_id)] = tuple(values)
+    return found
+
+
+def stored_as_sent(organization_id: int, lines: Sequence[tuple[int, str, str, int]]) -> set[int]:
+    """Of `lines` (position, source system, source id, digest of the line), the positions whose observation
+    is stored with that digest: the line that made it (records.HeldLines)."""
+    if connection.vendor == "postgresql":
+        return merge_postgres.stored_as_sent(organization_id, lines)
+    stored = _stored(
+        organization_id, [(system, source_id) for _, system, source_id, _ in lines], "source_digest"
+    )
+    return {
+        position
+        for position, system, source_id, digest in lines
+        if stored.get((system, source_id)) == (digest,)
+    }

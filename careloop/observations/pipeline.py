@@ -19,17 +19,17 @@ from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from careloop.accounts import audit
 from careloop.logredact import redact
-from careloop.observations import merge_postgres, normalize
+from careloop.observations import normalize
 from careloop.observations.keylookup import key_filters, value_rows
 from careloop.observations.matching import KNOWN_LIMIT, Matches, match_patients, remember_identifiers
-from careloop.observations.merge import COLUMNS, MergeCounts, PendingMerge, start_merge
-from careloop.observations.models import ExamReport, ImportBatch, ImportProblem, Observation, UnmatchedResult
+from careloop.observations.merge import COLUMNS, MergeCounts, PendingMerge, start_merge, stored_as_sent
+from careloop.observations.models import ExamReport, ImportBatch, ImportProblem, UnmatchedResult
 from careloop.observations.parking import park
 from careloop.observations.records import (
     RESULT_FIELDS,
@@ -245,10 +245,7 @@ def _skip_stored(organization_id: int, parsed: ParseResult, in_flight: "_Chunk |
     held = parsed.held
     assert held is not None
     lines = [(position, *key) for position, key in enumerate(held.keys) if key[1]]  # "": always read
-    if connection.vendor == "postgresql":
-        skip = merge_postgres.stored_as_sent(organization_id, lines)
-    else:
-        skip = _stored_as_sent(organization_id, lines)
+    skip = stored_as_sent(organization_id, lines)
     if skip:
         keys = [(system, source_id) for system, source_id, _digest in held.keys]
         busy = {(row[_SOURCE_SYSTEM], row[_SOURCE_ID]) for row in in_flight.rows} if in_flight else set()
@@ -257,22 +254,6 @@ def _skip_stored(organization_id: int, parsed: ParseResult, in_flight: "_Chunk |
         if busy:
             skip = {position for position in skip if keys[position] not in busy}
     held.read(skip)
-
-
-def _stored_as_sent(organization_id: int, lines: list[tuple[int, str, str, int]]) -> set[int]:
-    """merge_postgres.stored_as_sent, for databases without arrays (SQLite)."""
-    by_system: dict[str, list[str]] = {}
-    for _position, system, source_id, _digest in lines:
-        by_system.setdefault(system, []).append(source_id)
-    stored: dict[tuple[str, str], int | None] = {}
-    for system, source_ids in by_system.items():
-        observations = Observation.objects.filter(organization_id=organization_id, source_system=system)
-        for lookup in key_filters("source_id", source_ids):
-            for source_id, digest in observations.filter(**lookup).values_list("source_id", "source_digest"):
-                stored[(system, source_id)] = digest
-    return {
-        position for position, system, source_id, digest in lines if stored.get((system, source_id)) == digest
-    }
 
 
 def _look_up(
