@@ -153,13 +153,14 @@ class ParseResult:
 
 @dataclass
 class HeldLines:
-    """A chunk's lines parsed as JSON but not yet read into results (FHIR NDJSON, when re-importing).
+    """A chunk's Observation lines not yet read into results (FHIR NDJSON, when re-importing).
 
     An import that finds a line's observation stored with the line's digest skips the line whole: it is
-    the line that made the row, so reading, matching, normalizing and merging it again would change
+    the line that made the row, so parsing, matching, normalizing and merging it again would change
     nothing. `read` turns the others into the chunk's results; it must be called once, before the chunk
-    is used.
+    is used and before the next chunk is parsed.
     """
 
-    keys: list[tuple[str, str, int]]  # per line: the source system and id its result is stored under, digest
+    # Per line: the source system and id its result is most likely stored under ("" for none), its digest.
+    keys: list[tuple[str, str, int]]
     read: Callable[[set[int]], None]  # reads every line but those at the given positions into the chunk

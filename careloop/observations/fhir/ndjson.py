@@ -13,7 +13,7 @@ the patient's identifiers and carry their report's id.
 
 import datetime
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import orjson
@@ -55,7 +55,7 @@ def iter_ndjson(
     """
     mapper = ResourceMapper(source_system, default_tz, source_kind, references, as_rows)
     lines = source.splitlines() if isinstance(source, bytes | bytearray) else source
-    loads, decode_error, add, common_row = orjson.loads, orjson.JSONDecodeError, mapper.add, mapper.common_row
+    loads, decode_error, read = orjson.loads, orjson.JSONDecodeError, _read
     seed = (
         None
         if unchanged_context is None
@@ -63,8 +63,6 @@ def iter_ndjson(
     )
     holding = _Holding()
     out = ParseResult()
-    rows = out.rows
-    results = out.results
     held: list[_Held] | None = [] if seed is not None and holding.next_chunk() else None
     stored_key, context_free = mapper.stored_key, mapper.context_free
     pending = digest = 0
@@ -82,9 +80,7 @@ def iter_ndjson(
             try:
                 resource = loads(line)
             except decode_error as error:
-                # The line itself is not echoed: it may hold an ID number; the position is enough to find it.
-                reason = because("is not JSON: %(error)s", error=error)
-                out.problems.append(Problem(where, "", "", reason, "malformed"))
+                out.problems.append(_malformed(where, error))
             else:
                 if (
                     held is not None
@@ -93,24 +89,16 @@ def iter_ndjson(
                 ):
                     held.append((line, where, digest, stored_key(resource)))
                 else:
-                    # The common Observation straight to a row; anything else (or unusual) through the full
-                    # mapper. Not a dict: its subscripts fail, and common_row answers None. A result keeps
-                    # its line's digest only where the line means the same alone (context_free).
-                    kept = digest if seed is not None and context_free() else None
-                    row = common_row(resource, where, kept)
-                    if row is None:
-                        _add(add, resource, where, out, kept)
-                    elif as_rows:
-                        rows.append(row)
-                    else:
-                        results.append(ResultRecord(*row))
+                    # A result keeps its line's digest only where the line means the same alone.
+                    read(
+                        mapper, resource, where, out, digest if seed is not None and context_free() else None
+                    )
         pending += 1
         if pending >= chunk_size:
             if held:
                 out.held = _held_lines(mapper, out, held, holding)
             yield out
             out, pending = ParseResult(), 0
-            rows, results = out.rows, out.results
             held = [] if seed is not None and holding.next_chunk() else None
     out.problems.extend(mapper.unsupported_problems())
     if held:
@@ -141,17 +129,28 @@ def _key_in(line: bytes, default_system: str) -> tuple[str, str] | None:
     return key if len(key[0]) <= SOURCE_SYSTEM_LENGTH else None
 
 
-def _add(
-    add: Callable[[Any, str, ParseResult], None],
-    resource: Any,
-    where: str,
-    out: ParseResult,
-    digest: int | None,
-) -> None:
+def _malformed(where: str, error: orjson.JSONDecodeError) -> Problem:
+    # The line itself is not echoed: it may hold an ID number; the position is enough to find it.
+    return Problem(where, "", "", because("is not JSON: %(error)s", error=error), "malformed")
+
+
+def _read(mapper: ResourceMapper, resource: Any, where: str, out: ParseResult, digest: int | None) -> None:
+    """A parsed line into the chunk: the common Observation straight to a row, anything else (or unusual)
+    through the full mapper (not a dict: common_row's subscripts fail, and it answers None)."""
+    row = mapper.common_row(resource, where, digest)
+    if row is None:
+        _add(mapper, resource, where, out, digest)
+    elif mapper.as_rows:
+        out.rows.append(row)
+    else:
+        out.results.append(ResultRecord(*row))
+
+
+def _add(mapper: ResourceMapper, resource: Any, where: str, out: ParseResult, digest: int | None) -> None:
     """The full mapper's answer for a line; a line that made exactly one result and no problem gives it
     its digest, as `common_row` does."""
     rows, results, problems = len(out.rows), len(out.results), len(out.problems)
-    add(resource, where, out)
+    mapper.add(resource, where, out)
     if digest is None or len(out.problems) != problems:
         return
     if len(out.rows) == rows + 1 and len(out.results) == results:
@@ -208,26 +207,17 @@ def _held_lines(mapper: ResourceMapper, out: ParseResult, held: list[_Held], hol
     keys = [(*key, digest) if key and alone else ("", "", digest) for _line, _where, digest, key in held]
 
     def read(skip: set[int]) -> None:
-        loads, common_row, add, as_rows = orjson.loads, mapper.common_row, mapper.add, mapper.as_rows
         skipped = 0
         for position, (line, where, digest, _key) in enumerate(held):
             if position in skip and keys[position][1]:
                 skipped += 1
                 continue
             try:
-                resource = loads(line)
+                resource = orjson.loads(line)
             except orjson.JSONDecodeError as error:
-                reason = because("is not JSON: %(error)s", error=error)
-                out.problems.append(Problem(where, "", "", reason, "malformed"))
-                continue
-            kept = digest if alone else None
-            row = common_row(resource, where, kept)
-            if row is None:
-                _add(add, resource, where, out, kept)
-            elif as_rows:
-                out.rows.append(row)
+                out.problems.append(_malformed(where, error))
             else:
-                out.results.append(ResultRecord(*row))
+                _read(mapper, resource, where, out, digest if alone else None)
         out.skipped += skipped
         out.held = None
         holding.found(skipped)
