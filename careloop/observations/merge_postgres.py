@@ -80,8 +80,8 @@ def _statements(
     assignments = ", ".join(f"{_column(name)} = s.{_column(name)}" for name in (*content, *refreshed))
     refreshments = ", ".join(f"{_column(name)} = s.{_column(name)}" for name in refreshed)
     stale = "({}) IS DISTINCT FROM ({})".format(
-        ", ".join(f"o.{_column(name)}" for name in refreshed) or "NULL",
-        ", ".join(f"s.{_column(name)}" for name in refreshed) or "NULL",
+        ", ".join(f"o.{_column(name)}" for name in refreshed),
+        ", ".join(f"s.{_column(name)}" for name in refreshed),
     )
     by_id = f"o.id = ANY(%(ids)s::bigint[]) AND {key}"
     # Each staged row looks its observation up by the natural key (LIMIT 1 keeps the planner from
@@ -110,9 +110,7 @@ def _statements(
         ),
         # After the changed rows are updated, the rest whose content is the same but not their source's.
         find_stale=f"SELECT o.id {look_up} WHERE {stale}",
-        refresh=f"UPDATE {observation} o SET {refreshments} FROM {staging} s WHERE {by_id}"  # noqa: S608
-        if refreshed
-        else "",
+        refresh=f"UPDATE {observation} o SET {refreshments} FROM {staging} s WHERE {by_id}",  # noqa: S608
         empty_staging=f"TRUNCATE {staging}",
     )
 
@@ -125,7 +123,7 @@ def start_merge(
     columns: Sequence[str],
     content: Sequence[str],
     versioned: Sequence[str],
-    refreshed: Sequence[str] = (),
+    refreshed: Sequence[str],
     expect_new: bool = False,
 ) -> "Future[tuple[int, int]]":
     """Copy `rows` (tuples in `columns` order, one per natural key), start merging: (created, updated).
@@ -189,11 +187,10 @@ def _merge_staged(
             if changed:
                 cursor.execute(sql.update_changed, {**params, "ids": bigint_array(changed)})
                 updated = cursor.rowcount
-            if sql.refresh:
-                cursor.execute(sql.find_stale, params)
-                stale = [observation_id for (observation_id,) in cursor.fetchall()]
-                if stale:
-                    cursor.execute(sql.refresh, {**params, "ids": bigint_array(stale)})
+            cursor.execute(sql.find_stale, params)
+            stale = [observation_id for (observation_id,) in cursor.fetchall()]
+            if stale:
+                cursor.execute(sql.refresh, {**params, "ids": bigint_array(stale)})
         cursor.execute(sql.empty_staging)
     return created, updated
 
