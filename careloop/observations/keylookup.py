@@ -1,8 +1,11 @@
 """Looking up many rows by key at once, the way each database does it best.
 
-PostgreSQL takes one array parameter (`col = ANY(%s::text[])`): parsing ten thousand `IN (%s, ...)`
-placeholders costs more than the index lookups. The array goes as one text literal built here: both
-Django's lookup resolution and the driver's array adapter visit every element in Python (2 us a key).
+PostgreSQL takes one array parameter: parsing ten thousand `IN (%s, ...)` placeholders costs more than the
+index lookups. The array goes as one text literal built here: both Django's lookup resolution and the
+driver's array adapter visit every element in Python (2 us a key). It is unnested into a subquery
+(`col IN (SELECT unnest(%s::text[]))`), which PostgreSQL joins key by key through the index; written
+`col = ANY(%s::text[])`, two thousand MRNs against 100 k identifiers were a filter over a scan of both
+tables and a hash join, 2x the time.
 SQLite has no arrays and caps a statement's parameters (999 in older builds), so keys go in IN lists
 of 900.
 """
@@ -36,7 +39,7 @@ class AnyOf(Lookup):
     def as_sql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper) -> _Sql:
         lhs, lhs_params = self.process_lhs(compiler, connection)
         rhs, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs} = ANY({rhs})", (*lhs_params, *rhs_params)
+        return f"{lhs} IN (SELECT unnest({rhs}))", (*lhs_params, *rhs_params)
 
 
 _TEXT_TYPES = {"CharField", "TextField"}

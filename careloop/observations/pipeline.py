@@ -24,6 +24,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from careloop.accounts import audit
+from careloop.gcpacing import fewer_collections
 from careloop.logredact import redact
 from careloop.observations import normalize
 from careloop.observations.keylookup import key_filters, value_rows
@@ -448,19 +449,20 @@ def run_import(
         account(chunk, counts, problems, parked)
         batch.save(update_fields=ImportBatch.COUNTS)
 
-    if batch.mode == "all_or_nothing":
-        try:
-            with transaction.atomic():
-                _import_overlapped(batch, chunks, memo, account, transaction_per_step=False)
-                if all_problems:
-                    raise _RefusedWhole
+    with fewer_collections():
+        if batch.mode == "all_or_nothing":
+            try:
+                with transaction.atomic():
+                    _import_overlapped(batch, chunks, memo, account, transaction_per_step=False)
+                    if all_problems:
+                        raise _RefusedWhole
+                batch.status = "done"
+            except _RefusedWhole:
+                batch.status = "refused"
+                batch.created = batch.updated = batch.unchanged = batch.unmatched = 0
+        else:
+            _import_overlapped(batch, chunks, memo, record, transaction_per_step=True)
             batch.status = "done"
-        except _RefusedWhole:
-            batch.status = "refused"
-            batch.created = batch.updated = batch.unchanged = batch.unmatched = 0
-    else:
-        _import_overlapped(batch, chunks, memo, record, transaction_per_step=True)
-        batch.status = "done"
     with transaction.atomic():
         if batch.mode == "all_or_nothing":
             ImportProblem.objects.bulk_create([_problem_row(batch, p) for p in all_problems], batch_size=1000)

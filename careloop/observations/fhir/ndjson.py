@@ -55,7 +55,7 @@ def iter_ndjson(
     """
     mapper = ResourceMapper(source_system, default_tz, source_kind, references, as_rows)
     lines = source.splitlines() if isinstance(source, bytes | bytearray) else source
-    loads, decode_error, read = orjson.loads, orjson.JSONDecodeError, _read
+    loads, decode_error, read = orjson.loads, orjson.JSONDecodeError, _read_line
     seed = (
         None
         if unchanged_context is None
@@ -72,7 +72,10 @@ def iter_ndjson(
         where = f"line {number}"
         if seed is not None:
             digest = xxh3_64_intdigest(line, seed) - _SIGNED
-        if held is not None and line.startswith(_OBSERVATION):
+        if held is None:
+            # A result keeps its line's digest only where the line means the same alone.
+            read(mapper, line, where, out, digest if seed is not None and context_free() else None)
+        elif line.startswith(_OBSERVATION):
             # Not parsed: if it is stored as it is, it never will be. Held as bytes, not as the parsed dict
             # (a chunk of dicts held made the garbage collector walk them again and again: 3x slower).
             held.append((line, where, digest, _key_in(line, source_system)))
@@ -82,17 +85,10 @@ def iter_ndjson(
             except decode_error as error:
                 out.problems.append(_malformed(where, error))
             else:
-                if (
-                    held is not None
-                    and type(resource) is dict
-                    and resource.get("resourceType") == "Observation"
-                ):
+                if type(resource) is dict and resource.get("resourceType") == "Observation":
                     held.append((line, where, digest, stored_key(resource)))
                 else:
-                    # A result keeps its line's digest only where the line means the same alone.
-                    read(
-                        mapper, resource, where, out, digest if seed is not None and context_free() else None
-                    )
+                    _add(mapper, resource, where, out, None)
         pending += 1
         if pending >= chunk_size:
             if held:
@@ -109,6 +105,12 @@ def iter_ndjson(
 
 # Most Observation lines of a bulk export start so: such a line is held unparsed.
 _OBSERVATION = b'{"resourceType":"Observation"'
+# A line that starts so but names another type (a Patient, a report) is not tried as an Observation.
+_OTHER_TYPE = (
+    b'{"resourceType":"Patient"',
+    b'{"resourceType":"DiagnosticReport"',
+    b'{"resourceType":"Encounter"',
+)
 # The first "id" and "source" after it: most likely the resource's own and its meta.source. A wrong
 # guess costs nothing but time, because a line is skipped only if its digest is the stored one's.
 _ID = re.compile(rb'"id":"([^"\\]{1,%d})"' % SOURCE_ID_LENGTH)
@@ -134,12 +136,17 @@ def _malformed(where: str, error: orjson.JSONDecodeError) -> Problem:
     return Problem(where, "", "", because("is not JSON: %(error)s", error=error), "malformed")
 
 
-def _read(mapper: ResourceMapper, resource: Any, where: str, out: ParseResult, digest: int | None) -> None:
-    """A parsed line into the chunk: the common Observation straight to a row, anything else (or unusual)
-    through the full mapper (not a dict: common_row's subscripts fail, and it answers None)."""
-    row = mapper.common_row(resource, where, digest)
+def _read_line(mapper: ResourceMapper, line: bytes, where: str, out: ParseResult, digest: int | None) -> None:
+    """A line into the chunk: the common Observation straight to a row, anything else (or unusual) parsed
+    as a whole and read by the full mapper."""
+    row = None if line.startswith(_OTHER_TYPE) else mapper.common_line(line, where, digest)
     if row is None:
-        _add(mapper, resource, where, out, digest)
+        try:
+            resource = orjson.loads(line)
+        except orjson.JSONDecodeError as error:
+            out.problems.append(_malformed(where, error))
+        else:
+            _add(mapper, resource, where, out, digest)
     elif mapper.as_rows:
         out.rows.append(row)
     else:
@@ -212,12 +219,7 @@ def _held_lines(mapper: ResourceMapper, out: ParseResult, held: list[_Held], hol
             if position in skip and keys[position][1]:
                 skipped += 1
                 continue
-            try:
-                resource = orjson.loads(line)
-            except orjson.JSONDecodeError as error:
-                out.problems.append(_malformed(where, error))
-            else:
-                _read(mapper, resource, where, out, digest if alone else None)
+            _read_line(mapper, line, where, out, digest if alone else None)
         out.skipped += skipped
         out.held = None
         holding.found(skipped)

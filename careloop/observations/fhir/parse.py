@@ -1,7 +1,9 @@
 """FHIR R4 Observation, DiagnosticReport, Encounter and Patient (parsed JSON dicts) -> the neutral records.
 
 Plain dict access and plain checks, no fhir.resources/pydantic: this is the hot path of bulk imports
-(../shared/PERFORMANCE.md section 1). A resource that cannot be imported becomes one `Problem` naming the
+(../shared/PERFORMANCE.md section 1). An NDJSON line of the common Observation shape is not even made a
+dict: it is decoded into the msgspec Structs of `shape.py` and read by `shaped_row`; any other line is
+parsed whole and read the general way. A resource that cannot be imported becomes one `Problem` naming the
 field path ("valueQuantity.value", "effectiveDateTime", "subject") and why; it never stops the others.
 
 Keys, so that importing twice changes nothing: source_system is the resource's meta.source without its
@@ -26,6 +28,7 @@ from careloop.observations.fhir.dates import (
     parse_datetime,
 )
 from careloop.observations.fhir.patients import person_name, ref_from_identifiers
+from careloop.observations.fhir.shape import NOT_COMMON, CommonObservation, decode_line, from_dict
 from careloop.observations.records import (
     EncounterRecord,
     ParseResult,
@@ -417,114 +420,127 @@ class ResourceMapper:
     def common_row(
         self, resource: dict[str, Any], where: str, digest: int | None = None
     ) -> tuple[Any, ...] | None:
-        """An Observation of the shape bulk exports send, read with plain subscripts; None for anything else.
+        """`shaped_row` of a parsed resource (a Bundle's entry); None if it is not of the common shape."""
+        try:
+            shaped = from_dict(resource)
+        except NOT_COMMON:
+            return None
+        return self.shaped_row(shaped, where, digest)
+
+    def common_line(self, line: bytes, where: str, digest: int | None = None) -> tuple[Any, ...] | None:
+        """`shaped_row` of an NDJSON line; None if it is not of the common shape (or not JSON)."""
+        try:
+            shaped = decode_line(line)
+        except NOT_COMMON:
+            return None
+        return self.shaped_row(shaped, where, digest)
+
+    def shaped_row(
+        self, resource: CommonObservation, where: str, digest: int | None = None
+    ) -> tuple[Any, ...] | None:
+        """An Observation of the shape bulk exports send, as a row; None for anything else.
 
         `digest` is the hash of the line the resource is all of (iter_ndjson), kept with the result.
 
-        Only for speed (this is ~half the parser's time): it answers None rather than judge anything
+        Only for speed (this is most of the parser's time): it answers None rather than judge anything
         unusual (a comparator, a period, a panel, a bad date...), and `observation_rows` then gives the
         full answer or the Problem. Tests hold the two paths equal.
         """
-        try:
-            if resource["resourceType"] != "Observation":
+        concept, subject, quantity = resource.code, resource.subject, resource.valueQuantity
+        effective, source_id = resource.effectiveDateTime, resource.id
+        if (
+            resource.resourceType != "Observation"
+            or concept is None
+            or not concept.coding
+            or subject is None
+            or quantity is None
+            or effective is None
+            or not source_id
+            or self._report_of
+        ):
+            return None
+        first = concept.coding[0]
+        code, reference, value = first.code, subject.reference, quantity.value
+        if first.system != LOINC or not code or not reference or value is None or quantity.comparator:
+            return None
+        # Results of one specimen share their time: the last few thousand conversions are kept.
+        when = self._times.get(effective)
+        if when is None:
+            # parse_datetime's own first test, inlined: a call costs as much as the conversion.
+            size = len(effective)
+            shaped = size == 20 or (size == 25 and effective[20:22] <= "14")
+            if not shaped or effective[4:23:3] not in COMMON_SHAPES:
                 return None
-            first = resource["code"]["coding"][0]
-            code = first["code"]
-            source_id = resource["id"]
-            subject = resource["subject"]
-            reference = subject["reference"]
-            quantity = resource["valueQuantity"]
-            value = quantity["value"]
-            effective = resource["effectiveDateTime"]
-            if first["system"] != LOINC or "comparator" in quantity or self._report_of:
-                return None
-            # Results of one specimen share their time: the last few thousand conversions are kept.
-            when = self._times.get(effective)
-            if when is None:
-                # parse_datetime's own first test, inlined: a call costs as much as the conversion.
-                size = len(effective)
-                shaped = size == 20 or (size == 25 and effective[20:22] <= "14")
-                if not shaped or effective[4:23:3] not in COMMON_SHAPES:
-                    return None
+            try:
                 when = fromisoformat(effective)
-                if len(self._times) > 4096:
-                    self._times.clear()
-                self._times[effective] = when
-        except (KeyError, IndexError, TypeError, ValueError):
-            return None
-        value_type = type(value)
-        if (value_type is not float and value_type is not int) or type(source_id) is not str or not code:
-            return None
-        meta = resource.get("meta")
-        if meta:
-            system = self._systems.get(meta.get("source"))
-            if system is None:
-                return None  # the general path works it out and remembers it
-        else:
-            system = self.source_system
-        if not source_id:
-            return None
+            except ValueError:
+                return None
+            if len(self._times) > 4096:
+                self._times.clear()
+            self._times[effective] = when
+        meta = resource.meta
+        source = None if meta is None else meta.source
+        known = self.source_system if source is None else self._systems.get(source)
+        if known is None:
+            return None  # the general path works it out and remembers it
+        system = known
         patient = self._by_reference.get((system, reference))
         if patient is None:
             # A feed of many patients meets most references once: resolve here, not in the slow path.
+            # (A subject's identifier outranks its reference, and a known Patient outranks both.)
             if (
-                len(subject) == 1
-                and reference[:8] == "Patient/"
-                and len(reference) > 8
-                and "/" not in reference[8:]
-                and reference not in self.refs.patients
+                subject.identifier
+                or reference[:8] != "Patient/"
+                or len(reference) == 8
+                or "/" in reference[8:]
+                or reference in self.refs.patients
             ):
-                patient = PatientRef("", reference[8:], system)  # what `subject` answers for "Patient/<id>"
-            else:
-                try:
-                    patient = self.subject(resource, system)
-                except FieldProblem:
-                    return None
-            if reference[0] != "#":
-                if len(self._by_reference) >= REMEMBERED_REFERENCES:
-                    self._by_reference.clear()
-                self._by_reference[(system, reference)] = patient
-        unit = quantity.get("code") or quantity.get("unit") or ""
+                return None
+            patient = PatientRef("", reference[8:], system)  # what `subject` answers for "Patient/<id>"
+            if len(self._by_reference) >= REMEMBERED_REFERENCES:
+                self._by_reference.clear()
+            self._by_reference[(system, reference)] = patient
         kind = self.source_kind
-        for category in resource.get("category") or ():
-            for coding in category.get("coding") or ():
-                if coding.get("code") == "exam":
+        for category in resource.category:
+            for coding in category.coding:
+                if coding.code == "exam":
                     kind = "exam_report"
-        ranges = resource.get("referenceRange")
         reference_range = ""
-        if ranges:
-            bounds = ranges[0]
-            if "text" in bounds or len(bounds) != 2:
-                reference_range = _reference_range(ranges)
-            else:  # {"low": {...}, "high": {...}}: formatting two floats costs more than the lookup
-                low, high = bounds.get("low"), bounds.get("high")
-                low = low.get("value") if low else None
-                high = high.get("value") if high else None
-                key = (low, high, type(low), type(high))  # 4 and 4.0 hash alike but print differently
-                reference_range = self._range_texts.get(key) or self._remember_range(key, ranges)
-        interpretation = resource.get("interpretation")
+        if resource.referenceRange:
+            bounds = resource.referenceRange[0]
+            low = None if bounds.low is None else bounds.low.value
+            high = None if bounds.high is None else bounds.high.value
+            key = (bounds.text, low, high, type(low), type(high))  # 4 and 4.0 hash alike, print unlike
+            reference_range = self._range_texts.get(key) or self._remember_range(key)
+        interpretation = ""
+        if resource.interpretation:
+            concept = resource.interpretation[0]
+            interpretation = next((c.code for c in concept.coding if c.code), None) or concept.text or ""
         return (
             patient,
             code,
             str(value),
-            unit,
+            quantity.code or quantity.unit or "",
             when,
             system,
             source_id,
-            resource.get("status") or "final",
+            resource.status or "final",
             kind,
             "",
             reference_range,
-            _interpretation(interpretation) if interpretation else "",
+            interpretation,
             where,
             digest,
         )
 
-    def _remember_range(self, key: tuple[Any, ...], ranges: list[dict[str, Any]]) -> str:
+    def _remember_range(self, key: tuple[Any, ...]) -> str:
+        """`_reference_range`'s text for a first range of (text, low, high, ...)."""
         if len(self._range_texts) > 10_000:
             self._range_texts.clear()
-        text = self._range_texts[key] = _reference_range(ranges)
-        return text
+        text, low, high = key[:3]
+        bounds = {"low": {"value": low}, "high": {"value": high}, "text": text}
+        self._range_texts[key] = reference_range = _reference_range([bounds])
+        return reference_range
 
     def stored_key(self, resource: Any) -> tuple[str, str] | None:
         """The (source system, source id) under which `common_row` would store this line's one result;
