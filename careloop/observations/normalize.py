@@ -35,6 +35,40 @@ def normalize_values(
     birth: datetime.date | None,
 ) -> tuple[Any, ...] | Problem:
     """`normalize_result` on the fields of a result: the import pipeline carries results as tuples."""
+    converted = _converted.get((code, text, unit))
+    if converted is None:
+        outcome = _convert(code, text, unit, location)
+        if type(outcome) is Problem:
+            return outcome
+        converted = outcome
+        if len(_converted) >= CONVERSIONS_KEPT:
+            _converted.clear()
+        _converted[(code, text, unit)] = converted
+    indicator, value, comparator = converted
+    age = None if birth is None else age_on(birth, effective_at.date())
+    return (
+        indicator.code,
+        value,
+        indicator.unit,
+        comparator,
+        text[:100],
+        unit[:30],
+        flags.flag(indicator, value, sex, age) or "",
+        effective_at,
+    )
+
+
+# A lab reports its values with a fixed number of decimals, so a feed repeats the same (code, value, unit)
+# many times over: the indicator, canonical value and plausibility of each are worked out once. Only the
+# flag depends on the patient. (The catalogue is the shipped one, fixed for the process's life.)
+CONVERSIONS_KEPT = 50_000
+_converted: dict[tuple[str, str, str], tuple[catalogue.Indicator, float, str]] = {}
+
+
+def _convert(
+    code: str, text: str, unit: str, location: str
+) -> tuple[catalogue.Indicator, float, str] | Problem:
+    """The indicator, canonical value and comparator of a value as reported, or why it is refused."""
     indicator = catalogue.find(code)
     if indicator is None:
         return Problem(
@@ -54,14 +88,4 @@ def normalize_values(
     except units.ResultRefused as refused:
         field = "unit" if refused.code == "unknown_unit" else "value"
         return refused.problem(location, field)
-    age = None if birth is None else age_on(birth, effective_at.date())
-    return (
-        indicator.code,
-        value,
-        indicator.unit,
-        parsed.comparator,
-        text[:100],
-        unit[:30],
-        flags.flag(indicator, value, sex, age) or "",
-        effective_at,
-    )
+    return indicator, value, parsed.comparator

@@ -1,3 +1,4 @@
+import datetime
 import io
 import time
 from pathlib import Path
@@ -7,6 +8,7 @@ import orjson
 
 from careloop.observations.fhir import RESULT_FIELDS, References, iter_ndjson, parse_ndjson
 from careloop.observations.fhir.ndjson import synthetic_observations
+from careloop.observations.normalize import normalize_result
 from careloop.observations.records import ResultRecord
 
 SAMPLES = Path(__file__).parent / "samples"
@@ -134,9 +136,16 @@ def test_row_chunks_rebuild_the_same_records():
     assert rows.problems == records.problems
 
 
-def test_synthetic_feed_parses_without_problems():
-    out = parse_ndjson(synthetic_observations(50), "HIS-A")
-    assert (len(out.results), out.problems) == (50, [])
+def test_synthetic_feed_parses_and_normalizes_without_problems_and_its_values_vary():
+    out = parse_ndjson(synthetic_observations(500), "HIS-A")
+    assert (len(out.results), out.problems) == (500, [])
+    normalized = [normalize_result(result, "female", datetime.date(1960, 1, 1)) for result in out.results]
+    rows = [row for row in normalized if isinstance(row, tuple)]
+    assert len(rows) == len(normalized)
+    for code in {result.code for result in out.results}:
+        values = {result.value for result in out.results if result.code == code}
+        assert len(values) >= 40, code
+    assert {row[6] for row in rows} >= {"normal", "high"}
 
 
 def test_a_synthetic_specimen_is_one_patients_at_one_time():

@@ -240,14 +240,21 @@ def parse_ndjson(source: bytes | Iterable[bytes], source_system: str, **options:
     return whole
 
 
-# LOINC codes and plausible values for the synthetic feed (for benchmarks and tests; not clinical data).
+# LOINC code, unit, and the spread of the synthetic feed's values: lowest, step, how many steps. (For
+# benchmarks and tests; not clinical data.) A lab reports to a fixed number of decimals, so a real feed
+# repeats values; these repeat as often (tens of values per code), and some fall outside the normal range.
 _SYNTHETIC = (
-    ("8480-6", "mm[Hg]", "128"),
-    ("8462-4", "mm[Hg]", "82"),
-    ("1558-6", "mmol/L", "5.6"),
-    ("2093-3", "mmol/L", "4.9"),
-    ("4548-4", "%", "6.1"),
+    ("8480-6", "mm[Hg]", 96, 1, 90),
+    ("8462-4", "mm[Hg]", 58, 1, 50),
+    ("1558-6", "mmol/L", 3.2, 0.1, 110),
+    ("2093-3", "mmol/L", 2.8, 0.1, 50),
+    ("4548-4", "%", 4.2, 0.1, 70),
 )
+
+
+def _synthetic_value(index: int, lowest: float, step: float, steps: int) -> bytes:
+    value = lowest + step * (index * 7919 % steps)  # a prime stride: neighbours get unlike values
+    return b"%d" % value if type(step) is int else b"%.1f" % value
 
 
 def synthetic_observations(count: int, patients: int = 1000) -> bytes:
@@ -259,7 +266,7 @@ def synthetic_observations(count: int, patients: int = 1000) -> bytes:
     lines = []
     start = datetime.datetime(2020, 1, 1, 8, 0, tzinfo=SHANGHAI)
     for index in range(count):
-        code, unit, value = _SYNTHETIC[index % len(_SYNTHETIC)]
+        code, unit, *spread = _SYNTHETIC[index % len(_SYNTHETIC)]
         when = (start + datetime.timedelta(minutes=index // len(_SYNTHETIC))).isoformat()
         lines.append(
             b'{"resourceType":"Observation","id":"obs-%d","meta":{"source":"http://his.example.cn/fhir"},'
@@ -274,7 +281,7 @@ def synthetic_observations(count: int, patients: int = 1000) -> bytes:
                 code.encode(),
                 index // len(_SYNTHETIC) % patients,
                 when.encode(),
-                value.encode(),
+                _synthetic_value(index // len(_SYNTHETIC), *spread),
                 unit.encode(),
                 unit.encode(),
             )
