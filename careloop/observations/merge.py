@@ -209,16 +209,32 @@ def _stored(
     return found
 
 
-def stored_as_sent(organization_id: int, lines: Sequence[tuple[int, str, str, int]]) -> set[int]:
+def start_stored_as_sent(
+    organization_id: int, lines: Sequence[tuple[int, str, str, int]]
+) -> "Future[set[int]]":
     """Of `lines` (position, source system, source id, digest of the line), the positions whose observation
-    is stored with that digest: the line that made it (records.HeldLines)."""
+    is stored with that digest: the line that made it (records.HeldLines).
+
+    On PostgreSQL the database looks them up while the caller goes on; it must wait for the answer
+    (`stored_positions`) before it commits or rolls back. Elsewhere the answer is there at once.
+    """
     if connection.vendor == "postgresql":
-        return merge_postgres.stored_as_sent(organization_id, lines)
+        return merge_postgres.start_stored_as_sent(organization_id, lines)
     stored = _stored(
         organization_id, [(system, source_id) for _, system, source_id, _ in lines], "source_digest"
     )
-    return {
-        position
-        for position, system, source_id, digest in lines
-        if stored.get((system, source_id)) == (digest,)
-    }
+    found: Future[set[int]] = Future()
+    found.set_result(
+        {
+            position
+            for position, system, source_id, digest in lines
+            if stored.get((system, source_id)) == (digest,)
+        }
+    )
+    return found
+
+
+def stored_positions(looking_up: "Future[set[int]]") -> set[int]:
+    """The answer of `start_stored_as_sent`, once the database has it; its errors raised as Django's."""
+    with connection.wrap_database_errors:
+        return looking_up.result()

@@ -195,15 +195,21 @@ def _merge_staged(
     return created, updated
 
 
-def stored_as_sent(organization_id: int, lines: Sequence[tuple[int, str, str, int]]) -> set[int]:
-    """Of `lines` (position, source system, source id, digest), the positions whose observation is stored
-    with that digest (pipeline._skip_stored).
+def start_stored_as_sent(
+    organization_id: int, lines: Sequence[tuple[int, str, str, int]]
+) -> "Future[set[int]]":
+    """Start looking up which of `lines` (position, source system, source id, digest) have their observation
+    stored with that digest (pipeline._skip_stored); the future answers their positions.
 
-    One index probe per line (LATERAL ... LIMIT 1): `source_id = ANY(...)` was planned as a scan of the
-    organization's whole source system with a filter, chunk after chunk.
+    Runs in a thread of its own on the caller's connection and transaction, as the merge does, so the
+    import parses its next chunk meanwhile; the caller waits for it before it commits. One index probe per
+    line (LATERAL ... LIMIT 1): `source_id = ANY(...)` was planned as a scan of the organization's whole
+    source system with a filter, chunk after chunk.
     """
+    found: Future[set[int]] = Future()
     if not lines:
-        return set()
+        found.set_result(set())
+        return found
     observation = connection.ops.quote_name(Observation._meta.db_table)
     sql = (
         "SELECT array_agg(k.position) FROM unnest(%(positions)s::int[], %(systems)s::text[], "  # noqa: S608
@@ -219,7 +225,17 @@ def stored_as_sent(organization_id: int, lines: Sequence[tuple[int, str, str, in
         "ids": text_array([source_id for _position, _system, source_id, _digest in lines]),
         "digests": bigint_array([digest for _position, _system, _id, digest in lines]),
     }
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        (positions,) = cursor.fetchone()
-    return set(positions or ())
+    connection.ensure_connection()
+    raw: psycopg.Connection[Any] = connection.connection
+
+    def look_up() -> None:
+        try:
+            with raw.cursor() as cursor:
+                cursor.execute(sql, params)
+                row = cursor.fetchone()
+            found.set_result(set(row[0] or ()) if row else set())
+        except BaseException as error:  # handed to the caller, which raises it in its own thread
+            found.set_exception(error)
+
+    threading.Thread(target=look_up, name="careloop-stored-lookup", daemon=True).start()
+    return found

@@ -157,8 +157,8 @@ class HeldLines:
 
     An import that finds a line's observation stored with the line's digest skips the line whole: it is
     the line that made the row, so parsing, matching, normalizing and merging it again would change
-    nothing. `read` turns the others into the chunk's results; it must be called once, before the chunk
-    is used and before the next chunk is parsed.
+    nothing. `read` turns the others into the chunk's results, read as they would have been where they
+    stood; it must be called once, before the chunk is used.
     """
 
     # Per line: the source system and id its result is most likely stored under ("" for none), its digest.

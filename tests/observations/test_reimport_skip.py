@@ -77,8 +77,7 @@ def test_without_a_context_nothing_is_held():
 def test_an_import_that_carries_patients_reads_every_line_and_keeps_no_digest():
     patient = orjson.dumps({"resourceType": "Patient", "id": "p1", "identifier": [{"value": "M-1"}]})
     (chunk,) = chunks([line(1), patient, line(2)])
-    assert chunk.held is not None and [key[1] for key in chunk.held.keys] == ["", ""]
-    chunk.held.read({0, 1})
+    assert chunk.held is None  # read at once, as the chunk ends
     assert chunk.skipped == 0 and [row[-1] for row in chunk.rows] == [None, None]
 
     later = list(chunks([patient, line(1)], chunk_size=1))
@@ -86,6 +85,32 @@ def test_an_import_that_carries_patients_reads_every_line_and_keeps_no_digest():
         if each.held:
             each.held.read(set())
     assert [row[-1] for each in later for row in each.rows] == [None]
+
+
+def test_held_lines_read_after_the_next_chunk_read_as_they_would_have_where_they_stood():
+    """The pipeline reads a chunk's held lines after it parsed the next chunk, which may bring a Patient."""
+    by_reference = orjson.dumps(
+        {
+            "resourceType": "Observation",
+            "id": "o9",
+            "code": {"coding": [{"system": "http://loinc.org", "code": "2093-3"}]},
+            "subject": {"reference": "Patient/p1"},
+            "effectiveDateTime": "2025-03-09T08:30:00+08:00",
+            "valueQuantity": {"value": 4.9, "unit": "mmol/L"},
+        }
+    )
+    patient = orjson.dumps({"resourceType": "Patient", "id": "p1", "identifier": [{"value": "M-1"}]})
+    stream = chunks([by_reference, patient, by_reference.replace(b"o9", b"o10")], chunk_size=1)
+    first = next(stream)
+    second = next(stream)  # the Patient, parsed before the first chunk's held line is read
+    third = next(stream)
+    assert first.held is not None and second.held is None and third.held is None
+    first.held.read(set())
+    [(alone, *_rest)] = first.rows
+    [(after_the_patient, *_rest)] = third.rows
+    assert (alone.mrn, alone.mrn_system) == ("p1", "HIS")  # "Patient/p1" read alone: MRN p1 of the source
+    assert (after_the_patient.mrn, after_the_patient.mrn_system) == ("M-1", "HIS")
+    assert first.rows[0][-1] is not None and third.rows[0][-1] is None
 
 
 def test_a_line_spelt_otherwise_is_parsed_to_find_its_key():
@@ -233,6 +258,11 @@ def test_the_last_line_of_a_key_wins_even_when_an_earlier_one_is_stored_as_it_is
     run(org, [line(1)])
     run(org, [line(1, value=7.5), line(1)], chunk_size=1)
     assert Observation.objects.get().value == 4.9
+
+    # With chunks between: the stored line is looked up while the correction is merged, or before.
+    for between in ([line(2)], [line(2), line(3)]):
+        run(org, [line(1, value=7.5), *between, line(1)], chunk_size=1)
+        assert Observation.objects.get(source_id="o1").value == 4.9
 
 
 @pytest.mark.django_db

@@ -14,6 +14,7 @@ the patient's identifiers and carry their report's id.
 import datetime
 import re
 from collections.abc import Iterable, Iterator
+from contextlib import nullcontext
 from typing import Any
 
 import orjson
@@ -204,22 +205,30 @@ class _Holding:
 _Held = tuple[bytes, str, int, tuple[str, str] | None]
 
 
-def _held_lines(mapper: ResourceMapper, out: ParseResult, held: list[_Held], holding: _Holding) -> HeldLines:
-    """The chunk's held Observations, for the pipeline to look up.
+def _held_lines(
+    mapper: ResourceMapper, out: ParseResult, held: list[_Held], holding: _Holding
+) -> HeldLines | None:
+    """The chunk's held Observations, for the pipeline to look up; None once they are read here.
 
     Only where lines mean the same alone, now that the chunk's other resources have been read: an import
-    that carries Patients or DiagnosticReports reads all its lines and keeps no digests.
+    that carries Patients or DiagnosticReports reads all its lines, now, and keeps no digests. The lines
+    held may be read after the next chunk is parsed, as they would have been read now (`mapper.alone`).
     """
-    alone = mapper.context_free()
-    keys = [(*key, digest) if key and alone else ("", "", digest) for _line, _where, digest, key in held]
+    if not mapper.context_free():
+        for line, where, _digest, _key in held:
+            _read_line(mapper, line, where, out, None)
+        holding.found(0)
+        return None
+    keys = [(*key, digest) if key else ("", "", digest) for _line, _where, digest, key in held]
 
     def read(skip: set[int]) -> None:
         skipped = 0
-        for position, (line, where, digest, _key) in enumerate(held):
-            if position in skip and keys[position][1]:
-                skipped += 1
-                continue
-            _read_line(mapper, line, where, out, digest if alone else None)
+        with nullcontext() if mapper.context_free() else mapper.alone():
+            for position, (line, where, digest, _key) in enumerate(held):
+                if position in skip and keys[position][1]:
+                    skipped += 1
+                    continue
+                _read_line(mapper, line, where, out, digest)
         out.skipped += skipped
         out.held = None
         holding.found(skipped)

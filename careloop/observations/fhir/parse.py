@@ -16,6 +16,8 @@ the source system -- the same MRN a Patient without identifiers of its own gets,
 """
 
 import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import unquote
 
@@ -565,6 +567,19 @@ class ResourceMapper:
         patient than it would alone), nor once its DiagnosticReports group results.
         """
         return not self._report_of and not self.refs.patients
+
+    @contextmanager
+    def alone(self) -> Iterator[None]:
+        """Read lines in the body as if no Patient or DiagnosticReport had come yet (`context_free`): as
+        they would have been read where they stood, before the resources after them."""
+        refs, by_reference = self.refs, self._by_reference
+        self.refs, self._by_reference = References(), {}
+        self._report_of = self.refs.report_of
+        try:
+            yield
+        finally:
+            self.refs, self._by_reference = refs, by_reference
+            self._report_of = refs.report_of
 
     def observation_rows(
         self, resource: dict[str, Any], where: str, full_url: str = ""
