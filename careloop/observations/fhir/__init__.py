@@ -1,6 +1,7 @@
 """FHIR R4 in: Bundles and NDJSON of Patient, Observation, DiagnosticReport and Encounter -> neutral records.
 
-Pure (no Django, no database) and fast: orjson and plain dict access, no fhir.resources/pydantic.
+Pure (no Django, no database) and fast: msgspec Structs for the common Observation line, orjson and plain
+dict access for the rest, no fhir.resources/pydantic.
 - `parse_bundle(data, source_system)` -> ParseResult
 - `iter_ndjson(data, source_system, chunk_size=10_000)` -> ParseResult chunks (`as_rows=True`: tuples)
 - `parse_datetime` for FHIR date/dateTime/instant text

@@ -156,7 +156,7 @@ def _read_line(mapper: ResourceMapper, line: bytes, where: str, out: ParseResult
 
 def _add(mapper: ResourceMapper, resource: Any, where: str, out: ParseResult, digest: int | None) -> None:
     """The full mapper's answer for a line; a line that made exactly one result and no problem gives it
-    its digest, as `common_row` does."""
+    its digest, as `shaped_row` does."""
     rows, results, problems = len(out.rows), len(out.results), len(out.problems)
     mapper.add(resource, where, out)
     if digest is None or len(out.problems) != problems:
