@@ -16,7 +16,7 @@ for the GIL while the caller normalizes.)
 
 import hashlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
@@ -147,16 +147,23 @@ def start_merge(
             for row in rows:
                 write(row)
     params = {"organization": organization_id, "batch": batch_id, "now": now}
-    raw: psycopg.Connection[Any] = connection.connection  # in the transaction Django opened
-    result: Future[tuple[int, int]] = Future()
+    return _beside("careloop-merge", lambda raw: _merge_staged(raw, sql, params, len(rows), expect_new))
 
-    def merge() -> None:
+
+def _beside[T](name: str, work: "Callable[[psycopg.Connection[Any]], T]") -> "Future[T]":
+    """Run `work` on the caller's connection (so in its transaction) in a thread of its own; the future
+    answers what it returns. psycopg serializes the connection, so the caller's own queries wait."""
+    connection.ensure_connection()
+    raw: psycopg.Connection[Any] = connection.connection
+    result: Future[T] = Future()
+
+    def run() -> None:
         try:
-            result.set_result(_merge_staged(raw, sql, params, len(rows), expect_new))
+            result.set_result(work(raw))
         except BaseException as error:  # handed to the caller, which raises it in its own thread
             result.set_exception(error)
 
-    threading.Thread(target=merge, name="careloop-merge", daemon=True).start()
+    threading.Thread(target=run, name=name, daemon=True).start()
     return result
 
 
@@ -206,8 +213,8 @@ def start_stored_as_sent(
     line (LATERAL ... LIMIT 1): `source_id = ANY(...)` was planned as a scan of the organization's whole
     source system with a filter, chunk after chunk.
     """
-    found: Future[set[int]] = Future()
     if not lines:
+        found: Future[set[int]] = Future()
         found.set_result(set())
         return found
     observation = connection.ops.quote_name(Observation._meta.db_table)
@@ -225,17 +232,11 @@ def start_stored_as_sent(
         "ids": text_array([source_id for _position, _system, source_id, _digest in lines]),
         "digests": bigint_array([digest for _position, _system, _id, digest in lines]),
     }
-    connection.ensure_connection()
-    raw: psycopg.Connection[Any] = connection.connection
 
-    def look_up() -> None:
-        try:
-            with raw.cursor() as cursor:
-                cursor.execute(sql, params)
-                row = cursor.fetchone()
-            found.set_result(set(row[0] or ()) if row else set())
-        except BaseException as error:  # handed to the caller, which raises it in its own thread
-            found.set_exception(error)
+    def look_up(raw: "psycopg.Connection[Any]") -> set[int]:
+        with raw.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        return set(row[0] or ()) if row else set()
 
-    threading.Thread(target=look_up, name="careloop-stored-lookup", daemon=True).start()
-    return found
+    return _beside("careloop-stored-lookup", look_up)
