@@ -482,10 +482,9 @@ class ResourceMapper:
             self._times[effective] = when
         meta = resource.meta
         source = None if meta is None else meta.source
-        known = self.source_system if source is None else self._systems.get(source)
-        if known is None:
+        system = self.source_system if source is None else self._systems.get(source)
+        if system is None:
             return None  # the general path works it out and remembers it
-        system = known
         patient = self._by_reference.get((system, reference))
         if patient is None:
             # A feed of many patients meets most references once: resolve here, not in the slow path.
