@@ -89,7 +89,7 @@ def iter_ndjson(
                 if type(resource) is dict and resource.get("resourceType") == "Observation":
                     held.append((line, where, digest, stored_key(resource)))
                 else:
-                    _add(mapper, resource, where, out, None)
+                    _add(mapper, resource, where, out, digest if context_free() else None)
         pending += 1
         if pending >= chunk_size:
             if held:
