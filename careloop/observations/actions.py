@@ -12,8 +12,8 @@ from django.utils import timezone
 from careloop.accounts import audit
 from careloop.accounts.models import User
 from careloop.observations import formats
+from careloop.observations.chunk import import_chunk
 from careloop.observations.models import ImportBatch, UnmatchedResult
-from careloop.observations.pipeline import import_chunk
 from careloop.observations.records import EncounterRecord, ParseResult, PatientRef, ReportRecord
 from careloop.observations.unmatched import record_from_json
 from careloop.patients.models import Patient

@@ -6,7 +6,7 @@ ObservationVersion and they are updated. Counts come from the statements' row co
 
 Python only writes the COPY stream. The statements after it run in a thread of their own on the same
 connection (so in the caller's transaction), and `start_merge` returns at once: the import prepares its
-next chunk while the database inserts this one (see pipeline.py). psycopg serializes the connection, so
+next chunk while the database inserts this one (see overlap.py). psycopg serializes the connection, so
 a query the caller makes meanwhile waits for the merge instead of interleaving with it.
 (Copying a chunk of new keys straight into the table, with a savepoint in case one was stored, measured
 no faster than the staging table, twice: from the caller's thread, the table's indexes cost the same;
@@ -206,7 +206,7 @@ def start_stored_as_sent(
     organization_id: int, lines: Sequence[tuple[int, str, str, int]]
 ) -> "Future[set[int]]":
     """Start looking up which of `lines` (position, source system, source id, digest) have their observation
-    stored with that digest (pipeline._skip_stored); the future answers their positions.
+    stored with that digest (chunk._skip_stored); the future answers their positions.
 
     Runs in a thread of its own on the caller's connection and transaction, as the merge does, so the
     import parses its next chunk meanwhile; the caller waits for it before it commits. One index probe per

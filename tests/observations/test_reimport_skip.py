@@ -7,6 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import translation
 
+from careloop.observations import chunk as chunk_steps
 from careloop.observations import formats, pipeline
 from careloop.observations.fhir import iter_ndjson
 from careloop.observations.fhir.ndjson import _Holding
@@ -164,7 +165,7 @@ def merged(monkeypatch):
         sizes.append(len(rows))
         return start_merge(organization_id, batch_id, rows, **options)
 
-    monkeypatch.setattr(pipeline, "start_merge", counting)
+    monkeypatch.setattr(chunk_steps, "start_merge", counting)
     return sizes
 
 
