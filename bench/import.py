@@ -1,11 +1,14 @@
 """Import speed of FHIR NDJSON Observations: the CareLoop pipeline against the plain alternatives.
 
-    .venv/bin/python bench/import.py [--sizes 100000,1000000] [--orm-sample 10000] [--sqlite-size 100000]
+    .venv/bin/python bench/import.py [--sizes 100000,1000000] [--rounds 3] [--orm-sample 10000]
+                                     [--sqlite-size 100000]
 
 One JSON line. On PostgreSQL (a throw-away database on DATABASE_URL's server, default the local one), for
 each size: the end-to-end import (parse, match, normalize, flag, merge) in rows/s; a re-import of the same
 file (0 rows written); and PostgreSQL's own COPY of the same rows into a table of the same shape and
-indexes (the limit). Once: Django ORM save() per row on a sample, and parsing alone with fhir.resources
+indexes (the limit). Each size runs `--rounds` times into an emptied table; the figures are medians, each
+ratio taken within its round, with its range (a shared machine's speed drifts by a third within minutes).
+Once: Django ORM save() per row on a sample, and parsing alone with fhir.resources
 (pydantic) on a sample. Then the end-to-end rate on SQLite in a fresh process. Ratios are within one run.
 """
 
@@ -18,7 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from careloop.accounts.models import Organization
@@ -132,6 +135,59 @@ def copy_rate(organization: "Organization", size: int, binary: bool = False) -> 
     return len(rows) / seconds
 
 
+def empty_observations() -> None:
+    """Every observation gone, as from a fresh table: a DELETE would leave the next round dead rows."""
+    from django.db import connection
+
+    from careloop.observations.models import Observation, ObservationVersion
+
+    tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in (ObservationVersion, Observation))
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {tables}")
+
+
+def one_round(organization: "Organization", data: bytes, size: int) -> dict[str, float]:
+    """Import into an empty table, import again, then COPY the same rows: one set of figures."""
+    empty_observations()
+    seconds, batch = run_import(organization, data)
+    again, second = run_import(organization, data)
+    assert batch.created == size, f"{batch.created} of {size} rows imported"
+    return {
+        "rows_per_s": size / seconds,
+        "seconds": seconds,
+        "reimport_rows_written": second.created + second.updated,
+        "reimport_rows_per_s": size / again,
+        "copy_rows_per_s": copy_rate(organization, size),
+        "binary_copy_rows_per_s": copy_rate(organization, size, binary=True),
+    }
+
+
+def summary(rounds: list[dict[str, float]], size: int) -> dict[str, Any]:
+    """Medians over the rounds; each ratio is taken within its round (the machine's speed drifts), and its
+    lowest and highest are given beside the median."""
+    from statistics import median
+
+    def middle(name: str) -> float:
+        return median(r[name] for r in rounds)
+
+    ratios = [r["rows_per_s"] / r["copy_rows_per_s"] for r in rounds]
+    reimport_ratios = [r["reimport_rows_per_s"] / r["copy_rows_per_s"] for r in rounds]
+    return {
+        "rows": size,
+        "rounds": len(rounds),
+        "seconds": round(middle("seconds"), 2),
+        "rows_per_s": round(middle("rows_per_s")),
+        "reimport_rows_written": max(r["reimport_rows_written"] for r in rounds),
+        "reimport_rows_per_s": round(middle("reimport_rows_per_s")),
+        "copy_rows_per_s": round(middle("copy_rows_per_s")),
+        "binary_copy_rows_per_s": round(middle("binary_copy_rows_per_s")),
+        "ratio_to_copy": round(median(ratios), 3),
+        "ratio_to_copy_range": [round(min(ratios), 3), round(max(ratios), 3)],
+        "reimport_ratio_to_copy": round(median(reimport_ratios), 3),
+        "reimport_ratio_to_copy_range": [round(min(reimport_ratios), 3), round(max(reimport_ratios), 3)],
+    }
+
+
 def orm_rate(organization: "Organization", sample: int) -> float:
     import datetime
 
@@ -182,6 +238,7 @@ def main() -> None:
     parser.add_argument("--orm-sample", type=int, default=10_000)
     parser.add_argument("--parse-sample", type=int, default=5_000)
     parser.add_argument("--sqlite-size", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=3, help="rounds per size; figures are medians")
     parser.add_argument(
         "--server", default=os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
     )
@@ -204,26 +261,9 @@ def main() -> None:
         per_size = {}
         data = b""
         for size in sizes:
-            from careloop.observations.models import Observation
-
-            Observation.objects.filter(organization=organization).delete()
             data = synthetic_observations(size, PATIENTS)
-            seconds, batch = run_import(organization, data)
-            again, second = run_import(organization, data)
-            copy = copy_rate(organization, size)
-            binary_copy = copy_rate(organization, size, binary=True)
-            rate = batch.created / seconds
-            per_size[size] = {
-                "rows": batch.created,
-                "seconds": round(seconds, 2),
-                "rows_per_s": round(rate),
-                "reimport_rows_written": second.created + second.updated,
-                "reimport_rows_per_s": round(size / again),
-                "copy_rows_per_s": round(copy),
-                "binary_copy_rows_per_s": round(binary_copy),
-                "ratio_to_copy": round(rate / copy, 3),
-                "reimport_ratio_to_copy": round(size / again / copy, 3),
-            }
+            rounds = [one_round(organization, data, size) for _ in range(args.rounds)]
+            per_size[size] = summary(rounds, size)
         orm = orm_rate(organization, args.orm_sample)
         parse_only = fhir_resources_rate(data, args.parse_sample)
     finally:

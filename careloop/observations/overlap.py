@@ -7,7 +7,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from careloop.observations.chunk import (
     Chunk,
@@ -60,6 +60,8 @@ def import_overlapped(
     try:
         while waiting or ready is not None:
             with transaction.atomic() if transaction_per_step else nullcontext():
+                if transaction_per_step:
+                    _commit_without_flush()
                 coming = None
                 if waiting and waiting[0].can_look_up():
                     head = waiting.popleft()
@@ -99,6 +101,19 @@ def import_overlapped(
         close = getattr(source, "close", None)
         if close is not None:
             close()
+
+
+def _commit_without_flush() -> None:
+    """Let this step's commit return before PostgreSQL has flushed its WAL to disk.
+
+    A crash may then lose the last steps committed (those within three wal_writer_delay), each whole with
+    its counts on the batch, as if the import had stopped earlier; a re-run is idempotent. The import's
+    last commit (pipeline.run_import) waits for the flush, and with it for every step before.
+    Measured: the import ran 8 % faster at 100 k rows.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 @dataclass

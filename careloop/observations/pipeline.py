@@ -94,6 +94,7 @@ def run_import(
         else:
             import_overlapped(batch, chunks, memo, record, transaction_per_step=True)
             batch.status = "done"
+    # This commit waits for the WAL flush, and so for every step's before it (overlap._commit_without_flush).
     with transaction.atomic():
         if batch.mode == "all_or_nothing":
             ImportProblem.objects.bulk_create([_problem_row(batch, p) for p in all_problems], batch_size=1000)

@@ -1,13 +1,15 @@
 import datetime
 import io
+import itertools
 import time
 from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 
 from careloop.observations.fhir import RESULT_FIELDS, References, iter_ndjson, parse_ndjson
-from careloop.observations.fhir.ndjson import synthetic_observations
+from careloop.observations.fhir.ndjson import chunk_sizes, synthetic_observations
 from careloop.observations.normalize import normalize_result
 from careloop.observations.records import ResultRecord
 
@@ -51,6 +53,26 @@ def test_results_come_in_chunks_of_the_requested_size():
     data = b"\n".join(line(observation(n)) for n in range(25))
     chunks = list(iter_ndjson(data, "HIS-A", chunk_size=10))
     assert [len(chunk.results) for chunk in chunks] == [10, 10, 5]
+
+
+@pytest.mark.parametrize(
+    ("chunk_size", "first", "sizes"),
+    [
+        (10_000, (1_250, 2_500, 5_000), [1_250, 2_500, 5_000, 10_000, 10_000]),
+        (2_000, (1_250, 2_500, 5_000), [1_250, 2_000, 2_000, 2_000, 2_000]),
+        (3, (1_250, 2_500), [3, 3, 3, 3, 3]),
+        (10, (), [10, 10, 10, 10, 10]),
+        (10, (0, 4), [1, 4, 10, 10, 10]),
+    ],
+)
+def test_the_first_chunks_are_smaller_and_none_exceeds_the_chunk_size(chunk_size, first, sizes):
+    assert list(itertools.islice(chunk_sizes(chunk_size, first), 5)) == sizes
+
+
+def test_a_large_file_starts_with_small_chunks():
+    data = b"\n".join(line(observation(n)) for n in range(10_100))
+    chunks = list(iter_ndjson(data, "HIS-A", chunk_size=5_000, as_rows=True))
+    assert [len(chunk.rows) for chunk in chunks] == [1_250, 2_500, 5_000, 1_350]
 
 
 def test_a_file_object_is_streamed_line_by_line():

@@ -4,6 +4,7 @@ from typing import Any
 
 import orjson
 import pytest
+from django.db import connection
 
 from careloop.observations import pipeline
 from careloop.observations.fhir import iter_ndjson
@@ -144,3 +145,29 @@ def test_a_database_error_in_the_merge_reaches_the_caller_as_djangos(org, doctor
     patient = make_patient(doctor)
     with pytest.raises(DatabaseError, match="could not extend file"):
         merge_observations(org.pk, None, [merge_row(patient.pk, "r1", 5.0)])
+
+
+def synchronous_commit() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        return str(cursor.fetchone()[0])
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("mode", "during"), [("keep_good", "off"), ("all_or_nothing", "on")])
+def test_only_the_steps_of_a_keep_good_import_commit_without_waiting_for_the_flush(org, doctor, mode, during):
+    if connection.vendor != "postgresql":
+        pytest.skip("synchronous_commit is PostgreSQL's")
+    patient = make_patient(doctor)
+    seen: list[str] = []
+
+    def chunks():
+        for chunk in iter_ndjson(feed(patient.id_number), "HIS", chunk_size=2):
+            seen.append(synchronous_commit())  # parsed inside a step's transaction
+            yield chunk
+
+    batch = ImportBatch.objects.create(organization=org, kind="fhir", filename="feed.ndjson", mode=mode)
+    batch, problems = pipeline.run_import(batch, chunks())
+    assert problems == [] and batch.created == 4
+    assert during in seen[1:]  # the first chunk is parsed before the first step
+    assert synchronous_commit() == "on"  # the setting ended with the step; the last commit waited

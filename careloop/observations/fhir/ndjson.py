@@ -1,10 +1,11 @@
 """FHIR NDJSON (Bulk Data export: one resource per line) -> ParseResult chunks, streamed.
 
-`iter_ndjson` yields a ParseResult every `chunk_size` lines so the import pipeline can merge one chunk
-while the next is parsed. Blank lines are skipped; a line that is not JSON is a "malformed" Problem; a
-resource that fails a check is one Problem with "line N" and the field path; nothing stops the stream.
-Resource types we do not import are counted, not reported line by line: the last chunk carries one
-"unsupported" Problem per type with its count and the line of the first one.
+`iter_ndjson` yields a ParseResult every `chunk_size` lines (the first few chunks smaller, see
+`chunk_sizes`) so the import pipeline can merge one chunk while the next is parsed. Blank lines are
+skipped; a line that is not JSON is a "malformed" Problem; a resource that fails a check is one Problem
+with "line N" and the field path; nothing stops the stream. Resource types we do not import are counted,
+not reported line by line: the last chunk carries one "unsupported" Problem per type with its count and
+the line of the first one.
 
 Several files of one export (Patient.ndjson, DiagnosticReport.ndjson, Observation.ndjson) can share one
 `References`: read Patients and DiagnosticReports first and the Observations resolve "Patient/<id>" to
@@ -30,6 +31,18 @@ from careloop.observations.fhir.parse import (
 from careloop.observations.records import HeldLines, ParseResult, Problem, ResultRecord, because
 
 CHUNK_SIZE = 10_000
+# The first chunks' sizes before `chunk_size` (each capped by it): the database merges nothing until the
+# pipeline has a chunk ready, and on a re-import not before two chunks were parsed (HeldLines), so small
+# first chunks get it going sooner.
+FIRST_CHUNKS = (1_250, 2_500, 5_000)
+
+
+def chunk_sizes(chunk_size: int, first: Iterable[int] = FIRST_CHUNKS) -> Iterator[int]:
+    """The number of lines of each chunk in turn: `first`, capped by `chunk_size`, then `chunk_size`."""
+    for size in first:
+        yield max(1, min(size, chunk_size))
+    while True:
+        yield chunk_size
 
 
 def iter_ndjson(
@@ -67,6 +80,8 @@ def iter_ndjson(
     held: list[_Held] | None = [] if seed is not None and holding.next_chunk() else None
     stored_key, context_free = mapper.stored_key, mapper.context_free
     pending = digest = 0
+    sizes = chunk_sizes(chunk_size)
+    size = next(sizes)
     for number, line in enumerate(lines, 1):
         if not line or line.isspace():
             continue
@@ -91,11 +106,11 @@ def iter_ndjson(
                 else:
                     _add(mapper, resource, where, out, digest if context_free() else None)
         pending += 1
-        if pending >= chunk_size:
+        if pending >= size:
             if held:
                 out.held = _held_lines(mapper, out, held, holding)
             yield out
-            out, pending = ParseResult(), 0
+            out, pending, size = ParseResult(), 0, next(sizes)
             held = [] if seed is not None and holding.next_chunk() else None
     out.problems.extend(mapper.unsupported_problems())
     if held:
