@@ -11,6 +11,8 @@ from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from django.db.backends.base.base import BaseDatabaseWrapper
+
 from careloop.observations import normalize
 from careloop.observations.keylookup import key_filters, value_rows
 from careloop.observations.matching import KNOWN_LIMIT, Matches, match_patients, remember_identifiers
@@ -48,7 +50,9 @@ class ImportMemo:
     only_new: bool = True
 
 
-def _demographics(patient_ids: set[int], memo: ImportMemo) -> dict[int, tuple[str, datetime.date | None]]:
+def _demographics(
+    patient_ids: set[int], memo: ImportMemo, reader: BaseDatabaseWrapper | None = None
+) -> dict[int, tuple[str, datetime.date | None]]:
     known = memo.demographics
     missing = [pid for pid in patient_ids if pid not in known]
     if len(known) + len(missing) > KNOWN_LIMIT:
@@ -56,7 +60,7 @@ def _demographics(patient_ids: set[int], memo: ImportMemo) -> dict[int, tuple[st
         missing = list(patient_ids)
     for keys in key_filters("id", missing):
         for pid, sex, birth in value_rows(
-            Patient.objects.filter(**keys).values_list("id", "sex", "birth_date")
+            Patient.objects.filter(**keys).values_list("id", "sex", "birth_date"), reader
         ):
             known[pid] = (sex, birth)
     return known
@@ -102,14 +106,28 @@ def _skip_stored(
     held.read(skip)
 
 
-def look_up(
+@dataclass
+class Matched:
+    """A chunk whose patients are known, before anything of it is written (`record_chunk`)."""
+
+    parsed: ParseResult
+    matches: Matches
+    demographics: dict[int, tuple[str, datetime.date | None]]
+
+    def writes(self) -> bool:
+        """Whether `record_chunk` writes: an MRN learnt from a match by ID number, or exam reports."""
+        return bool(self.parsed.reports) or any(ref.mrn for ref in self.matches.by_id_number)
+
+
+def match_chunk(
     batch: ImportBatch,
     parsed: ParseResult,
     memo: ImportMemo,
     probing: "Future[set[int]] | None" = None,
     busy: Iterable[list[tuple[Any, ...]]] = (),
-) -> Chunk:
-    """The database half of preparing a chunk: its patients, identifiers, sex and birth, its reports.
+    reader: BaseDatabaseWrapper | None = None,
+) -> Matched:
+    """The reading half of preparing a chunk: its patients, their sex and birth, on `reader` if given.
 
     Its held lines are read first, but those stored as they are, as `probing` (started earlier, or now)
     found them; `busy` are the rows of the chunks that may have been merging since it started.
@@ -119,11 +137,28 @@ def look_up(
         _skip_stored(parsed, probing or start_probe(organization_id, parsed.held), busy)
     refs = [r[0] for r in parsed.rows] + [r.patient for r in parsed.results]
     refs += [r.patient for r in parsed.reports] + [e.patient for e in parsed.encounters] + parsed.patients
-    matches = match_patients(organization_id, refs, memo.patients)
+    matches = match_patients(organization_id, refs, memo.patients, reader)
+    memo.demographics.update(matches.demographics)
+    return Matched(parsed, matches, _demographics(set(matches.values()), memo, reader))
+
+
+def record_chunk(batch: ImportBatch, matched: Matched) -> Chunk:
+    """The writing half, on the import's own connection: identifiers learnt, exam reports upserted."""
+    organization_id, parsed, matches = batch.organization_id, matched.parsed, matched.matches
     remember_identifiers(organization_id, matches)
     report_ids = upsert_reports(organization_id, batch, parsed.reports, matches)
-    memo.demographics.update(matches.demographics)
-    return Chunk(parsed, matches, report_ids, _demographics(set(matches.values()), memo))
+    return Chunk(parsed, matches, report_ids, matched.demographics)
+
+
+def look_up(
+    batch: ImportBatch,
+    parsed: ParseResult,
+    memo: ImportMemo,
+    probing: "Future[set[int]] | None" = None,
+    busy: Iterable[list[tuple[Any, ...]]] = (),
+) -> Chunk:
+    """The database half of preparing a chunk (`match_chunk`, then `record_chunk`), all on one connection."""
+    return record_chunk(batch, match_chunk(batch, parsed, memo, probing, busy))
 
 
 def normalize_rows(batch: ImportBatch, chunk: Chunk) -> None:

@@ -78,8 +78,11 @@ def key_filters(field: str, keys: Sequence[Any]) -> Iterator[dict[str, Any]]:
         yield {f"{field}__in": keys[start : start + 900]}
 
 
-def value_rows(queryset: QuerySet[Any, Any]) -> list[tuple[Any, ...]]:
-    """The rows of a `values_list` queryset, fetched in one call.
+def value_rows(
+    queryset: QuerySet[Any, Any], reader: BaseDatabaseWrapper | None = None
+) -> list[tuple[Any, ...]]:
+    """The rows of a `values_list` queryset, fetched in one call, on `reader` if given (a second
+    connection to the same database, which sees only what is committed), else on the default one.
 
     On PostgreSQL the driver already gives Python values for the columns we look up (text, integers,
     dates), and Django's row-by-row iteration would cost more than the query; elsewhere Django converts.
@@ -87,7 +90,7 @@ def value_rows(queryset: QuerySet[Any, Any]) -> list[tuple[Any, ...]]:
     if connection.vendor != "postgresql":
         return list(queryset)
     sql, params = queryset.query.sql_with_params()
-    with connection.cursor() as cursor:
+    with (reader or connection).cursor() as cursor:
         cursor.execute(sql, params)
         rows: list[tuple[Any, ...]] = cursor.fetchall()
         return rows

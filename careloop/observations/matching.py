@@ -6,6 +6,8 @@ Set-based: one query per kind of identifier for a whole chunk of records, never 
 import datetime
 from collections.abc import Iterable
 
+from django.db.backends.base.base import BaseDatabaseWrapper
+
 from careloop.observations.keylookup import key_filters, value_rows
 from careloop.observations.models import PatientIdentifier
 from careloop.observations.records import PatientRef
@@ -36,12 +38,15 @@ KNOWN_LIMIT = 500_000
 
 
 def match_patients(
-    organization_id: int, refs: Iterable[PatientRef], known: dict[PatientRef, int] | None = None
+    organization_id: int,
+    refs: Iterable[PatientRef],
+    known: dict[PatientRef, int] | None = None,
+    reader: BaseDatabaseWrapper | None = None,
 ) -> Matches:
     """Patient id for every ref that matches one of the organization's patients; others are absent.
 
     `known` carries what earlier chunks of the same import matched: those refs are not looked up again,
-    and new matches are added to it.
+    and new matches are added to it. `reader`: the connection to read on (keylookup.value_rows).
     """
     found = Matches()
     unique = set(refs)
@@ -51,13 +56,15 @@ def match_patients(
             if patient_id is not None:
                 found[ref] = patient_id
         unique.difference_update(found)
-    _look_up(organization_id, unique, found)
+    _look_up(organization_id, unique, found, reader)
     if known is not None and len(known) < KNOWN_LIMIT:
         known.update({ref: found[ref] for ref in unique if ref in found})
     return found
 
 
-def _look_up(organization_id: int, refs: set[PatientRef], found: Matches) -> None:
+def _look_up(
+    organization_id: int, refs: set[PatientRef], found: Matches, reader: BaseDatabaseWrapper | None
+) -> None:
     by_index: dict[str, list[PatientRef]] = {}
     for ref in refs:
         if ref.id_number:
@@ -65,7 +72,7 @@ def _look_up(organization_id: int, refs: set[PatientRef], found: Matches) -> Non
     for keys in key_filters("id_number_index", list(by_index)):
         patients = Patient.objects.filter(organization_id=organization_id, **keys)
         by_patient = patients.values_list("id_number_index", "id", "sex", "birth_date")
-        for index, patient_id, sex, birth in value_rows(by_patient):
+        for index, patient_id, sex, birth in value_rows(by_patient, reader):
             found.demographics[patient_id] = (sex, birth)
             for ref in by_index[index]:
                 found[ref] = patient_id
@@ -81,7 +88,7 @@ def _look_up(organization_id: int, refs: set[PatientRef], found: Matches) -> Non
                 organization_id=organization_id, system=system, **keys
             )
             by_value = identifiers.values_list("value", "patient_id", "patient__sex", "patient__birth_date")
-            for value, patient_id, sex, birth in value_rows(by_value):
+            for value, patient_id, sex, birth in value_rows(by_value, reader):
                 found.demographics[patient_id] = (sex, birth)
                 for ref in values[value]:
                     found[ref] = patient_id

@@ -4,9 +4,10 @@ from typing import Any
 
 import orjson
 import pytest
-from django.db import connection
+from django.db import connection, connections
 
-from careloop.observations import pipeline
+from careloop.observations import overlap, pipeline
+from careloop.observations.chunk import match_chunk
 from careloop.observations.fhir import iter_ndjson
 from careloop.observations.merge import merge_observations
 from careloop.observations.models import ImportBatch, Observation, ObservationVersion, UnmatchedResult
@@ -171,3 +172,72 @@ def test_only_the_steps_of_a_keep_good_import_commit_without_waiting_for_the_flu
     assert problems == [] and batch.created == 4
     assert during in seen[1:]  # the first chunk is parsed before the first step
     assert synchronous_commit() == "on"  # the setting ended with the step; the last commit waited
+
+
+@pytest.fixture
+def readers(monkeypatch):
+    """Per chunk matched: whether it was read on the second connection, beside the merge."""
+    seen: list[bool] = []
+
+    def spying(*args, **kwargs):
+        seen.append(args[5] is not None if len(args) > 5 else kwargs.get("reader") is not None)
+        return match_chunk(*args, **kwargs)
+
+    monkeypatch.setattr(overlap, "match_chunk", spying)
+    return seen
+
+
+def patient_with_mrn(key: str, id_number: str, mrn: str) -> bytes:
+    identifiers = [
+        {"system": "urn:oid:1.2.156.112604.1.2.1", "value": id_number},
+        {"system": MRN_SYSTEM, "value": mrn, "type": {"coding": [{"code": "MR"}]}},
+    ]
+    return orjson.dumps({"resourceType": "Patient", "id": key, "identifier": identifiers})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_patients_are_read_beside_the_merge_and_see_what_the_steps_before_committed(org, doctor, readers):
+    if connection.vendor != "postgresql":
+        pytest.skip("the merge runs beside the caller on PostgreSQL only")
+    first, second = make_patient(doctor), make_patient(doctor, name="李四")
+
+    def by_mrn(mrn: str) -> dict[str, Any]:
+        return {"identifier": {"system": MRN_SYSTEM, "value": mrn}}
+
+    # Chunk 1 (read on the import's connection: no merge yet) learns M-1. Chunk 2 is read beside chunk 1's
+    # merge and must see M-1 committed; it learns M-2 (a write: finished after the merge). Chunk 3 is read
+    # beside chunk 2's merge and must see M-2.
+    lines = [
+        patient_with_mrn("p1", first.id_number, "M-1"),
+        observation(1, {"reference": "Patient/p1"}),
+        patient_with_mrn("p2", second.id_number, "M-2"),
+        observation(2, by_mrn("M-1"), 9.9),
+        observation(3, by_mrn("M-2")),
+        observation(4, by_mrn("M-1")),
+    ]
+    batch = ImportBatch.objects.create(organization=org, kind="fhir", filename="feed.ndjson")
+    batch, problems = pipeline.run_import(batch, iter_ndjson(b"\n".join(lines), "HIS", chunk_size=2))
+
+    assert problems == []
+    assert (batch.status, batch.created, batch.unmatched) == ("done", 4, 0)
+    assert readers == [True, True]  # chunks 2 and 3 (chunk 1 went through look_up)
+    assert sorted(Observation.objects.filter(patient=first).values_list("source_id", flat=True)) == [
+        "o1",
+        "o2",
+        "o4",
+    ]
+    assert list(Observation.objects.filter(patient=second).values_list("source_id", flat=True)) == ["o3"]
+    assert Observation.objects.get(source_id="o2").flag == "high"
+    assert len(connections.all(initialized_only=True)) == 1  # the second connection was closed
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_single_chunk_opens_no_second_connection(org, doctor, readers, monkeypatch):
+    opened: list[str] = []
+    monkeypatch.setattr(connections, "create_connection", lambda alias: opened.append(alias))
+    patient = make_patient(doctor)
+    batch = ImportBatch.objects.create(organization=org, kind="fhir", filename="feed.ndjson")
+    lines = feed(patient.id_number).split(b"\n")[:3]  # the Patient and two results naming it
+    batch, problems = pipeline.run_import(batch, iter_ndjson(b"\n".join(lines), "HIS"))
+    assert problems == [] and batch.created == 2
+    assert (opened, readers) == ([], [])
