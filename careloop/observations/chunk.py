@@ -81,8 +81,7 @@ class Chunk:
 
 def start_probe(organization_id: int, held: HeldLines) -> "Future[set[int]]":
     """Start looking a chunk's held lines up among the stored observations."""
-    lines = [(position, *key) for position, key in enumerate(held.keys) if key[1]]  # "": always read
-    return start_stored_as_sent(organization_id, lines)
+    return start_stored_as_sent(organization_id, held.keys)
 
 
 def _skip_stored(

@@ -209,17 +209,17 @@ def _stored(
     return found
 
 
-def start_stored_as_sent(
-    organization_id: int, lines: Sequence[tuple[int, str, str, int]]
-) -> "Future[set[int]]":
-    """Of `lines` (position, source system, source id, digest of the line), the positions whose observation
-    is stored with that digest: the line that made it (records.HeldLines).
+def start_stored_as_sent(organization_id: int, keys: Sequence[tuple[str, str, int]]) -> "Future[set[int]]":
+    """Of `keys` (source system, source id, digest of the line; one per line), the positions whose
+    observation is stored with that digest: the line that made it (records.HeldLines). A key without a
+    source id is never found.
 
     On PostgreSQL the database looks them up while the caller goes on; it must wait for the answer
     (`stored_positions`) before it commits or rolls back. Elsewhere the answer is there at once.
     """
     if connection.vendor == "postgresql":
-        return merge_postgres.start_stored_as_sent(organization_id, lines)
+        return merge_postgres.start_stored_as_sent(organization_id, keys)
+    lines = [(position, *key) for position, key in enumerate(keys) if key[1]]
     stored = _stored(
         organization_id, [(system, source_id) for _, system, source_id, _ in lines], "source_digest"
     )

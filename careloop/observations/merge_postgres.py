@@ -202,36 +202,50 @@ def _merge_staged(
     return created, updated
 
 
-def start_stored_as_sent(
-    organization_id: int, lines: Sequence[tuple[int, str, str, int]]
-) -> "Future[set[int]]":
-    """Start looking up which of `lines` (position, source system, source id, digest) have their observation
-    stored with that digest (chunk._skip_stored); the future answers their positions.
+def start_stored_as_sent(organization_id: int, keys: Sequence[tuple[str, str, int]]) -> "Future[set[int]]":
+    """Start looking up which of `keys` (source system, source id, digest; one per held line) have their
+    observation stored with that digest (chunk._skip_stored); the future answers their positions in `keys`.
+    A key without a source id is never found.
 
     Runs in a thread of its own on the caller's connection and transaction, as the merge does, so the
     import parses its next chunk meanwhile; the caller waits for it before it commits. One index probe per
     line (LATERAL ... LIMIT 1): `source_id = ANY(...)` was planned as a scan of the organization's whole
-    source system with a filter, chunk after chunk.
+    source system with a filter, chunk after chunk. A chunk from one source system, the usual, sends its
+    system once and its positions not at all (WITH ORDINALITY): 0.9x the database's time, and half the
+    Python's to build the parameters.
     """
-    if not lines:
-        found: Future[set[int]] = Future()
-        found.set_result(set())
-        return found
+    systems, ids, digests = zip(*keys, strict=True) if keys else ((), (), ())
     observation = connection.ops.quote_name(Observation._meta.db_table)
-    sql = (
-        "SELECT array_agg(k.position) FROM unnest(%(positions)s::int[], %(systems)s::text[], "  # noqa: S608
-        "%(ids)s::text[], %(digests)s::bigint[]) AS k(position, system, id, digest) "
-        f"CROSS JOIN LATERAL (SELECT o.{_column('source_digest')} AS digest FROM {observation} o "
-        f"WHERE o.{_column('organization')} = %(organization)s AND o.{_column('source_system')} = k.system "
+    probe = (
+        f"CROSS JOIN LATERAL (SELECT o.{_column('source_digest')} AS digest FROM {observation} o "  # noqa: S608
+        f"WHERE o.{_column('organization')} = %(organization)s AND o.{_column('source_system')} = {{system}} "
         f"AND o.{_column('source_id')} = k.id LIMIT 1) o WHERE o.digest = k.digest"
     )
-    params: dict[str, int | str] = {
-        "organization": organization_id,
-        "positions": bigint_array([position for position, _system, _id, _digest in lines]),
-        "systems": text_array([system for _position, system, _id, _digest in lines]),
-        "ids": text_array([source_id for _position, _system, source_id, _digest in lines]),
-        "digests": bigint_array([digest for _position, _system, _id, digest in lines]),
-    }
+    params: dict[str, int | str] = {"organization": organization_id}
+    if len(set(systems)) == 1 and all(ids):
+        keys_sent = (
+            "SELECT array_agg(k.position - 1) FROM unnest(%(ids)s::text[], %(digests)s::bigint[]) "
+            "WITH ORDINALITY AS k(id, digest, position) "
+        )
+        sql = keys_sent + probe.format(system="%(system)s")
+        params |= {"system": systems[0], "ids": text_array(ids), "digests": bigint_array(digests)}
+    else:
+        lines = [(position, *key) for position, key in enumerate(keys) if key[1]]
+        if not lines:
+            found: Future[set[int]] = Future()
+            found.set_result(set())
+            return found
+        keys_sent = (
+            "SELECT array_agg(k.position) FROM unnest(%(positions)s::int[], %(systems)s::text[], "
+            "%(ids)s::text[], %(digests)s::bigint[]) AS k(position, system, id, digest) "
+        )
+        sql = keys_sent + probe.format(system="k.system")
+        params |= {
+            "positions": bigint_array([position for position, _system, _id, _digest in lines]),
+            "systems": text_array([system for _position, system, _id, _digest in lines]),
+            "ids": text_array([source_id for _position, _system, source_id, _digest in lines]),
+            "digests": bigint_array([digest for _position, _system, _id, digest in lines]),
+        }
 
     def look_up(raw: "psycopg.Connection[Any]") -> set[int]:
         with raw.cursor() as cursor:

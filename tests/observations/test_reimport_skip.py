@@ -11,7 +11,12 @@ from careloop.observations import chunk as chunk_steps
 from careloop.observations import formats, pipeline
 from careloop.observations.fhir import iter_ndjson
 from careloop.observations.fhir.ndjson import _Holding
-from careloop.observations.merge import merge_observations, start_merge
+from careloop.observations.merge import (
+    merge_observations,
+    start_merge,
+    start_stored_as_sent,
+    stored_positions,
+)
 from careloop.observations.models import ImportBatch, Observation, ObservationVersion, PatientIdentifier
 from tests.factories import make_patient
 from tests.observations.helpers import merge_row
@@ -342,3 +347,25 @@ def test_the_import_command_skips_an_ndjson_file_the_second_time_and_lists_what_
         with pytest.raises(CommandError, match="not a supported file type"):
             (tmp_path / "results.pdf").write_bytes(b"%PDF")
             call_command("import", str(tmp_path / "results.pdf"), organization=org.code)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("keys", "found"),
+    [
+        # one source system: its system sent once, positions from the order of the keys
+        ([("LIS-A", "a1", 11), ("LIS-A", "a2", 99), ("LIS-A", "nowhere", 12), ("LIS-A", "a3", 13)], {0, 3}),
+        # two systems, and a line whose key could not be read: every key with its position
+        ([("LIS-B", "b1", 21), ("LIS-A", "a2", 12), ("", "", 11), ("LIS-A", "a1", 11)], {0, 1, 3}),
+        ([("", "", 11)], set()),
+        ([], set()),
+    ],
+)
+def test_the_lookup_of_held_lines_answers_positions_stored_with_the_same_digest(org, patient, keys, found):
+    stored = [("LIS-A", "a1", 11), ("LIS-A", "a2", 12), ("LIS-A", "a3", 13), ("LIS-B", "b1", 21)]
+    rows = [
+        merge_row(patient.pk, source_id, 5.0, source_system=system, source_digest=digest)
+        for system, source_id, digest in stored
+    ]
+    merge_observations(org.pk, None, rows)
+    assert stored_positions(start_stored_as_sent(org.pk, keys)) == found
