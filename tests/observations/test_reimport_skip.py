@@ -10,7 +10,7 @@ from django.utils import translation
 from careloop.observations import chunk as chunk_steps
 from careloop.observations import formats, pipeline
 from careloop.observations.fhir import iter_ndjson
-from careloop.observations.fhir.ndjson import _Holding
+from careloop.observations.fhir.ndjson import _Holding, _key_in
 from careloop.observations.merge import (
     merge_observations,
     start_merge,
@@ -369,3 +369,32 @@ def test_the_lookup_of_held_lines_answers_positions_stored_with_the_same_digest(
     ]
     merge_observations(org.pk, None, rows)
     assert stored_positions(start_stored_as_sent(org.pk, keys)) == found
+
+
+START = b'{"resourceType":"Observation",'
+
+
+@pytest.mark.parametrize(
+    ("rest", "key"),
+    [
+        (
+            b'"id":"o1","meta":{"source":"http://lis.example.cn"},"status":"final"}',
+            ("http://lis.example.cn", "o1"),
+        ),
+        (b'"meta":{"source":"LIS#req-7"},"id":"o2"}', ("LIS", "o2")),  # the request id is not the system's
+        (b'"id":"o3","status":"final"}', ("HIS", "o3")),  # no meta.source: the file's system
+        (b'"id":"o4","meta":{"source":"#req-7"}}', ("HIS", "o4")),
+        (b'"id":"\xe6\xa3\x80\xe9\xaa\x8c-5"}', ("HIS", "检验-5")),
+        (b'"id":"' + b"x" * 120 + b'"}', ("HIS", "x" * 120)),
+        (b'"id":"' + b"x" * 121 + b'"}', None),  # longer than a source id is kept
+        (b'"id":"o\\"6"}', None),  # an escape: the line is read, not guessed at
+        (b'"id":"","status":"final"}', None),
+        (b'"id":"o\xff7"}', None),  # not UTF-8
+        (b'"id":"o8","meta":{"source":"http://' + b"x" * 60 + b'"}}', None),  # a system too long
+        (b'"id":"o9","meta":{"source":"a\\"b"}}', None),
+        (b'"id":"o10', None),  # cut off
+        (b'"status":"final"}', None),
+    ],
+)
+def test_the_key_of_a_held_line_is_found_without_parsing_it_or_not_at_all(rest, key):
+    assert _key_in(START + rest, "HIS") == key
