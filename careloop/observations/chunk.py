@@ -15,7 +15,13 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 from careloop.observations import normalize
 from careloop.observations.keylookup import key_filters, value_rows
-from careloop.observations.matching import KNOWN_LIMIT, Matches, match_patients, remember_identifiers
+from careloop.observations.matching import (
+    KNOWN_LIMIT,
+    Matches,
+    match_patients,
+    mrns_learnt,
+    remember_identifiers,
+)
 from careloop.observations.merge import (
     COLUMNS,
     MergeCounts,
@@ -114,8 +120,8 @@ class Matched:
     demographics: dict[int, tuple[str, datetime.date | None]]
 
     def writes(self) -> bool:
-        """Whether `record_chunk` writes: an MRN learnt from a match by ID number, or exam reports."""
-        return bool(self.parsed.reports) or any(ref.mrn for ref in self.matches.by_id_number)
+        """Whether `record_chunk` writes: MRNs learnt, or exam reports."""
+        return bool(self.parsed.reports) or bool(mrns_learnt(self.matches))
 
 
 def match_chunk(

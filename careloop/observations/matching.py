@@ -94,12 +94,17 @@ def _look_up(
                     found[ref] = patient_id
 
 
-def remember_identifiers(organization_id: int, matches: Matches) -> int:
-    """Store the MRN of refs matched by ID number, so later messages that carry only the MRN find the patient.
+def mrns_learnt(matches: Matches) -> dict[tuple[str, str], int]:
+    """(MRN system, MRN) -> patient id, for the refs matched by ID number that carry an MRN.
 
     Refs matched by their MRN are already known: writing them again would cost a conflict per row.
     """
-    pairs = {(ref.mrn_system, ref.mrn): matches[ref] for ref in matches.by_id_number if ref.mrn}
+    return {(ref.mrn_system, ref.mrn): matches[ref] for ref in matches.by_id_number if ref.mrn}
+
+
+def remember_identifiers(organization_id: int, matches: Matches) -> int:
+    """Store the MRNs learnt (`mrns_learnt`), so later messages that carry only the MRN find the patient."""
+    pairs = mrns_learnt(matches)
     if not pairs:
         return 0
     rows = [
