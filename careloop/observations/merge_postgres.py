@@ -240,11 +240,12 @@ def start_stored_as_sent(organization_id: int, keys: Sequence[tuple[str, str, in
             "%(ids)s::text[], %(digests)s::bigint[]) AS k(position, system, id, digest) "
         )
         sql = keys_sent + probe.format(system="k.system")
+        positions, systems, ids, digests = zip(*lines, strict=True)
         params |= {
-            "positions": bigint_array([position for position, _system, _id, _digest in lines]),
-            "systems": text_array([system for _position, system, _id, _digest in lines]),
-            "ids": text_array([source_id for _position, _system, source_id, _digest in lines]),
-            "digests": bigint_array([digest for _position, _system, _id, digest in lines]),
+            "positions": bigint_array(positions),
+            "systems": text_array(systems),
+            "ids": text_array(ids),
+            "digests": bigint_array(digests),
         }
 
     def look_up(raw: "psycopg.Connection[Any]") -> set[int]:
