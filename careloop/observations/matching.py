@@ -92,6 +92,16 @@ def _look_up(
                 found.demographics[patient_id] = (sex, birth)
                 for ref in values[value]:
                     found[ref] = patient_id
+    # An MRN that one of these refs brings beside its ID number is not stored yet (remember_identifiers runs
+    # after the match), yet a Patient line and the results naming it by that MRN may share a chunk.
+    learnt = mrns_learnt(found)
+    if learnt:
+        for system, values in by_mrn.items():
+            for value, named in values.items():
+                patient_id = learnt.get((system, value))
+                if patient_id is not None:
+                    for ref in named:
+                        found.setdefault(ref, patient_id)
 
 
 def mrns_learnt(matches: Matches) -> dict[tuple[str, str], int]:

@@ -91,6 +91,27 @@ def test_patients_match_by_id_number_then_by_remembered_mrn(org, other_org, doct
     assert match_patients(org.pk, [PatientRef(mrn="MRN-7", mrn_system="HIS-B")]) == {}
 
 
+@pytest.mark.django_db
+def test_an_mrn_that_another_ref_of_the_same_records_brings_matches_before_it_is_stored(org, doctor):
+    """A Patient line and results naming it by MRN alone, in one chunk: the MRN is not stored yet."""
+    patient = make_patient(doctor)
+    by_id = PatientRef(id_number=patient.id_number, mrn="MRN-7", mrn_system="HIS-A")
+    only_mrn = PatientRef(mrn="MRN-7", mrn_system="HIS-A")
+    other_system = PatientRef(mrn="MRN-7", mrn_system="HIS-B")
+    found = match_patients(org.pk, [only_mrn, by_id, other_system])
+    assert found == {by_id: patient.pk, only_mrn: patient.pk}
+    assert found.by_id_number == {by_id}  # the MRN-only ref teaches nothing new
+
+
+@pytest.mark.django_db
+def test_a_stored_mrn_wins_over_the_same_mrn_another_ref_brings(org, doctor):
+    first, second = make_patient(doctor), make_patient(doctor)
+    remember_identifiers(org.pk, match_patients(org.pk, [PatientRef(first.id_number, "MRN-7", "HIS-A")]))
+    only_mrn = PatientRef(mrn="MRN-7", mrn_system="HIS-A")
+    found = match_patients(org.pk, [only_mrn, PatientRef(second.id_number, "MRN-7", "HIS-A")])
+    assert found[only_mrn] == first.pk
+
+
 @pytest.mark.parametrize(
     ("stored", "new", "same"),
     [

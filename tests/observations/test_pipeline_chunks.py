@@ -71,6 +71,18 @@ def test_an_mrn_learnt_in_one_chunk_matches_results_in_the_next(org, doctor, mod
 
 
 @pytest.mark.django_db
+def test_results_naming_a_patient_by_the_mrn_its_patient_line_brings_in_the_same_chunk_are_matched(
+    org, doctor
+):
+    patient = make_patient(doctor)
+    batch = ImportBatch.objects.create(organization=org, kind="fhir", filename="feed.ndjson")
+    batch, problems = pipeline.run_import(batch, iter_ndjson(feed(patient.id_number), "HIS"))
+    assert problems == []
+    assert (batch.created, batch.unmatched) == (4, 0)
+    assert Observation.objects.filter(patient=patient).count() == 4
+
+
+@pytest.mark.django_db
 def test_a_chunk_that_looks_new_but_meets_a_stored_key_late_is_still_merged(org, doctor):
     """Key 90 of a chunk that starts with new keys is stored already: it is versioned, the rest inserted."""
     patient = make_patient(doctor)
