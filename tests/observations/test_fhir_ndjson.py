@@ -75,6 +75,23 @@ def test_a_large_file_starts_with_small_chunks():
     assert [len(chunk.rows) for chunk in chunks] == [1_250, 2_500, 5_000, 1_350]
 
 
+@pytest.mark.parametrize("ending", [b"\n", b"\r\n", b"\r"])
+def test_lines_end_in_lf_crlf_or_cr_alike_with_the_same_numbers_and_digests(ending):
+    def results(data: bytes) -> list[ResultRecord]:
+        read = []
+        for chunk in iter_ndjson(data, "HIS-A", unchanged_context=b"catalogue"):
+            if chunk.held is not None:
+                chunk.held.read(set())
+            read += chunk.results
+        return read
+
+    lines = [line(observation(1)), b"", line(observation(2)), line(observation(3, patient="p2"))]
+    out = results(ending.join(lines) + ending)
+    assert [(r.source_id, r.location) for r in out] == [("o1", "line 1"), ("o2", "line 3"), ("o3", "line 4")]
+    assert all(r.digest for r in out)
+    assert [r.digest for r in out] == [r.digest for r in results(b"\n".join(lines))]
+
+
 def test_a_file_object_is_streamed_line_by_line():
     data = b"\n".join(line(observation(n)) for n in range(3)) + b"\n"
     out = parse_ndjson(io.BytesIO(data), "HIS-A")
