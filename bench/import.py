@@ -232,7 +232,7 @@ def sqlite_child(size: int) -> None:
         print(json.dumps({"rows": batch.created, "rows_per_s": round(batch.created / seconds)}))
 
 
-def sqlite_rate(size: int) -> dict:
+def sqlite_rate(size: int) -> dict[str, Any]:
     """The end-to-end rate on SQLite, in a fresh process so that no PostgreSQL setting leaks in."""
     child = subprocess.run(
         [sys.executable, __file__, "--sqlite-child", str(size)],
@@ -240,7 +240,8 @@ def sqlite_rate(size: int) -> dict:
         text=True,
         check=True,
     )
-    return json.loads(child.stdout.strip().splitlines()[-1])
+    figures: dict[str, Any] = json.loads(child.stdout.strip().splitlines()[-1])
+    return figures
 
 
 def main() -> None:

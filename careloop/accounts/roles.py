@@ -25,6 +25,7 @@ class Perm(StrEnum):
     TAG_MANAGE = "tag.manage"
     RESULTS_IMPORT = "results.import"  # upload files of results, read import reports
     RESULTS_MATCH = "results.match"  # assign unmatched results to a patient
+    CRITICAL_LIMITS_SET = "results.critical_limits"  # the organization's critical values (医务科 sets them)
     AUDIT_VIEW = "audit.view"
 
 

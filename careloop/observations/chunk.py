@@ -6,7 +6,7 @@ Python prepares the next; `import_chunk` runs them one after the other for a sin
 
 import datetime
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -14,6 +14,8 @@ from typing import Any
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from careloop.observations import normalize
+from careloop.observations.criticals import critical_limits_for
+from careloop.observations.flags import CriticalLimits
 from careloop.observations.keylookup import key_filters, value_rows
 from careloop.observations.matching import (
     KNOWN_LIMIT,
@@ -31,6 +33,7 @@ from careloop.observations.merge import (
     stored_positions,
 )
 from careloop.observations.models import ImportBatch, UnmatchedResult
+from careloop.observations.normalize import NO_CRITICAL_LIMITS
 from careloop.observations.parking import park
 from careloop.observations.records import (
     RESULT_FIELDS,
@@ -54,6 +57,8 @@ class ImportMemo:
     demographics: dict[int, tuple[str, datetime.date | None]] = field(default_factory=dict)
     # Whether the last chunk's results were all new: the next one's probably are too (merge_postgres).
     only_new: bool = True
+    # The organization's own critical limits (criticals.critical_limits_for), read once per import.
+    critical: Mapping[str, CriticalLimits] = NO_CRITICAL_LIMITS
 
 
 def _demographics(
@@ -166,7 +171,7 @@ def look_up(
     return record_chunk(batch, match_chunk(batch, parsed, memo, probing, busy))
 
 
-def normalize_rows(batch: ImportBatch, chunk: Chunk) -> None:
+def normalize_rows(batch: ImportBatch, chunk: Chunk, memo: ImportMemo) -> None:
     """The Python half: results normalized into rows or refused, unknown patients' records set aside.
 
     Uses no database, so it runs while the previous chunk's merge is in the database's hands.
@@ -178,7 +183,7 @@ def normalize_rows(batch: ImportBatch, chunk: Chunk) -> None:
     results = parsed.rows + [result_row(r) for r in parsed.results]
     problems, rows, parked = chunk.problems, chunk.rows, chunk.parked
     problems += parsed.problems
-    normalize_values = normalize.normalize_values
+    normalize_values, critical = normalize.normalize_values, memo.critical
     for row in results:
         (
             patient,
@@ -202,7 +207,7 @@ def normalize_rows(batch: ImportBatch, chunk: Chunk) -> None:
             parked.append(unmatched_row(organization_id, batch, "result", patient, data))
             continue
         sex, birth = demographics[patient_id]
-        outcome = normalize_values(code, value, unit, when, where, sex, birth)
+        outcome = normalize_values(code, value, unit, when, where, sex, birth, critical)
         if type(outcome) is Problem:
             problems.append(outcome)
             continue
@@ -251,7 +256,7 @@ def import_chunk(
 
     `memo` carries what the import's earlier chunks learnt (see run_import).
     """
-    memo = memo or ImportMemo()
+    memo = memo or ImportMemo(critical=critical_limits_for(batch.organization_id))
     chunk = look_up(batch, parsed, memo)
-    normalize_rows(batch, chunk)
+    normalize_rows(batch, chunk, memo)
     return finish(batch, chunk, start_chunk_merge(batch, chunk, memo), memo)

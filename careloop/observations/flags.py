@@ -70,16 +70,28 @@ def _find_range(ranges: tuple[RefRange, ...], sex: str, age: int | None) -> RefR
     return None
 
 
-def flag(indicator: Indicator, value: float, sex: str = "", age: int | None = None) -> str | None:
+# An indicator's critical limits (low, high), either side None for none.
+CriticalLimits = tuple[float | None, float | None]
+
+
+def flag(
+    indicator: Indicator,
+    value: float,
+    sex: str = "",
+    age: int | None = None,
+    critical: CriticalLimits | None = None,
+) -> str | None:
     """normal / high / low / critical_high / critical_low, or None when no range or limit applies.
 
     The value is first rounded to the indicator's reporting precision, so a converted 125.9 mg/dL
-    glucose is judged as the 6.99 mmol/L a lab would print.
+    glucose is judged as the 6.99 mmol/L a lab would print. `critical`: the organization's own limits
+    (`critical_limits`) in place of the catalogue's.
     """
     v = round(value, indicator.decimals)
-    if indicator.critical_low is not None and v < indicator.critical_low:
+    low, high = (indicator.critical_low, indicator.critical_high) if critical is None else critical
+    if low is not None and v < low:
         return CRITICAL_LOW
-    if indicator.critical_high is not None and v > indicator.critical_high:
+    if high is not None and v > high:
         return CRITICAL_HIGH
     r = reference_range(indicator, sex, age)
     if r is None:
@@ -115,3 +127,31 @@ def check_plausible(indicator: Indicator, value: float, reported: str = "") -> N
                 **params,
             )
         raise ResultRefused("implausible", reason, reported or f"{value:g}")
+
+
+def critical_limits(indicator: Indicator, low: float | None, high: float | None) -> CriticalLimits:
+    """The limits an organization's own critical values make: a side it leaves blank keeps the catalogue's.
+
+    Hospitals set their own critical values (危急值); the catalogue ships only those with a national source.
+    """
+    return (
+        indicator.critical_low if low is None else low,
+        indicator.critical_high if high is None else high,
+    )
+
+
+def critical_limits_problem(indicator: Indicator, low: float | None, high: float | None) -> str | None:
+    """Why an organization's critical limits cannot be used, or None: "empty" (neither side given),
+    "implausible" (outside the values the indicator accepts), "order" (low not below high, counting the
+    catalogue's limit on a side left blank)."""
+    if low is None and high is None:
+        return "empty"
+    if any(
+        limit is not None and not indicator.plausible_min <= limit <= indicator.plausible_max
+        for limit in (low, high)
+    ):
+        return "implausible"
+    effective_low, effective_high = critical_limits(indicator, low, high)
+    if effective_low is not None and effective_high is not None and effective_low >= effective_high:
+        return "order"
+    return None

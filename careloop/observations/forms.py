@@ -1,10 +1,16 @@
+from typing import Any
+
 from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from careloop.observations import flags
+from careloop.observations.catalogue import Indicator
 from careloop.observations.formats import SUPPORTED_SUFFIXES, parse_mapping
 from careloop.observations.models import ImportBatch
+from careloop.observations.trendview import indicator_name
 
 
 class UploadForm(forms.Form):
@@ -58,3 +64,38 @@ class UploadForm(forms.Form):
 
 class MatchForm(forms.Form):
     patient = forms.IntegerField(label=_("Patient"), min_value=1)
+
+
+class CriticalLimitsForm(forms.Form):
+    """An organization's critical limits for an indicator, in its canonical unit.
+
+    Both blank: the catalogue's again."""
+
+    low = forms.FloatField(label=_("Critically low below"), required=False)
+    high = forms.FloatField(label=_("Critically high above"), required=False)
+
+    def __init__(self, indicator: Indicator, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.indicator = indicator
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        low, high = data.get("low"), data.get("high")
+        if self.errors or (low is None and high is None):
+            return data  # both blank: back to the catalogue's
+        problem = flags.critical_limits_problem(self.indicator, low, high)
+        if problem == "implausible":
+            raise forms.ValidationError(
+                _("A limit must lie between %(min)s and %(max)s %(unit)s, the values %(name)s accepts.")
+                % {
+                    "min": f"{self.indicator.plausible_min:g}",
+                    "max": f"{self.indicator.plausible_max:g}",
+                    "unit": self.indicator.unit_display,
+                    "name": indicator_name(self.indicator, (get_language() or "").startswith("zh")),
+                }
+            )
+        if problem == "order":
+            raise forms.ValidationError(
+                _("The low limit must be below the high one (a blank side keeps the catalogue's limit).")
+            )
+        return data

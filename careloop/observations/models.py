@@ -349,3 +349,30 @@ class PatientIdentifier(models.Model):
 
     def __str__(self) -> str:
         return f"{self.system}: {mask_id_number(self.value)}"
+
+
+class CriticalLimit(models.Model):
+    """An organization's own critical values (危急值) for an indicator, in the indicator's canonical unit.
+
+    Each hospital sets its own list; the catalogue ships limits only where a national guideline gives one.
+    A side left blank keeps the catalogue's (flags.critical_limits). A limit judges the results imported
+    after it is set: the flags of results already stored are what they were judged on arrival.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    code = models.CharField(_("indicator"), max_length=20)
+    low = models.FloatField(_("critically low below"), null=True, blank=True)
+    high = models.FloatField(_("critically high above"), null=True, blank=True)
+    updated_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "code"], name="criticallimit_unique"),
+            models.CheckConstraint(
+                condition=Q(low__isnull=False) | Q(high__isnull=False), name="criticallimit_one_side"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code}: < {self.low} / > {self.high}"

@@ -4,10 +4,14 @@ Pure: no Django import. The order of the returned tuple is that of merge.COLUMNS
 """
 
 import datetime
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from careloop.observations import catalogue, flags, units
 from careloop.observations.records import Problem, ResultRecord, because
+
+NO_CRITICAL_LIMITS: Mapping[str, flags.CriticalLimits] = MappingProxyType({})
 
 
 def age_on(birth: datetime.date | None, day: datetime.date) -> int | None:
@@ -33,8 +37,12 @@ def normalize_values(
     location: str,
     sex: str,
     birth: datetime.date | None,
+    critical: Mapping[str, flags.CriticalLimits] = NO_CRITICAL_LIMITS,
 ) -> tuple[Any, ...] | Problem:
-    """`normalize_result` on the fields of a result: the import pipeline carries results as tuples."""
+    """`normalize_result` on the fields of a result: the import pipeline carries results as tuples.
+
+    `critical`: the organization's critical limits by indicator code (flags.critical_limits), where it set
+    its own."""
     converted = _converted.get((code, text, unit))
     if converted is None:
         outcome = _convert(code, text, unit, location)
@@ -53,7 +61,7 @@ def normalize_values(
         comparator,
         text[:100],
         unit[:30],
-        flags.flag(indicator, value, sex, age) or "",
+        flags.flag(indicator, value, sex, age, critical.get(indicator.code)) or "",
         effective_at,
     )
 

@@ -92,7 +92,7 @@ def import_overlapped(
                         else:
                             coming = record_chunk(batch, matched)
                     if coming is not None:
-                        normalize_rows(batch, coming)
+                        normalize_rows(batch, coming, memo)
                     for entry in waiting:
                         if entry.parsed.held is not None and entry.probing is None:
                             entry.probing = start_probe(organization_id, entry.parsed.held)
@@ -112,7 +112,7 @@ def import_overlapped(
                     wait(probing)
                 if later is not None:
                     coming = record_chunk(batch, later)
-                    normalize_rows(batch, coming)
+                    normalize_rows(batch, coming, memo)
                 if ready is not None and merging is not None:
                     finished(ready, *finish(batch, ready, merging, memo))
             # Kept only if the next chunk's probe ran beside this merge (kept always, the import was slower).

@@ -21,6 +21,7 @@ from careloop.accounts import audit
 from careloop.gcpacing import fewer_collections
 from careloop.logredact import redact
 from careloop.observations.chunk import Chunk, ImportMemo
+from careloop.observations.criticals import critical_limits_for
 from careloop.observations.merge import MergeCounts
 from careloop.observations.models import ImportBatch, ImportProblem
 from careloop.observations.overlap import import_overlapped
@@ -55,7 +56,7 @@ def run_import(
     `chunks` is read while the database merges the chunk before: one that uses the database waits for it.
     """
     all_problems: list[Problem] = []
-    memo = ImportMemo()
+    memo = ImportMemo(critical=critical_limits_for(batch.organization_id))
 
     def account(chunk: Chunk, counts: MergeCounts, problems: list[Problem], parked: int) -> None:
         parsed = chunk.parsed

@@ -2,7 +2,14 @@
 
 import pytest
 
-from careloop.observations.flags import check_plausible, flag, normalize_sex, reference_range
+from careloop.observations.flags import (
+    check_plausible,
+    critical_limits,
+    critical_limits_problem,
+    flag,
+    normalize_sex,
+    reference_range,
+)
 from careloop.observations.units import ResultRefused
 from tests.observations.helpers import indicator
 
@@ -106,3 +113,43 @@ def test_plausible_values_pass(code, value):
         check_plausible(indicator(code), value)
     except ResultRefused as refused:
         pytest.fail(f"{value} refused for {code}: {refused.reason}")
+
+
+# An organization's own critical values. The figures are a test hospital's choices, not clinical advice.
+@pytest.mark.parametrize(
+    ("code", "own", "value", "expected"),
+    [
+        ("2823-3", None, 7.0, "high"),  # potassium: no limits in the catalogue, none of the hospital's
+        ("2823-3", (2.8, 6.2), 7.0, "critical_high"),
+        ("2823-3", (2.8, 6.2), 6.2, "high"),  # a limit itself is not beyond it
+        ("2823-3", (2.8, 6.2), 2.7, "critical_low"),
+        ("2823-3", (2.8, 6.2), 2.8, "low"),
+        ("2823-3", (None, 6.2), 2.0, "low"),  # a side left blank: the catalogue's, here none
+        ("1558-6", (None, 22.2), 2.9, "critical_low"),  # glucose keeps the catalogue's 3.0 below
+        ("1558-6", (None, 22.2), 22.3, "critical_high"),
+        ("1558-6", (2.5, None), 2.9, "low"),  # the hospital's own low replaces the catalogue's
+        ("1558-6", (2.5, None), 2.4, "critical_low"),
+    ],
+)
+def test_an_organizations_critical_limits_take_the_place_of_the_catalogues(code, own, value, expected):
+    ind = indicator(code)
+    critical = None if own is None else critical_limits(ind, *own)
+    assert flag(ind, value, "male", 50, critical) == expected
+
+
+@pytest.mark.parametrize(
+    ("code", "low", "high", "problem"),
+    [
+        ("2823-3", 2.8, 6.2, None),
+        ("2823-3", None, 6.2, None),
+        ("2823-3", None, None, "empty"),
+        ("2823-3", 6.2, 2.8, "order"),
+        ("2823-3", 5.0, 5.0, "order"),
+        ("2823-3", None, 20.0, "implausible"),  # potassium is accepted 0.5 to 15 mmol/L
+        ("2823-3", 0.1, None, "implausible"),
+        ("1558-6", None, 2.5, "order"),  # below the catalogue's low limit of 3.0, which still applies
+        ("1558-6", 2.0, 2.5, None),
+    ],
+)
+def test_critical_limits_that_cannot_work_are_named(code, low, high, problem):
+    assert critical_limits_problem(indicator(code), low, high) == problem
