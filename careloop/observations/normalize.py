@@ -48,29 +48,32 @@ def normalize_values(
         outcome = _convert(code, text, unit, location)
         if type(outcome) is Problem:
             return outcome
-        converted = outcome
+        converted = (*outcome, {})
         if len(_converted) >= CONVERSIONS_KEPT:
             _converted.clear()
         _converted[(code, text, unit)] = converted
-    indicator, value, comparator = converted
+    indicator, value, comparator, judged = converted
     age = None if birth is None else age_on(birth, effective_at.date())
-    return (
-        indicator.code,
-        value,
-        indicator.unit,
-        comparator,
-        text[:100],
-        unit[:30],
-        flags.flag(indicator, value, sex, age, critical.get(indicator.code)) or "",
-        effective_at,
-    )
+    limits = critical.get(indicator.code)
+    flag = judged.get((sex, age, limits))
+    if flag is None:
+        flag = flags.flag(indicator, value, sex, age, limits) or ""
+        if len(judged) >= FLAGS_KEPT:
+            judged.clear()
+        judged[(sex, age, limits)] = flag
+    return (indicator.code, value, indicator.unit, comparator, text[:100], unit[:30], flag, effective_at)
 
 
 # A lab reports its values with a fixed number of decimals, so a feed repeats the same (code, value, unit)
-# many times over: the indicator, canonical value and plausibility of each are worked out once. Only the
-# flag depends on the patient. (The catalogue is the shipped one, fixed for the process's life.)
+# many times over: the indicator, canonical value and plausibility of each are worked out once, and its
+# flag once for each sex, age and critical limits it meets. (The catalogue is the shipped one, fixed for
+# the process's life.)
 CONVERSIONS_KEPT = 50_000
-_converted: dict[tuple[str, str, str], tuple[catalogue.Indicator, float, str]] = {}
+FLAGS_KEPT = 512
+_converted: dict[
+    tuple[str, str, str],
+    tuple[catalogue.Indicator, float, str, dict[tuple[str, int | None, flags.CriticalLimits | None], str]],
+] = {}
 
 
 def _convert(

@@ -40,6 +40,34 @@ def test_the_flag_follows_the_patient_not_the_value_seen_before(sex, birth, flag
     assert row[6] == flag
 
 
+@pytest.mark.parametrize(
+    ("sex", "birth", "critical", "flag"),
+    [
+        ("male", datetime.date(1980, 1, 1), {}, "high"),  # creatinine 100 umol/L, WS/T 404.5: 男 20-59 57-97
+        ("male", datetime.date(1950, 1, 1), {}, "normal"),  # 男 60-79: 57-111
+        ("female", datetime.date(1950, 1, 1), {}, "high"),  # 女 60-79: 41-81
+        ("male", datetime.date(1950, 1, 1), {"2160-0": (None, 90.0)}, "critical_high"),  # a test hospital's
+        ("male", None, {}, ""),  # age unknown and the bands differ: not judged
+    ],
+)
+def test_a_flag_worked_out_before_is_reused_only_for_the_same_sex_age_and_limits(sex, birth, critical, flag):
+    for seen_sex, seen_birth in (("male", datetime.date(1980, 1, 1)), ("female", datetime.date(1950, 1, 1))):
+        normalize.normalize_values("2160-0", "100", "umol/L", WHEN, "line 1", seen_sex, seen_birth)
+    row = normalize.normalize_values("2160-0", "100", "umol/L", WHEN, "line 2", sex, birth, critical)
+    assert isinstance(row, tuple)
+    assert row[6] == flag
+
+
+def test_flags_kept_per_value_are_bounded(monkeypatch):
+    monkeypatch.setattr(normalize, "FLAGS_KEPT", 3)
+    for year in range(1940, 1950):
+        normalize.normalize_values(
+            "2160-0", "100", "umol/L", WHEN, "line 1", "male", datetime.date(year, 1, 1)
+        )
+    (_indicator, _value, _comparator, judged) = normalize._converted[("2160-0", "100", "umol/L")]
+    assert 0 < len(judged) <= 3
+
+
 def test_a_refused_value_is_refused_each_time_where_it_was_sent():
     for where in ("line 1", "line 2"):
         problem = normalize.normalize_values("8480-6", "1200", "mm[Hg]", WHEN, where, "male", None)
