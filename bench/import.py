@@ -67,7 +67,9 @@ def make_population(patients: int) -> "Organization":
     now = datetime.datetime.now(datetime.UTC)
     for index in range(patients):
         sex = "female" if index % 2 else "male"
-        inserter.add((organization.pk, f"P{index}", "p", "p", sex, datetime.date(1960, 1, 1), now))
+        # Ages spread as in a clinic's population: a flag is worked out once per value, sex and age.
+        birth = datetime.date(1936 + index % 60, 1 + index % 12, 1 + index % 28)
+        inserter.add((organization.pk, f"P{index}", "p", "p", sex, birth, now))
     inserter.flush()
     ids = list(Patient.objects.filter(organization=organization).order_by("id").values_list("id", flat=True))
     identifiers = RowInserter(PatientIdentifier, ["organization_id", "patient_id", "system", "value"])
