@@ -6,20 +6,16 @@ from itertools import groupby
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
-from django.utils import translation
 from django.views.decorators.http import require_POST
 
 from careloop.accounts.requests import StaffRequest
 from careloop.accounts.roles import Perm
 from careloop.observations import catalogue, criticals
 from careloop.observations.forms import CriticalLimitsForm
+from careloop.observations.language import in_chinese
 from careloop.observations.trend_views import CATEGORY_LABELS
 from careloop.observations.views import _organization_id
 from careloop.patients.scoping import require
-
-
-def _zh() -> bool:
-    return (translation.get_language() or "").startswith("zh")
 
 
 @login_required
@@ -35,7 +31,7 @@ def critical_limits(request: StaffRequest) -> HttpResponse:
     context = {
         "groups": groups,
         "own_count": own,
-        "zh": _zh(),
+        "zh": in_chinese(),
         "can_set": request.user.can(Perm.CRITICAL_LIMITS_SET),
     }
     return render(request, "observations/critical_limits.html", context)
@@ -58,6 +54,6 @@ def critical_limit(request: StaffRequest, code: str) -> HttpResponse:
         )
         saved = True
     row = criticals.limit_row(organization_id, indicator)
-    context = {"row": row, "form": form, "saved": saved, "zh": _zh(), "can_set": True}
+    context = {"row": row, "form": form, "saved": saved, "zh": in_chinese(), "can_set": True}
     # 200 with the reason in the row: htmx swaps no 4xx answer in.
     return render(request, "observations/_critical_limit_row.html", context)

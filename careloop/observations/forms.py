@@ -3,12 +3,12 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from careloop.observations import flags
 from careloop.observations.catalogue import Indicator
 from careloop.observations.formats import SUPPORTED_SUFFIXES, parse_mapping
+from careloop.observations.language import in_chinese
 from careloop.observations.models import ImportBatch
 from careloop.observations.trendview import indicator_name
 
@@ -91,7 +91,7 @@ class CriticalLimitsForm(forms.Form):
                     "min": f"{self.indicator.plausible_min:g}",
                     "max": f"{self.indicator.plausible_max:g}",
                     "unit": self.indicator.unit_display,
-                    "name": indicator_name(self.indicator, (get_language() or "").startswith("zh")),
+                    "name": indicator_name(self.indicator, in_chinese()),
                 }
             )
         if problem == "order":

@@ -6,10 +6,11 @@ The detailed reason stays beside the label, translated where the parser built it
 import re
 from typing import TYPE_CHECKING
 
-from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from careloop.observations import catalogue
+from careloop.observations.language import in_chinese
 from careloop.observations.records import Problem, reason_parts
 from careloop.observations.tabular.columns import COLUMNS
 
@@ -53,16 +54,12 @@ _PLACE_PARAMETERS = {"first", "location", "where"}
 _COLUMN_NAMES = {column.key: (column.zh, column.en) for column in COLUMNS}
 
 
-def _chinese() -> bool:
-    return (get_language() or "").startswith("zh")
-
-
 def field_text(field: str) -> str:
     """The field a problem is about: a spreadsheet column by its header (单位), anything else as sent."""
     names = _COLUMN_NAMES.get(field)
     if names is None:
         return field
-    return names[0] if _chinese() else names[1]
+    return names[0] if in_chinese() else names[1]
 
 
 def location_text(location: str) -> str:
@@ -92,7 +89,7 @@ def reason_text(reason: str, template: str, params: dict[str, str]) -> str:
         shown["expected"] = shown["expected"].replace(" or ", f" {alternatively} ")
     if "name" in shown and "code" in shown:
         indicator = catalogue.by_code(shown["code"])
-        if indicator is not None and _chinese():
+        if indicator is not None and in_chinese():
             shown["name"] = indicator.name_zh
     try:
         return gettext(template) % shown

@@ -12,13 +12,14 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from careloop.accounts.requests import StaffRequest
 from careloop.accounts.roles import Perm
 from careloop.observations import catalogue, flags, trends, trendview
 from careloop.observations.catalogue import Indicator
+from careloop.observations.language import in_chinese
 from careloop.observations.models import FLAGS, Observation
 from careloop.patients.actions import record_view
 from careloop.patients.models import Patient
@@ -76,10 +77,6 @@ def _rows(patient: Patient, codes: tuple[str, ...] | None = None) -> list[trendv
     ]
 
 
-def _zh() -> bool:
-    return (translation.get_language() or "").startswith("zh")
-
-
 def _labelled_units(indicator: Indicator) -> list[dict[str, Any]]:
     return [
         {"token": o.token, "label": str(UNIT_NAMES.get(o.token, o.label)), "decimals": o.decimals}
@@ -90,7 +87,7 @@ def _labelled_units(indicator: Indicator) -> list[dict[str, Any]]:
 def _chart(patient: Patient, indicator: Indicator, series: list[trendview.Row]) -> dict[str, Any]:
     """The chart area's context: chart JSON in every unit, per-unit summaries, labels for the script."""
     ref = flags.reference_range(indicator, patient.sex, patient.age())
-    data = trendview.chart(indicator, series, ref, _zh())
+    data = trendview.chart(indicator, series, ref, in_chinese())
     data["units"] = _labelled_units(indicator)
     data["flag_labels"] = {code: str(label) for code, label in FLAGS if code}
     summaries = [
@@ -110,7 +107,7 @@ def trends_context(patient: Patient) -> dict[str, Any]:
     rows = _rows(patient)
     grouped = trendview.group_rows(rows, catalogue.by_code)
     ordered = trendview.ordered_indicators(grouped, [i.code for i in catalogue.catalogue()])
-    zh = _zh()
+    zh = in_chinese()
     flag_labels = dict(FLAGS)
     groups = [
         {
