@@ -27,6 +27,7 @@ from careloop.observations.matching import (
 from careloop.observations.merge import (
     COLUMNS,
     MergeCounts,
+    MergeRows,
     PendingMerge,
     start_merge,
     start_stored_as_sent,
@@ -86,6 +87,7 @@ class Chunk:
     report_ids: dict[tuple[str, str], int]
     demographics: dict[int, tuple[str, datetime.date | None]]
     rows: list[tuple[Any, ...]] = field(default_factory=list)  # merge.COLUMNS order
+    to_merge: MergeRows | None = None  # the rows made ready to merge, once all are normalized
     problems: list[Problem] = field(default_factory=list)
     parked: list[UnmatchedResult] = field(default_factory=list)
 
@@ -172,9 +174,10 @@ def look_up(
 
 
 def normalize_rows(batch: ImportBatch, chunk: Chunk, memo: ImportMemo) -> None:
-    """The Python half: results normalized into rows or refused, unknown patients' records set aside.
+    """The Python half: results normalized into rows or refused, unknown patients' records set aside,
+    and the rows made ready to merge.
 
-    Uses no database, so it runs while the previous chunk's merge is in the database's hands.
+    Asks the database nothing, so it runs while the previous chunk's merge is in the database's hands.
     """
     organization_id = batch.organization_id
     parsed, matches, demographics = chunk.parsed, chunk.matches, chunk.demographics
@@ -224,6 +227,7 @@ def normalize_rows(batch: ImportBatch, chunk: Chunk, memo: ImportMemo) -> None:
                 digest,
             )
         )
+    chunk.to_merge = MergeRows.of(rows)
     for report in parsed.reports:  # the report's conclusion and package, kept until its results are matched
         if report.patient not in matches:
             parked.append(unmatched_row(organization_id, batch, "report", report.patient, asdict(report)))
@@ -235,7 +239,8 @@ def normalize_rows(batch: ImportBatch, chunk: Chunk, memo: ImportMemo) -> None:
 
 
 def start_chunk_merge(batch: ImportBatch, chunk: Chunk, memo: ImportMemo) -> PendingMerge:
-    return start_merge(batch.organization_id, batch.pk, chunk.rows, expect_new=memo.only_new)
+    assert chunk.to_merge is not None, "normalize_rows made its rows ready"
+    return start_merge(batch.organization_id, batch.pk, chunk.to_merge, expect_new=memo.only_new)
 
 
 def finish(

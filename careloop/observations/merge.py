@@ -105,34 +105,50 @@ def merge_observations(
     The caller holds the transaction. `expect_new` (the keys are probably new, see merge_postgres) only
     changes how fast it goes, not what it does.
     """
-    return start_merge(organization_id, batch_id, rows, expect_new).counts()
+    return start_merge(organization_id, batch_id, MergeRows.of(rows), expect_new).counts()
+
+
+@dataclass(frozen=True)
+class MergeRows:
+    """Rows (merge.COLUMNS order) made ready to merge: one per natural key, and on PostgreSQL already in
+    the format COPY sends them in, which the import makes while the database merges the chunk before."""
+
+    latest: dict[tuple[str, str], tuple[Any, ...]]
+    copy_data: bytes = b""
+
+    @classmethod
+    def of(cls, rows: Iterable[tuple[Any, ...]]) -> "MergeRows":
+        latest: dict[tuple[str, str], tuple[Any, ...]] = {}
+        for row in rows:  # the last of duplicates in one chunk wins, as it would across two imports
+            latest[(row[_SOURCE_SYSTEM], row[_SOURCE_ID])] = row
+        if connection.vendor != "postgresql":
+            return cls(latest)
+        return cls(latest, merge_postgres.copy_data(list(latest.values()), COLUMNS))
 
 
 def start_merge(
-    organization_id: int, batch_id: int | None, rows: list[tuple[Any, ...]], expect_new: bool = False
+    organization_id: int, batch_id: int | None, rows: MergeRows, expect_new: bool = False
 ) -> PendingMerge:
     """`merge_observations`, returning before the database is done where it can (PostgreSQL).
 
     The caller must wait for `counts()` before it commits or rolls back, and should not use the
     database meanwhile (it would wait).
     """
-    latest: dict[tuple[str, str], tuple[Any, ...]] = {}
-    for row in rows:  # the last of duplicates in one chunk wins, as it would across two imports
-        latest[(row[_SOURCE_SYSTEM], row[_SOURCE_ID])] = row
     if connection.vendor == "postgresql":
         writing = merge_postgres.start_merge(
             organization_id,
             batch_id,
             timezone.now(),
-            list(latest.values()),
+            rows.copy_data,
+            len(rows.latest),
             COLUMNS,
             CONTENT,
             VERSIONED,
             REFRESHED,
             expect_new=expect_new,
         )
-        return PendingMerge(len(latest), writing=writing)
-    return PendingMerge(len(latest), done=_merge_here(organization_id, batch_id, latest))
+        return PendingMerge(len(rows.latest), writing=writing)
+    return PendingMerge(len(rows.latest), done=_merge_here(organization_id, batch_id, rows.latest))
 
 
 def _merge_here(

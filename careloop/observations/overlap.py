@@ -2,7 +2,7 @@
 
 from collections import deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +13,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from careloop.observations.chunk import (
     Chunk,
     ImportMemo,
+    Matched,
     finish,
     look_up,
     match_chunk,
@@ -47,10 +48,11 @@ def import_overlapped(
     every chunk waited a step longer and the rows of the chunk merged before were kept for the probe.
 
     Where each step commits (`transaction_per_step`, outside any transaction of the caller's) and the
-    database is PostgreSQL, the next chunk's patients are read on a second connection, after the merge has
-    started and beside it: a step used to wait for that lookup before it started merging. That connection
-    sees only what is committed, which is all the steps before; its writes (MRNs learnt, exam reports)
-    stay on the import's connection, and a chunk that makes some is finished after the merge.
+    database is PostgreSQL, the next chunk's patients are read on a second connection (`_Reader`), while
+    this thread copies the ready chunk into the database and the merge starts: a step used to wait for
+    that lookup before it started merging. That connection sees only what is committed, which is all the
+    steps before; its writes (MRNs learnt, exam reports) stay on the import's connection, and a chunk that
+    makes some is finished after the merge.
 
     Parsing runs here, in the thread that waits for the database, not in a thread of its own: under the
     GIL, a parsing thread takes its turns while this one matches and copies, and sits idle while the
@@ -67,8 +69,10 @@ def import_overlapped(
     merged: list[tuple[Any, ...]] = []  # the rows merged in the step before, maybe beside a probe
     failure: Exception | None = None
     # Opened when first wanted: an import of one chunk (an HL7 message) has no merge to read beside.
-    reader: BaseDatabaseWrapper | None = None
-    read_beside = transaction_per_step and _sees_steps_committed()
+    reader = _Reader() if transaction_per_step and _sees_steps_committed() else None
+    # The chunk finished in the step before, freed once the next merge is under way: freeing its tens of
+    # thousands of objects took 4 ms, and the database waited for them.
+    spent: list[Any] = []
     try:
         while waiting or ready is not None:
             with transaction.atomic() if transaction_per_step else nullcontext():
@@ -78,15 +82,23 @@ def import_overlapped(
                 if waiting and waiting[0].can_look_up():
                     head = waiting.popleft()
                 busy = (merged, ready.rows if ready is not None else [])
-                beside = read_beside and head is not None and ready is not None
-                if head is not None and not beside:
+                beside = reader is not None and head is not None and ready is not None
+                matching: Future[Matched] | None = None
+                if head is not None and beside:
+                    assert reader is not None
+                    matching = reader.submit(match_chunk, batch, head.parsed, memo, head.probing, busy)
+                elif head is not None:
                     coming = look_up(batch, head.parsed, memo, head.probing, busy)
-                merging = start_chunk_merge(batch, ready, memo) if ready is not None else None
+                try:
+                    merging = start_chunk_merge(batch, ready, memo) if ready is not None else None
+                finally:
+                    if matching is not None:
+                        wait([matching])
+                spent.clear()
                 probing: list[Future[set[int]]] = []
                 try:
-                    if head is not None and beside:
-                        reader = reader or connections.create_connection(DEFAULT_DB_ALIAS)
-                        matched = match_chunk(batch, head.parsed, memo, head.probing, busy, reader)
+                    if matching is not None:
+                        matched = matching.result()
                         if matched.writes():
                             later = matched  # its writes would wait for the merge
                         else:
@@ -118,6 +130,7 @@ def import_overlapped(
             # Kept only if the next chunk's probe ran beside this merge (kept always, the import was slower).
             probed = bool(waiting) and waiting[0].probing is not None
             merged = ready.rows if ready is not None and probed else []
+            spent += (ready, busy)
             ready = coming
         if failure is not None:
             raise failure
@@ -127,6 +140,41 @@ def import_overlapped(
         close = getattr(source, "close", None)
         if close is not None:
             close()
+
+
+class _Reader:
+    """A second connection, and the thread that reads the next chunk's patients on it while this one
+    copies the chunk before into the database (the lookup used to wait for the copy, 2 ms a 1000 rows).
+
+    The connection sees only what is committed, which is all the steps before; the thread only reads.
+    Both are opened when first wanted, and closed with the import.
+    """
+
+    def __init__(self) -> None:
+        self._thread: ThreadPoolExecutor | None = None
+        self._connection: BaseDatabaseWrapper | None = None
+
+    def submit[T](self, read: Callable[..., T], *args: Any) -> "Future[T]":
+        """`read(*args, connection)` in the reading thread."""
+        self._thread = self._thread or ThreadPoolExecutor(1, thread_name_prefix="careloop-read")
+        return self._thread.submit(self._read, read, args)
+
+    def _read[T](self, read: Callable[..., T], args: tuple[Any, ...]) -> T:
+        self._connection = self._connection or connections.create_connection(DEFAULT_DB_ALIAS)
+        return read(*args, self._connection)
+
+    def close(self) -> None:
+        if self._thread is None:
+            return
+        # In the thread that used them: Django's connections belong to the thread that opened them.
+        self._thread.submit(self._close_here).result()
+        self._thread.shutdown()
+
+    def _close_here(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+        for opened in connections.all(initialized_only=True):  # any this thread opened by the way
+            opened.close()
 
 
 def _sees_steps_committed() -> bool:

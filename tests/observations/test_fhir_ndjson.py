@@ -1,4 +1,5 @@
 import datetime
+import gc
 import io
 import itertools
 import time
@@ -47,6 +48,20 @@ def test_broken_lines_become_problems_with_line_and_field_and_the_rest_is_kept()
     assert "line 5" not in {r.location for r in out.results}
     # meta.source "http://his.example.cn/fhir#req-77": the request id after '#' is not part of the key.
     assert {r.source_system for r in out.results} == {"http://his.example.cn/fhir"}
+
+
+def test_parsing_leaves_no_reference_cycles_behind():
+    # An import raises the garbage collector's threshold (gcpacing): what it leaves in cycles would stay.
+    broken = (SAMPLES / "fhir_observations_broken.ndjson").read_bytes()
+    patient = line({"resourceType": "Patient", "id": "p1"})
+    gc.collect()
+    gc.disable()
+    try:
+        for data in (broken, synthetic_observations(50), patient + b"\n" + line(observation(1))):
+            assert list(iter_ndjson(data, "HIS-A", chunk_size=10))
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
 
 
 def test_results_come_in_chunks_of_the_requested_size():

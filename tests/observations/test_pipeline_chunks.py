@@ -229,12 +229,19 @@ def test_patients_are_read_beside_the_merge_and_see_what_the_steps_before_commit
         observation(3, by_mrn("M-2")),
         observation(4, by_mrn("M-1")),
     ]
-    opened = []
+    opened = []  # the connections made, not those only named (a thread's own, never used, is named)
     create = connections.create_connection
 
     def creating(alias):
-        opened.append(create(alias))
-        return opened[-1]
+        wrapper = create(alias)
+        connect = wrapper.connect
+
+        def connecting():
+            opened.append(wrapper)
+            connect()
+
+        monkeypatch.setattr(wrapper, "connect", connecting)
+        return wrapper
 
     monkeypatch.setattr(connections, "create_connection", creating)
     batch = ImportBatch.objects.create(organization=org, kind="fhir", filename="feed.ndjson")

@@ -215,6 +215,15 @@ class References:
         self.report_of: dict[str, str] = {}  # "Observation/9" or a fullUrl -> the report's source_id
 
 
+# resourceType -> the ResourceMapper method that reads it
+_HANDLERS = {
+    "Observation": "observation",
+    "DiagnosticReport": "report",
+    "Encounter": "encounter",
+    "Patient": "patient",
+}
+
+
 class ResourceMapper:
     """Maps parsed resources into a ParseResult. One per import; not thread-safe."""
 
@@ -239,12 +248,6 @@ class ResourceMapper:
         self._range_texts: dict[tuple[Any, ...], str] = {}
         self._times: dict[str, datetime.datetime] = {}  # effectiveDateTime text -> parsed, bounded
         self._unsupported: dict[str, list[Any]] = {}  # resourceType -> [first location, count]
-        self._map = {
-            "Observation": self.observation,
-            "DiagnosticReport": self.report,
-            "Encounter": self.encounter,
-            "Patient": self.patient,
-        }
 
     # -- dispatch ---------------------------------------------------------------------------------------
     def add(self, resource: object, where: str, out: ParseResult, full_url: str = "") -> None:
@@ -253,12 +256,14 @@ class ResourceMapper:
             out.problems.append(Problem(where, "", "", because("is not a JSON object"), "malformed"))
             return
         kind = resource.get("resourceType")
-        handler = self._map.get(kind) if type(kind) is str else None
+        # The method's name, not the bound method kept on self: that made a reference cycle, and the
+        # mapper with its caches waited for the garbage collector instead of going with its import.
+        handler = _HANDLERS.get(kind) if type(kind) is str else None
         if handler is None:
             self.unsupported(str(kind or "(no resourceType)"), where)
             return
         try:
-            handler(resource, where, out, full_url)
+            getattr(self, handler)(resource, where, out, full_url)
         except FieldProblem as problem:
             out.problems.append(Problem(where, problem.field, problem.value, problem.reason, problem.code))
         except (AttributeError, TypeError, KeyError, IndexError) as error:
