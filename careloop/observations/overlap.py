@@ -84,10 +84,11 @@ def import_overlapped(
                 busy = (merged, ready.rows if ready is not None else [])
                 beside = reader is not None and head is not None and ready is not None
                 matching: Future[Matched] | None = None
-                if head is not None and beside:
+                # Held lines are read in Python: beside the copy they only took turns with it for the GIL.
+                if beside and head is not None and head.parsed.held is None:
                     assert reader is not None
                     matching = reader.submit(match_chunk, batch, head.parsed, memo, head.probing, busy)
-                elif head is not None:
+                elif head is not None and not beside:
                     coming = look_up(batch, head.parsed, memo, head.probing, busy)
                 try:
                     merging = start_chunk_merge(batch, ready, memo) if ready is not None else None
@@ -97,6 +98,9 @@ def import_overlapped(
                 spent.clear()
                 probing: list[Future[set[int]]] = []
                 try:
+                    if beside and head is not None and matching is None:
+                        assert reader is not None
+                        matching = reader.submit(match_chunk, batch, head.parsed, memo, head.probing, busy)
                     if matching is not None:
                         matched = matching.result()
                         if matched.writes():
