@@ -113,17 +113,29 @@ class MergeRows:
     """Rows (merge.COLUMNS order) made ready to merge: one per natural key, and on PostgreSQL already in
     the format COPY sends them in, which the import makes while the database merges the chunk before."""
 
-    latest: dict[tuple[str, str], tuple[Any, ...]]
+    rows: list[tuple[Any, ...]]
     copy_data: bytes = b""
 
     @classmethod
-    def of(cls, rows: Iterable[tuple[Any, ...]]) -> "MergeRows":
-        latest: dict[tuple[str, str], tuple[Any, ...]] = {}
-        for row in rows:  # the last of duplicates in one chunk wins, as it would across two imports
-            latest[(row[_SOURCE_SYSTEM], row[_SOURCE_ID])] = row
+    def of(cls, rows: list[tuple[Any, ...]]) -> "MergeRows":
+        unique = rows if _keys_unique(rows) else list(_latest(rows).values())
         if connection.vendor != "postgresql":
-            return cls(latest)
-        return cls(latest, merge_postgres.copy_data(list(latest.values()), COLUMNS))
+            return cls(unique)
+        return cls(unique, merge_postgres.copy_data(unique, COLUMNS))
+
+
+def _keys_unique(rows: list[tuple[Any, ...]]) -> bool:
+    """Whether no two rows share a natural key, told without a key tuple per row (a chunk from one source
+    system, the usual, needs only its source ids: a third of the time)."""
+    systems = {row[_SOURCE_SYSTEM] for row in rows}
+    if len(systems) > 1:
+        return len(_latest(rows)) == len(rows)
+    return len({row[_SOURCE_ID] for row in rows}) == len(rows)
+
+
+def _latest(rows: Iterable[tuple[Any, ...]]) -> dict[tuple[str, str], tuple[Any, ...]]:
+    """The rows by natural key: the last of duplicates wins, as it would across two imports."""
+    return {(row[_SOURCE_SYSTEM], row[_SOURCE_ID]): row for row in rows}
 
 
 def start_merge(
@@ -140,15 +152,15 @@ def start_merge(
             batch_id,
             timezone.now(),
             rows.copy_data,
-            len(rows.latest),
+            len(rows.rows),
             COLUMNS,
             CONTENT,
             VERSIONED,
             REFRESHED,
             expect_new=expect_new,
         )
-        return PendingMerge(len(rows.latest), writing=writing)
-    return PendingMerge(len(rows.latest), done=_merge_here(organization_id, batch_id, rows.latest))
+        return PendingMerge(len(rows.rows), writing=writing)
+    return PendingMerge(len(rows.rows), done=_merge_here(organization_id, batch_id, _latest(rows.rows)))
 
 
 def _merge_here(

@@ -64,6 +64,19 @@ def test_parsing_leaves_no_reference_cycles_behind():
         gc.enable()
 
 
+def test_a_value_keeps_the_text_json_gives_it_however_often_it_comes():
+    # Floats' texts are remembered per value: one that equals another (96 and 96.0, 0.0 and -0.0) still
+    # prints as itself.
+    values = [5.3, 96, 96.0, 5.3, 0.0, -0.0, 0.0, -0.0, 1e-07, 96.0, 96]
+    texts = ["5.3", "96", "96.0", "5.3", "0.0", "-0.0", "0.0", "-0.0", "1e-07", "96.0", "96"]
+    lines = [
+        line(observation(number, valueQuantity={"value": value, "unit": "mmol/L"}))
+        for number, value in enumerate(values)
+    ]
+    (chunk,) = iter_ndjson(b"\n".join(lines), "HIS-A", as_rows=True)
+    assert [row[RESULT_FIELDS.index("value")] for row in chunk.rows] == texts
+
+
 def test_results_come_in_chunks_of_the_requested_size():
     data = b"\n".join(line(observation(n)) for n in range(25))
     chunks = list(iter_ndjson(data, "HIS-A", chunk_size=10))

@@ -2,7 +2,7 @@ import pytest
 from django.db import transaction
 
 from careloop.observations.matching import match_patients, remember_identifiers
-from careloop.observations.merge import _same, merge_observations
+from careloop.observations.merge import _keys_unique, _latest, _same, merge_observations
 from careloop.observations.models import Observation, ObservationVersion
 from careloop.observations.records import PatientRef
 from tests.factories import make_patient
@@ -15,6 +15,22 @@ row = merge_row
 def expect_new(request):
     """Both ways of inserting (see merge_postgres): the outcome is the same whichever is tried first."""
     return request.param
+
+
+@pytest.mark.parametrize(
+    ("keys", "unique", "kept"),
+    [
+        ([], True, []),
+        ([("HIS", "r1"), ("HIS", "r2")], True, [0, 1]),
+        ([("HIS", "r1"), ("HIS", "r2"), ("HIS", "r1")], False, [2, 1]),  # the last wins, in the first's place
+        ([("HIS", "r1"), ("LIS", "r1")], True, [0, 1]),  # one id in two systems: two keys
+        ([("HIS", "r1"), ("LIS", "r1"), ("LIS", "r1")], False, [0, 2]),
+    ],
+)
+def test_rows_sharing_a_natural_key_are_told_and_the_last_of_them_kept(keys, unique, kept):
+    rows = [row(1, source_id, 5.0 + i, source_system=system) for i, (system, source_id) in enumerate(keys)]
+    assert _keys_unique(rows) is unique
+    assert list(_latest(rows).values()) == [rows[i] for i in kept]
 
 
 @pytest.mark.django_db

@@ -167,7 +167,7 @@ def merged(monkeypatch):
     sizes: list[int] = []
 
     def counting(organization_id, batch_id, rows, **options):
-        sizes.append(len(rows.latest))
+        sizes.append(len(rows.rows))
         return start_merge(organization_id, batch_id, rows, **options)
 
     monkeypatch.setattr(chunk_steps, "start_merge", counting)

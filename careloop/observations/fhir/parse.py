@@ -45,6 +45,8 @@ from careloop.observations.records import (
 LOINC = "http://loinc.org"
 # How many resolved patient references a parser keeps (a reference seen again is answered from memory).
 REMEMBERED_REFERENCES = 200_000
+# How many texts of reported floats a parser keeps.
+FLOAT_TEXTS_KEPT = 10_000
 # The observation table's key columns hold this much (the pipeline cuts longer keys).
 SOURCE_SYSTEM_LENGTH = 60
 SOURCE_ID_LENGTH = 120
@@ -246,6 +248,7 @@ class ResourceMapper:
         self._by_reference: dict[tuple[str, str], PatientRef] = {}
         self._systems: dict[str, str] = {}  # meta.source -> source system
         self._range_texts: dict[tuple[Any, ...], str] = {}
+        self._float_texts: dict[float, str] = {}  # a reported float -> its text, bounded
         self._times: dict[str, datetime.datetime] = {}  # effectiveDateTime text -> parsed, bounded
         self._unsupported: dict[str, list[Any]] = {}  # resourceType -> [first location, count]
 
@@ -522,10 +525,20 @@ class ResourceMapper:
         if resource.interpretation:
             concept = resource.interpretation[0]
             interpretation = next((c.code for c in concept.coding if c.code), None) or concept.text or ""
+        # A float's text is worked out once per value (a lab's values repeat): printing it cost as much as
+        # reading the rest of the row, and the text it gives is one object, hashed once, where it is looked
+        # up again (normalize). Not zero: -0.0 and 0.0 are one key and print unlike.
+        text = self._float_texts.get(value) if type(value) is float and value else None
+        if text is None:
+            text = str(value)
+            if type(value) is float and value:
+                if len(self._float_texts) >= FLOAT_TEXTS_KEPT:
+                    self._float_texts.clear()
+                self._float_texts[value] = text
         return (
             patient,
             code,
-            str(value),
+            text,
             quantity.code or quantity.unit or "",
             when,
             system,
