@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import connection
 from django.utils import timezone
+from psycopg.abc import Buffer
 
 from careloop.bulkinsert import RowInserter
 from careloop.observations import merge_postgres
@@ -114,7 +115,7 @@ class MergeRows:
     the format COPY sends them in, which the import makes while the database merges the chunk before."""
 
     rows: list[tuple[Any, ...]]
-    copy_data: bytes = b""
+    copy_data: Buffer = b""
 
     @classmethod
     def of(cls, rows: list[tuple[Any, ...]]) -> "MergeRows":

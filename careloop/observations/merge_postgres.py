@@ -26,6 +26,7 @@ from typing import Any
 
 import psycopg
 from django.db import connection
+from psycopg import adapt, pq
 from psycopg.abc import Buffer
 from psycopg.copy import Copy, Writer
 
@@ -128,7 +129,7 @@ class _Kept(Writer):
         self.pieces.append(data)
 
 
-def copy_data(rows: Sequence[tuple[Any, ...]], columns: Sequence[str]) -> bytes:
+def copy_data(rows: Sequence[tuple[Any, ...]], columns: Sequence[str]) -> Buffer:
     """`rows` (tuples in `columns` order) in the format `start_merge` copies them in, whole.
 
     Asks the database nothing (a merge may be running on the connection meanwhile): only the connection's
@@ -137,21 +138,45 @@ def copy_data(rows: Sequence[tuple[Any, ...]], columns: Sequence[str]) -> bytes:
     """
     types = binary_copy_types([concrete_field(Observation, name) for name in columns], connection)
     connection.ensure_connection()
-    kept = _Kept()
-    with connection.connection.cursor() as cursor, Copy(cursor, binary=bool(types), writer=kept) as copy:
-        if types:
-            copy.set_types(types)
-        write = copy.write_row
-        for row in rows:
-            write(row)
-    return b"".join(kept.pieces)
+    with connection.connection.cursor() as cursor:
+        if types and _format_row_binary is not None:
+            transformer = adapt.Transformer(cursor)
+            oids = [cursor.adapters.types.get_oid(name) for name in types]
+            transformer.set_dumper_types(oids, pq.Format.BINARY)
+            out = bytearray(_BINARY_SIGNATURE)
+            for row in rows:
+                _format_row_binary(row, transformer, out)
+            out += _BINARY_TRAILER
+            return out
+        kept = _Kept()
+        with Copy(cursor, binary=bool(types), writer=kept) as copy:
+            if types:
+                copy.set_types(types)
+            write = copy.write_row
+            for row in rows:
+                write(row)
+        return b"".join(kept.pieces)
+
+
+try:
+    # psycopg's C row formatter, which Copy.write_row reaches through two Python calls of its own: called
+    # straight, formatting takes half the time (2.8 against 5.1 ms for 10 k rows). It is not psycopg's
+    # documented API; where it is missing, copy_data goes the documented way, and a test holds the two
+    # ways to the same bytes.
+    from psycopg._copy_base import format_row_binary as _format_row_binary
+except ImportError:  # pragma: no cover - a psycopg that moved it
+    _format_row_binary = None
+
+# Binary COPY's header (signature, flags, header extension length) and trailer, as PostgreSQL defines them.
+_BINARY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+_BINARY_TRAILER = b"\xff\xff"
 
 
 def start_merge(
     organization_id: int,
     batch_id: int | None,
     now: Any,
-    data: bytes,
+    data: Buffer,
     staged: int,
     columns: Sequence[str],
     content: Sequence[str],

@@ -1,8 +1,9 @@
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
+from careloop.observations import merge_postgres
 from careloop.observations.matching import match_patients, remember_identifiers
-from careloop.observations.merge import _keys_unique, _latest, _same, merge_observations
+from careloop.observations.merge import COLUMNS, _keys_unique, _latest, _same, merge_observations
 from careloop.observations.models import Observation, ObservationVersion
 from careloop.observations.records import PatientRef
 from tests.factories import make_patient
@@ -143,3 +144,21 @@ def test_a_stored_mrn_wins_over_the_same_mrn_another_ref_brings(org, doctor):
 )
 def test_what_counts_as_a_changed_column(stored, new, same):
     assert _same(stored, new) is same
+
+
+@pytest.mark.django_db
+def test_copy_data_formatted_straight_is_what_psycopgs_copy_writes(monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("COPY is PostgreSQL's")
+    no_value = row(
+        2, "血糖-2", 0.0, value_reported="阴性", comparator="<", report_id=7, source_digest=-(2**63)
+    )
+    rows = [
+        row(1, "r1", 5.25),
+        tuple(None if name == "value" else item for name, item in zip(COLUMNS, no_value, strict=True)),
+        row(3, "r3", -0.0, unit="", flag="", reference_range_reported="", source_digest=2**63 - 1),
+    ]
+    straight = bytes(merge_postgres.copy_data(rows, COLUMNS))
+    monkeypatch.setattr(merge_postgres, "_format_row_binary", None)  # psycopg's documented way
+    assert straight == bytes(merge_postgres.copy_data(rows, COLUMNS))
+    assert straight.startswith(b"PGCOPY\n\xff\r\n\x00") and straight.endswith(b"\xff\xff")
