@@ -187,6 +187,11 @@ def normalize_rows(batch: ImportBatch, chunk: Chunk, memo: ImportMemo) -> None:
     problems, rows, parked = chunk.problems, chunk.rows, chunk.parked
     problems += parsed.problems
     normalize_values, critical = normalize.normalize_values, memo.critical
+    # Results come in runs of one patient's (a specimen's), and a parser hands a run one PatientRef
+    # object: the patient is looked up once a run.
+    last: PatientRef | None = None
+    patient_id: int | None = None
+    sex, birth = "", None
     for row in results:
         (
             patient,
@@ -204,12 +209,14 @@ def normalize_rows(batch: ImportBatch, chunk: Chunk, memo: ImportMemo) -> None:
             where,
             digest,
         ) = row
-        patient_id = matches.get(patient)
+        if patient is not last:
+            last, patient_id = patient, matches.get(patient)
+            if patient_id is not None:
+                sex, birth = demographics[patient_id]
         if patient_id is None:
             data = dict(zip(RESULT_FIELDS, row, strict=True))
             parked.append(unmatched_row(organization_id, batch, "result", patient, data))
             continue
-        sex, birth = demographics[patient_id]
         outcome = normalize_values(code, value, unit, when, where, sex, birth, critical)
         if type(outcome) is Problem:
             problems.append(outcome)
