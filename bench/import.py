@@ -91,7 +91,7 @@ def run_import(organization: "Organization", data: bytes) -> "tuple[float, Impor
 
     batch = ImportBatch.objects.create(organization=organization, kind="fhir", filename="bench.ndjson")
     started = time.perf_counter()
-    batch, _ = pipeline(batch, read_chunks(data, "bench.ndjson", SOURCE, {}))
+    batch, _ = pipeline(batch, read_chunks(data, "bench.ndjson", SOURCE, {}, organization_id=organization.pk))
     return time.perf_counter() - started, batch
 
 

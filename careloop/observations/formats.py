@@ -41,9 +41,16 @@ def parse_mapping(pairs: Iterable[str]) -> dict[str, str]:
 
 
 def read_chunks(
-    data: bytes, filename: str, source_system: str, mapping: dict[str, str], hash_key: bytes = b""
+    data: bytes,
+    filename: str,
+    source_system: str,
+    mapping: dict[str, str],
+    hash_key: bytes = b"",
+    organization_id: int | None = None,
 ) -> Iterator[ParseResult]:
-    """The file as a sequence of ParseResult chunks (large NDJSON files stream in chunks)."""
+    """The file as a sequence of ParseResult chunks (large NDJSON files stream in chunks).
+
+    `organization_id`: the organization it is imported for, where known (see _stored_from)."""
     suffix = _suffix(filename)
     kind = KINDS.get(suffix)
     if kind == "fhir" and suffix != ".json":
@@ -51,7 +58,13 @@ def read_chunks(
         from careloop.observations.fhir.ndjson import iter_ndjson
 
         # Lines stored exactly as they are now need not be read again (records.HeldLines).
-        yield from iter_ndjson(data, source_system, as_rows=True, unchanged_context=catalogue.fingerprint())
+        yield from iter_ndjson(
+            data,
+            source_system,
+            as_rows=True,
+            unchanged_context=catalogue.fingerprint(),
+            hold=organization_id is None or _stored_from(organization_id, source_system),
+        )
     elif kind == "fhir":
         from careloop.observations.fhir.bundle import parse_bundle
 
@@ -64,3 +77,17 @@ def read_chunks(
         from careloop.observations.tabular import parse_table
 
         yield parse_table(data, source_system=source_system, mapping=mapping or None, hash_key=hash_key)
+
+
+def _stored_from(organization_id: int, source_system: str) -> bool:
+    """Whether the organization has results stored from this source system. Where it has none (the
+    system's first import), no line can be stored as it is: holding lines to look for them only held the
+    first merges back (the pipeline reads held lines a step later). Asked when the first chunk is wanted,
+    on the import's connection, before any merge runs on it.
+    """
+    from careloop.observations.fhir.parse import SOURCE_SYSTEM_LENGTH
+    from careloop.observations.models import Observation
+
+    return Observation.objects.filter(
+        organization_id=organization_id, source_system=source_system[:SOURCE_SYSTEM_LENGTH]
+    ).exists()

@@ -18,7 +18,9 @@ def run_import_file(batch_id: int, source_system: str, mapping: dict[str, str]) 
     try:
         with path.open("rb") as handle:
             data = handle.read()
-        chunks = formats.read_chunks(data, batch.filename, source_system, mapping)
+        chunks = formats.read_chunks(
+            data, batch.filename, source_system, mapping, organization_id=batch.organization_id
+        )
         batch, _problems = run_import(batch, chunks, progress=progress)
     except Exception:
         ImportBatch.objects.filter(pk=batch_id).update(status="failed")

@@ -151,6 +151,21 @@ def test_after_a_chunk_with_nothing_stored_only_every_recheck_th_chunk_is_held()
     assert holding.next_chunk() and holding.next_chunk()
 
 
+def test_a_source_with_nothing_stored_holds_only_every_recheck_th_chunk_and_keeps_its_digests():
+    lines = [line(n) for n in range(1, 2 * _Holding.RECHECK + 2)]
+    data = b"\n".join(lines)
+    held, first = [], None
+    for number, chunk in enumerate(
+        iter_ndjson(data, "HIS", chunk_size=1, unchanged_context=CONTEXT, as_rows=True, hold=False)
+    ):
+        if chunk.held is not None:
+            held.append(number)
+            chunk.held.read(set())  # as the pipeline would: nothing stored
+        first = first or chunk
+    assert held == [_Holding.RECHECK - 1, 2 * _Holding.RECHECK - 1]  # the first chunks are read at once
+    assert first is not None and type(first.rows[0][-1]) is int
+
+
 def test_a_parked_or_malformed_line_is_not_held_and_unsupported_types_still_count():
     medication = orjson.dumps({"resourceType": "Medication", "id": "m"})
     (chunk,) = chunks([b"{not json", medication, line(1)], chunk_size=10)
@@ -325,6 +340,16 @@ def test_an_ndjson_file_imported_twice_through_the_files_reader_is_skipped_the_s
     assert counts(import_file()) == (3, 3, 0, 0)
     assert counts(import_file()) == (3, 0, 0, 3)
     assert Observation.objects.filter(source_digest__isnull=False).count() == 3
+
+
+@pytest.mark.parametrize("stored_before", [False, True])
+def test_the_files_reader_holds_lines_only_where_the_source_has_results_stored(org, patient, stored_before):
+    if stored_before:
+        merge_observations(org.pk, None, [merge_row(patient.pk, "elsewhere", 5.0, source_system="HIS")])
+    data = b"\n".join(line(n) for n in range(1, 4))
+    first = next(formats.read_chunks(data, "results.ndjson", "HIS", {}, organization_id=org.pk))
+    assert (first.held is not None) is stored_before
+    assert (len(first.rows) == 3) is not stored_before  # not held: read at once, with their digests
 
 
 @pytest.mark.django_db

@@ -73,6 +73,7 @@ def iter_ndjson(
     source_kind: str = "hospital_system",
     as_rows: bool = False,
     unchanged_context: bytes | None = None,
+    hold: bool = True,
 ) -> Iterator[ParseResult]:
     """Stream NDJSON (bytes, or a binary file / any iterable of lines) as ParseResult chunks.
 
@@ -83,7 +84,9 @@ def iter_ndjson(
 
     With `unchanged_context` (what else decides how a line is read, e.g. the indicator catalogue's
     fingerprint) each result carries its line's digest, and chunks may come with `held` lines for the
-    pipeline to look for among the stored ones (see HeldLines): it must call `held.read` first.
+    pipeline to look for among the stored ones (see HeldLines): it must call `held.read` first. `hold`
+    False says that none are stored yet (a source's first import): then only every RECHECK-th chunk is
+    held, as after a chunk that found none stored, not the first ones.
     """
     mapper = ResourceMapper(source_system, default_tz, source_kind, references, as_rows)
     lines = _lines_in_memory(source) if isinstance(source, bytes | bytearray) else source
@@ -94,6 +97,8 @@ def iter_ndjson(
         else _digest_seed(source_system, source_kind, default_tz, unchanged_context)
     )
     holding = _Holding()
+    if not hold:
+        holding.found(0)
     out = ParseResult()
     held: list[_Held] | None = [] if seed is not None and holding.next_chunk() else None
     stored_key, context_free = mapper.stored_key, mapper.context_free

@@ -72,7 +72,12 @@ class Command(BaseCommand):
                 seen = current.received
 
             chunks = formats.read_chunks(
-                path.read_bytes(), path.name, source, mapping, settings.INDEX_KEY.encode()
+                path.read_bytes(),
+                path.name,
+                source,
+                mapping,
+                settings.INDEX_KEY.encode(),
+                organization_id=batch.organization_id,
             )
             batch, problems = run_import(batch, chunks, progress)
             bar.close()
