@@ -53,7 +53,13 @@ def normalize_values(
             _converted.clear()
         _converted[(code, text, unit)] = converted
     indicator, value, comparator, judged = converted
-    age = None if birth is None else age_on(birth, effective_at.date())
+    global _last_age
+    last = _last_age
+    if last[0] is birth and last[1] is effective_at:
+        age = last[2]
+    else:
+        age = None if birth is None else age_on(birth, effective_at.date())
+        _last_age = (birth, effective_at, age)
     limits = critical.get(indicator.code)
     flag = judged.get((sex, age, limits))
     if flag is None:
@@ -63,6 +69,11 @@ def normalize_values(
         judged[(sex, age, limits)] = flag
     return (indicator.code, value, indicator.unit, comparator, text[:100], unit[:30], flag, effective_at)
 
+
+# The age of the last result's patient on its day, by identity of the birth date and the time: a specimen's
+# results come one after another with the same two objects. One tuple, replaced whole, so that threads
+# normalizing at once read a consistent one.
+_last_age: tuple[datetime.date | None, datetime.datetime | None, int | None] = (None, None, None)
 
 # A lab reports its values with a fixed number of decimals, so a feed repeats the same (code, value, unit)
 # many times over: the indicator, canonical value and plausibility of each are worked out once, and its

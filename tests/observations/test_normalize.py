@@ -81,3 +81,24 @@ def test_conversions_kept_are_bounded(monkeypatch):
     for value in range(100, 110):
         normalize.normalize_values("8480-6", str(value), "mm[Hg]", WHEN, "line 1", "male", None)
     assert 0 < len(normalize._converted) <= 3
+
+
+def test_the_age_kept_for_the_next_result_is_its_own_patients_on_its_own_day():
+    # Creatinine 100 umol/L for men, WS/T 404.5: 20-59 years 57-97 (high), 60-79 years 57-111 (normal).
+    born_1950, born_1966 = datetime.date(1950, 1, 1), datetime.date(1966, 3, 6)
+    before_60, at_60 = (
+        datetime.datetime(2026, 3, 5, 8, 30, tzinfo=datetime.UTC),
+        datetime.datetime(2026, 3, 6, 8, 30, tzinfo=datetime.UTC),
+    )
+    sequence = [  # one patient's specimen, another patient at the same time, a later day, and back
+        (born_1966, before_60, "high"),
+        (born_1966, before_60, "high"),
+        (born_1950, before_60, "normal"),
+        (born_1966, at_60, "normal"),
+        (born_1966, at_60, "normal"),
+        (born_1966, before_60, "high"),
+    ]
+    for birth, when, flag in sequence:
+        row = normalize.normalize_values("2160-0", "100", "umol/L", when, "line 1", "male", birth)
+        assert isinstance(row, tuple)
+        assert row[6] == flag
