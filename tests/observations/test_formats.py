@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from careloop.observations import formats
@@ -42,3 +44,11 @@ def test_parse_mapping_names_the_malformed_item(pairs, bad):
     with pytest.raises(ValueError) as error:
         formats.parse_mapping(pairs)
     assert error.value.args[0] == bad
+
+
+def test_a_bundle_file_is_read_whole_by_the_bundle_parser():
+    data = (Path(__file__).parent / "samples" / "fhir_transaction_bundle.json").read_bytes()
+    (chunk,) = formats.read_chunks(data, "transaction.json", "HIS-A", {})
+    # Records, not the NDJSON fast path's rows; the report and the patient with them, nothing refused.
+    assert (len(chunk.results), len(chunk.rows), len(chunk.reports), len(chunk.problems)) == (5, 0, 1, 0)
+    assert {record.source_system for record in chunk.results} == {"HIS-A"}

@@ -102,3 +102,24 @@ def test_the_age_kept_for_the_next_result_is_its_own_patients_on_its_own_day():
         row = normalize.normalize_values("2160-0", "100", "umol/L", when, "line 1", "male", birth)
         assert isinstance(row, tuple)
         assert row[6] == flag
+
+
+@pytest.mark.parametrize(
+    ("birth", "day", "age"),
+    [
+        (None, datetime.date(2026, 3, 5), None),
+        (datetime.date(1966, 3, 6), datetime.date(2026, 3, 5), 59),  # the day before the birthday
+        (datetime.date(1966, 3, 6), datetime.date(2026, 3, 6), 60),
+        (datetime.date(2000, 2, 29), datetime.date(2026, 2, 28), 25),  # born on 29 February
+        (datetime.date(2000, 2, 29), datetime.date(2026, 3, 1), 26),
+    ],
+)
+def test_age_on_a_day(birth, day, age):
+    assert normalize.age_on(birth, day) == age
+
+
+@pytest.mark.parametrize(("text", "value", "flag"), [("-", 0.0, "normal"), ("2+", 2.0, "high")])
+def test_an_ordinal_result_is_stored_as_its_grade(text, value, flag):
+    row = normalize.normalize_values("20454-5", text, "", WHEN, "line 1", "female", None)
+    assert isinstance(row, tuple)
+    assert (row[0], row[1], row[4], row[6]) == ("20454-5", value, text, flag)

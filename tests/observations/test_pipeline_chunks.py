@@ -1,5 +1,6 @@
 """Imports in several chunks: what one chunk learns reaches the next; merges that overlap the next chunk."""
 
+import threading
 from typing import Any
 
 import orjson
@@ -270,3 +271,25 @@ def test_a_single_chunk_opens_no_second_connection(org, doctor, readers, monkeyp
     batch, problems = pipeline.run_import(batch, iter_ndjson(b"\n".join(lines), "HIS"))
     assert problems == [] and batch.created == 2
     assert (opened, readers) == ([], [])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_reader_reads_in_a_thread_of_its_own_on_one_second_connection_and_closes_it_there():
+    reader = overlap._Reader()
+    reader.close()  # never used: nothing was opened, nothing to close
+
+    def where(number, reading):
+        if reading.vendor == "postgresql":  # (SQLite's test database lives in the first connection's memory)
+            reading.ensure_connection()
+        return number, threading.current_thread().name, reading
+
+    reader = overlap._Reader()
+    seen = [reader.submit(where, number).result() for number in (1, 2)]
+    assert [number for number, _, _ in seen] == [1, 2]
+    assert {name.split("_")[0] for _, name, _ in seen} == {"careloop-read"}
+    first, second = (reading for _, _, reading in seen)
+    assert first is second and first is not connections["default"]  # one second connection
+    reader.close()
+    assert first.connection is None
+    with pytest.raises(RuntimeError):  # its thread is gone with it
+        reader.submit(where, 3)
