@@ -119,19 +119,22 @@ class MergeRows:
 
     @classmethod
     def of(cls, rows: list[tuple[Any, ...]]) -> "MergeRows":
-        unique = rows if _keys_unique(rows) else list(_latest(rows).values())
+        unique = _one_per_key(rows)
         if connection.vendor != "postgresql":
             return cls(unique)
         return cls(unique, merge_postgres.copy_data(unique, COLUMNS))
 
 
-def _keys_unique(rows: list[tuple[Any, ...]]) -> bool:
-    """Whether no two rows share a natural key, told without a key tuple per row (a chunk from one source
-    system, the usual, needs only its source ids: a third of the time)."""
-    systems = {row[_SOURCE_SYSTEM] for row in rows}
-    if len(systems) > 1:
-        return len(_latest(rows)) == len(rows)
-    return len({row[_SOURCE_ID] for row in rows}) == len(rows)
+def _one_per_key(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """`rows` itself where no two share a natural key, else one per key (`_latest`). A chunk from one
+    source system, the usual, is told unique by its source ids alone, without a key tuple per row (a third
+    of the time)."""
+    if len({row[_SOURCE_SYSTEM] for row in rows}) <= 1 and len({row[_SOURCE_ID] for row in rows}) == len(
+        rows
+    ):
+        return rows
+    latest = _latest(rows)
+    return rows if len(latest) == len(rows) else list(latest.values())
 
 
 def _latest(rows: Iterable[tuple[Any, ...]]) -> dict[tuple[str, str], tuple[Any, ...]]:

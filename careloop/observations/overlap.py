@@ -5,6 +5,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import nullcontext
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
@@ -82,14 +83,16 @@ def import_overlapped(
                 if waiting and waiting[0].can_look_up():
                     head = waiting.popleft()
                 busy = (merged, ready.rows if ready is not None else [])
-                beside = reader is not None and head is not None and ready is not None
-                matching: Future[Matched] | None = None
-                # Held lines are read in Python: beside the copy they only took turns with it for the GIL.
-                if beside and head is not None and head.parsed.held is None:
-                    assert reader is not None
-                    matching = reader.submit(match_chunk, batch, head.parsed, memo, head.probing, busy)
-                elif head is not None and not beside:
+                read_beside: Callable[[], Future[Matched]] | None = None
+                if head is not None and ready is not None and reader is not None:
+                    read_beside = partial(
+                        reader.submit, match_chunk, batch, head.parsed, memo, head.probing, busy
+                    )
+                elif head is not None:
                     coming = look_up(batch, head.parsed, memo, head.probing, busy)
+                # Held lines are read in Python: beside the copy they only took turns with it for the GIL.
+                holds = head is not None and head.parsed.held is not None
+                matching = read_beside() if read_beside is not None and not holds else None
                 try:
                     merging = start_chunk_merge(batch, ready, memo) if ready is not None else None
                 finally:
@@ -98,9 +101,8 @@ def import_overlapped(
                 spent.clear()
                 probing: list[Future[set[int]]] = []
                 try:
-                    if beside and head is not None and matching is None:
-                        assert reader is not None
-                        matching = reader.submit(match_chunk, batch, head.parsed, memo, head.probing, busy)
+                    if read_beside is not None and matching is None:
+                        matching = read_beside()
                     if matching is not None:
                         matched = matching.result()
                         if matched.writes():

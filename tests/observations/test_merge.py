@@ -3,7 +3,7 @@ from django.db import connection, transaction
 
 from careloop.observations import merge_postgres
 from careloop.observations.matching import match_patients, remember_identifiers
-from careloop.observations.merge import COLUMNS, _keys_unique, _latest, _same, merge_observations
+from careloop.observations.merge import COLUMNS, _latest, _one_per_key, _same, merge_observations
 from careloop.observations.models import Observation, ObservationVersion
 from careloop.observations.records import PatientRef
 from tests.factories import make_patient
@@ -30,8 +30,8 @@ def expect_new(request):
 )
 def test_rows_sharing_a_natural_key_are_told_and_the_last_of_them_kept(keys, unique, kept):
     rows = [row(1, source_id, 5.0 + i, source_system=system) for i, (system, source_id) in enumerate(keys)]
-    assert _keys_unique(rows) is unique
-    assert list(_latest(rows).values()) == [rows[i] for i in kept]
+    assert (_one_per_key(rows) is rows) is unique
+    assert _one_per_key(rows) == list(_latest(rows).values()) == [rows[i] for i in kept]
 
 
 @pytest.mark.django_db

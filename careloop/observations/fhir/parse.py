@@ -528,13 +528,10 @@ class ResourceMapper:
         # A float's text is worked out once per value (a lab's values repeat): printing it cost as much as
         # reading the rest of the row, and the text it gives is one object, hashed once, where it is looked
         # up again (normalize). Not zero: -0.0 and 0.0 are one key and print unlike.
-        text = self._float_texts.get(value) if type(value) is float and value else None
-        if text is None:
+        if type(value) is float and value:
+            text = self._float_texts.get(value) or self._remember_float(value)
+        else:
             text = str(value)
-            if type(value) is float and value:
-                if len(self._float_texts) >= FLOAT_TEXTS_KEPT:
-                    self._float_texts.clear()
-                self._float_texts[value] = text
         return (
             patient,
             code,
@@ -551,6 +548,13 @@ class ResourceMapper:
             where,
             digest,
         )
+
+    def _remember_float(self, value: float) -> str:
+        """The text of a reported float, kept for the next time it comes."""
+        if len(self._float_texts) >= FLOAT_TEXTS_KEPT:
+            self._float_texts.clear()
+        self._float_texts[value] = text = str(value)
+        return text
 
     def _remember_range(self, key: tuple[Any, ...]) -> str:
         """`_reference_range`'s text for a first range of (text, low, high, ...)."""
