@@ -29,6 +29,7 @@ from careloop.observations.merge import (
     MergeCounts,
     MergeRows,
     PendingMerge,
+    merge_time,
     start_merge,
     start_stored_as_sent,
     stored_positions,
@@ -186,12 +187,13 @@ def normalize_rows(batch: ImportBatch, chunk: Chunk, memo: ImportMemo) -> None:
     results = parsed.rows + [result_row(r) for r in parsed.results]
     problems, rows, parked = chunk.problems, chunk.rows, chunk.parked
     problems += parsed.problems
-    normalize_values, critical = normalize.normalize_values, memo.critical
+    stored_values, critical = normalize.stored_values, memo.critical
     # Results come in runs of one patient's (a specimen's), and a parser hands a run one PatientRef
-    # object: the patient is looked up once a run.
+    # object and one time: the patient is looked up once a run, and the time made what the merge takes.
     last: PatientRef | None = None
     patient_id: int | None = None
     sex, birth = "", None
+    time_of, last_when, moment = merge_time(), None, None
     for row in results:
         (
             patient,
@@ -217,14 +219,17 @@ def normalize_rows(batch: ImportBatch, chunk: Chunk, memo: ImportMemo) -> None:
             data = dict(zip(RESULT_FIELDS, row, strict=True))
             parked.append(unmatched_row(organization_id, batch, "result", patient, data))
             continue
-        outcome = normalize_values(code, value, unit, when, where, sex, birth, critical)
-        if type(outcome) is Problem:
-            problems.append(outcome)
+        stored = stored_values(code, value, unit, when, where, sex, birth, critical)
+        if type(stored) is Problem:
+            problems.append(stored)
             continue
+        if when is not last_when:
+            last_when, moment = when, time_of(when)
         rows.append(
             (
                 patient_id,
-                *outcome,
+                *stored,
+                moment,
                 status,
                 kind,
                 system[:60],

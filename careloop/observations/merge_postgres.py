@@ -17,6 +17,7 @@ from the merge's thread, as COPY data formatted beforehand, 0.85x, its many smal
 for the GIL while the caller normalizes.)
 """
 
+import datetime
 import hashlib
 import threading
 from collections.abc import Callable, Sequence
@@ -52,7 +53,7 @@ class _Statements:
     """The SQL of a merge; identifiers come from the models, values go as parameters."""
 
     make_staging: str
-    copy_into_staging: str  # binary where the columns allow, as copy_data formats them
+    copy_into_staging: str  # binary, as copy_data formats the rows
     insert_new: str
     insert_new_then_release: str  # and empty the staging table: see _merge_staged
     insert_new_skipping_stored: str
@@ -80,7 +81,6 @@ def _statements(
         ", ".join(f"s.{_column(name)}" for name in content),
     )
     natural_key = ", ".join(_column(name) for name in ("organization", "source_system", "source_id"))
-    types = binary_copy_types([concrete_field(Observation, name) for name in columns], connection)
     insert_new = (
         f"INSERT INTO {observation} (organization_id, batch_id, version, updated_at, {staged}) "  # noqa: S608
         f"SELECT %(organization)s, %(batch)s, 1, %(now)s, {staged} FROM {staging}"
@@ -102,7 +102,7 @@ def _statements(
             f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} AS "  # noqa: S608
             f"SELECT {staged} FROM {observation} WITH NO DATA"
         ),
-        copy_into_staging=f"COPY {staging} ({staged}) FROM STDIN{' (FORMAT BINARY)' if types else ''}",
+        copy_into_staging=f"COPY {staging} ({staged}) FROM STDIN (FORMAT BINARY)",
         insert_new=insert_new,
         insert_new_then_release=f"{insert_new}; RELEASE SAVEPOINT {_PLAIN_INSERT}; TRUNCATE {staging}",
         insert_new_skipping_stored=f"{insert_new} ON CONFLICT ({natural_key}) DO NOTHING",
@@ -133,17 +133,38 @@ class _Kept(Writer):
         self.pieces.append(data)
 
 
+def copy_time(moment: datetime.datetime) -> int:
+    """A time as binary COPY sends a timestamptz: microseconds since 2000-01-01 UTC.
+
+    `copy_data` sends the number as an int8, the same eight bytes. (In integers, exactly: 0.55 us, where
+    `timestamp()` and a float took 1.3.)
+    """
+    since = moment - _POSTGRES_EPOCH
+    return (since.days * 86_400 + since.seconds) * 1_000_000 + since.microseconds
+
+
+_POSTGRES_EPOCH = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
+
+
+def _copy_types(columns: Sequence[str]) -> list[str]:
+    """The psycopg type of each column in binary COPY; times go as `copy_time` made them."""
+    types = binary_copy_types([concrete_field(Observation, name) for name in columns], connection)
+    assert types is not None, "every observation column has a binary form"
+    return ["int8" if name == "timestamptz" else name for name in types]
+
+
 def copy_data(rows: Sequence[tuple[Any, ...]], columns: Sequence[str]) -> Buffer:
-    """`rows` (tuples in `columns` order) in the format `start_merge` copies them in, whole.
+    """`rows` (tuples in `columns` order, times as `copy_time` made them) in the format `start_merge`
+    copies them in, whole.
 
     Asks the database nothing (a merge may be running on the connection meanwhile): only the connection's
     adapters are used, by a cursor that never executes. One buffer, not the formatter's 32 kB pieces:
     psycopg sends it in 128 kB ones, and after each the sending thread takes the GIL again.
     """
-    types = binary_copy_types([concrete_field(Observation, name) for name in columns], connection)
+    types = _copy_types(columns)
     connection.ensure_connection()
     with connection.connection.cursor() as cursor:
-        if types and _format_row_binary is not None:
+        if _format_row_binary is not None:
             transformer = adapt.Transformer(cursor)
             oids = [cursor.adapters.types.get_oid(name) for name in types]
             transformer.set_dumper_types(oids, pq.Format.BINARY)
@@ -153,9 +174,8 @@ def copy_data(rows: Sequence[tuple[Any, ...]], columns: Sequence[str]) -> Buffer
             out += _BINARY_TRAILER
             return out
         kept = _Kept()
-        with Copy(cursor, binary=bool(types), writer=kept) as copy:
-            if types:
-                copy.set_types(types)
+        with Copy(cursor, binary=True, writer=kept) as copy:
+            copy.set_types(types)
             write = copy.write_row
             for row in rows:
                 write(row)

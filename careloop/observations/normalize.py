@@ -39,8 +39,28 @@ def normalize_values(
     birth: datetime.date | None,
     critical: Mapping[str, flags.CriticalLimits] = NO_CRITICAL_LIMITS,
 ) -> tuple[Any, ...] | Problem:
-    """`normalize_result` on the fields of a result: the import pipeline carries results as tuples.
+    """`normalize_result` on the fields of a result: `stored_values` and the time."""
+    stored = stored_values(code, text, unit, effective_at, location, sex, birth, critical)
+    if type(stored) is Problem:
+        return stored
+    return (*stored, effective_at)
 
+
+def stored_values(
+    code: str,
+    text: str,
+    unit: str,
+    effective_at: datetime.datetime,
+    location: str,
+    sex: str,
+    birth: datetime.date | None,
+    critical: Mapping[str, flags.CriticalLimits] = NO_CRITICAL_LIMITS,
+) -> tuple[Any, ...] | Problem:
+    """(code, value, unit, comparator, value_reported, unit_reported, flag) of a result, or why not: what
+    the import pipeline stores of a value, which it carries as tuples.
+
+    One tuple for each value as reported and each sex, age and critical limits it is flagged for, made
+    once and handed out again: the pipeline builds its row around it.
     `critical`: the organization's critical limits by indicator code (flags.critical_limits), where it set
     its own."""
     converted = _converted.get((code, text, unit))
@@ -60,14 +80,15 @@ def normalize_values(
     else:
         age = None if birth is None else age_on(birth, effective_at.date())
         _last_age = (birth, effective_at, age)
-    limits = critical.get(indicator.code)
-    flag = judged.get((sex, age, limits))
-    if flag is None:
+    limits = critical.get(indicator.code) if critical else None
+    stored = judged.get((sex, age, limits))
+    if stored is None:
         flag = flags.flag(indicator, value, sex, age, limits) or ""
         if len(judged) >= FLAGS_KEPT:
             judged.clear()
-        judged[(sex, age, limits)] = flag
-    return (indicator.code, value, indicator.unit, comparator, text[:100], unit[:30], flag, effective_at)
+        stored = (indicator.code, value, indicator.unit, comparator, text[:100], unit[:30], flag)
+        judged[(sex, age, limits)] = stored
+    return stored
 
 
 # The age of the last result's patient on its day, by identity of the birth date and the time: a specimen's
@@ -77,14 +98,12 @@ _last_age: tuple[datetime.date | None, datetime.datetime | None, int | None] = (
 
 # A lab reports its values with a fixed number of decimals, so a feed repeats the same (code, value, unit)
 # many times over: the indicator, canonical value and plausibility of each are worked out once, and its
-# flag once for each sex, age and critical limits it meets. (The catalogue is the shipped one, fixed for
-# the process's life.)
+# flag, with the rest that is stored of it, once for each sex, age and critical limits it meets. (The
+# catalogue is the shipped one, fixed for the process's life.)
 CONVERSIONS_KEPT = 50_000
 FLAGS_KEPT = 512
-_converted: dict[
-    tuple[str, str, str],
-    tuple[catalogue.Indicator, float, str, dict[tuple[str, int | None, flags.CriticalLimits | None], str]],
-] = {}
+_Judged = dict[tuple[str, int | None, flags.CriticalLimits | None], tuple[Any, ...]]
+_converted: dict[tuple[str, str, str], tuple[catalogue.Indicator, float, str, _Judged]] = {}
 
 
 def _convert(

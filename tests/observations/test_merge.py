@@ -1,3 +1,5 @@
+import datetime
+
 import pytest
 from django.db import connection, transaction
 
@@ -158,7 +160,43 @@ def test_copy_data_formatted_straight_is_what_psycopgs_copy_writes(monkeypatch):
         tuple(None if name == "value" else item for name, item in zip(COLUMNS, no_value, strict=True)),
         row(3, "r3", -0.0, unit="", flag="", reference_range_reported="", source_digest=2**63 - 1),
     ]
+    at = COLUMNS.index("effective_at")
+    rows = [(*r[:at], merge_postgres.copy_time(r[at]), *r[at + 1 :]) for r in rows]
     straight = bytes(merge_postgres.copy_data(rows, COLUMNS))
     monkeypatch.setattr(merge_postgres, "_format_row_binary", None)  # psycopg's documented way
     assert straight == bytes(merge_postgres.copy_data(rows, COLUMNS))
     assert straight.startswith(b"PGCOPY\n\xff\r\n\x00") and straight.endswith(b"\xff\xff")
+
+
+EAST_8 = datetime.timezone(datetime.timedelta(hours=8))
+WEST_5 = datetime.timezone(datetime.timedelta(hours=-5))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC),  # PostgreSQL's epoch: 0
+        datetime.datetime(2000, 1, 1, 7, 59, 59, 999_999, tzinfo=EAST_8),  # a microsecond before it
+        datetime.datetime(1936, 2, 29, 23, 0, tzinfo=WEST_5),
+        datetime.datetime(2024, 3, 5, 8, 30, 12, 345_678, tzinfo=EAST_8),
+        datetime.datetime(2099, 12, 31, 23, 59, 59, 999_999, tzinfo=datetime.UTC),
+    ],
+)
+def test_a_time_is_stored_to_the_microsecond(org, doctor, moment):
+    patient = make_patient(doctor)
+    merge_observations(org.pk, None, [row(patient.pk, "r1", 5.0, effective_at=moment)])
+    assert Observation.objects.get().effective_at == moment
+
+
+@pytest.mark.parametrize(
+    ("moment", "microseconds"),
+    [
+        (datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC), 0),
+        (datetime.datetime(2000, 1, 1, 7, 59, 59, 999_999, tzinfo=EAST_8), -1),
+        (datetime.datetime(2000, 1, 2, 0, 0, 1, 5, tzinfo=datetime.UTC), 86_401_000_005),
+        (datetime.datetime(1999, 12, 31, 19, 0, tzinfo=WEST_5), 0),
+    ],
+)
+def test_copy_time_counts_microseconds_from_postgresqls_epoch(moment, microseconds):
+    assert merge_postgres.copy_time(moment) == microseconds

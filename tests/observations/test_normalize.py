@@ -123,3 +123,13 @@ def test_an_ordinal_result_is_stored_as_its_grade(text, value, flag):
     row = normalize.normalize_values("20454-5", text, "", WHEN, "line 1", "female", None)
     assert isinstance(row, tuple)
     assert (row[0], row[1], row[4], row[6]) == ("20454-5", value, text, flag)
+
+
+def test_what_is_stored_of_a_value_is_made_once_for_each_sex_and_age():
+    birth = datetime.date(1980, 1, 1)
+    first = normalize.stored_values("1742-6", "45", "U/L", WHEN, "line 1", "male", birth)
+    assert normalize.stored_values("1742-6", "45", "U/L", WHEN, "line 2", "male", birth) is first
+    female = normalize.stored_values("1742-6", "45", "U/L", WHEN, "line 3", "female", birth)
+    assert isinstance(first, tuple) and isinstance(female, tuple)
+    assert (first[6], female[6]) == ("normal", "high")
+    assert normalize.normalize_values("1742-6", "45", "U/L", WHEN, "line 4", "male", birth) == (*first, WHEN)
