@@ -413,6 +413,9 @@ START = b'{"resourceType":"Observation",'
         (b'"id":"' + b"x" * 120 + b'"}', ("HIS", "x" * 120)),
         (b'"id":"' + b"x" * 121 + b'"}', None),  # longer than a source id is kept
         (b'"id":"o\\"6"}', None),  # an escape: the line is read, not guessed at
+        (b'"id":"o\\"6","x":{"id":"o9"}}', ("HIS", "o9")),  # then the next "id" is the guess
+        (b'"meta":{"source":"L\\"IS"},"x":{"source":"LIS"},"id":"o11"}', ("LIS", "o11")),
+        (b'"meta":{"source":"L\\"IS"},"id":"o12"}', ("HIS", "o12")),
         (b'"id":"","status":"final"}', None),
         (b'"id":"o\xff7"}', None),  # not UTF-8
         (b'"id":"o8","meta":{"source":"http://' + b"x" * 60 + b'"}}', None),  # a system too long
