@@ -24,26 +24,9 @@ def normalize_result(
     record: ResultRecord, sex: str, birth: datetime.date | None
 ) -> tuple[Any, ...] | Problem:
     """(code, value, unit, comparator, value_reported, unit_reported, flag, effective_at), or why not."""
-    return normalize_values(
-        record.code, record.value, record.unit, record.effective_at, record.location, sex, birth
-    )
-
-
-def normalize_values(
-    code: str,
-    text: str,
-    unit: str,
-    effective_at: datetime.datetime,
-    location: str,
-    sex: str,
-    birth: datetime.date | None,
-    critical: Mapping[str, flags.CriticalLimits] = NO_CRITICAL_LIMITS,
-) -> tuple[Any, ...] | Problem:
-    """`normalize_result` on the fields of a result: `stored_values` and the time."""
-    stored = stored_values(code, text, unit, effective_at, location, sex, birth, critical)
-    if type(stored) is Problem:
-        return stored
-    return (*stored, effective_at)
+    when = record.effective_at
+    stored = stored_values(record.code, record.value, record.unit, when, record.location, sex, birth)
+    return stored if type(stored) is Problem else (*stored, when)
 
 
 def stored_values(

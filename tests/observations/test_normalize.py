@@ -1,11 +1,11 @@
-"""normalize_values: the same reported value read once, its flag still the patient's own."""
+"""stored_values: the same reported value read once, its flag still the patient's own."""
 
 import datetime
 
 import pytest
 
 from careloop.observations import normalize
-from careloop.observations.records import Problem
+from careloop.observations.records import PatientRef, Problem, ResultRecord
 
 WHEN = datetime.datetime(2025, 3, 5, 8, 30, tzinfo=datetime.UTC)
 
@@ -18,8 +18,8 @@ def no_conversions_kept():
 
 
 def test_a_value_seen_again_is_converted_the_same():
-    first = normalize.normalize_values("1558-6", "126", "mg/dL", WHEN, "line 1", "female", None)
-    again = normalize.normalize_values("1558-6", "126", "mg/dL", WHEN, "line 2", "female", None)
+    first = normalize.stored_values("1558-6", "126", "mg/dL", WHEN, "line 1", "female", None)
+    again = normalize.stored_values("1558-6", "126", "mg/dL", WHEN, "line 2", "female", None)
     assert isinstance(first, tuple)
     assert first == again
     assert first[:4] == ("1558-6", pytest.approx(6.99, abs=0.01), "mmol/L", "")
@@ -34,8 +34,8 @@ def test_a_value_seen_again_is_converted_the_same():
     ],
 )
 def test_the_flag_follows_the_patient_not_the_value_seen_before(sex, birth, flag):
-    normalize.normalize_values("1742-6", "45", "U/L", WHEN, "line 1", "male", datetime.date(1980, 1, 1))
-    row = normalize.normalize_values("1742-6", "45", "U/L", WHEN, "line 2", sex, birth)
+    normalize.stored_values("1742-6", "45", "U/L", WHEN, "line 1", "male", datetime.date(1980, 1, 1))
+    row = normalize.stored_values("1742-6", "45", "U/L", WHEN, "line 2", sex, birth)
     assert isinstance(row, tuple)
     assert row[6] == flag
 
@@ -52,8 +52,8 @@ def test_the_flag_follows_the_patient_not_the_value_seen_before(sex, birth, flag
 )
 def test_a_flag_worked_out_before_is_reused_only_for_the_same_sex_age_and_limits(sex, birth, critical, flag):
     for seen_sex, seen_birth in (("male", datetime.date(1980, 1, 1)), ("female", datetime.date(1950, 1, 1))):
-        normalize.normalize_values("2160-0", "100", "umol/L", WHEN, "line 1", seen_sex, seen_birth)
-    row = normalize.normalize_values("2160-0", "100", "umol/L", WHEN, "line 2", sex, birth, critical)
+        normalize.stored_values("2160-0", "100", "umol/L", WHEN, "line 1", seen_sex, seen_birth)
+    row = normalize.stored_values("2160-0", "100", "umol/L", WHEN, "line 2", sex, birth, critical)
     assert isinstance(row, tuple)
     assert row[6] == flag
 
@@ -61,16 +61,14 @@ def test_a_flag_worked_out_before_is_reused_only_for_the_same_sex_age_and_limits
 def test_flags_kept_per_value_are_bounded(monkeypatch):
     monkeypatch.setattr(normalize, "FLAGS_KEPT", 3)
     for year in range(1940, 1950):
-        normalize.normalize_values(
-            "2160-0", "100", "umol/L", WHEN, "line 1", "male", datetime.date(year, 1, 1)
-        )
+        normalize.stored_values("2160-0", "100", "umol/L", WHEN, "line 1", "male", datetime.date(year, 1, 1))
     (_indicator, _value, _comparator, judged) = normalize._converted[("2160-0", "100", "umol/L")]
     assert 0 < len(judged) <= 3
 
 
 def test_a_refused_value_is_refused_each_time_where_it_was_sent():
     for where in ("line 1", "line 2"):
-        problem = normalize.normalize_values("8480-6", "1200", "mm[Hg]", WHEN, where, "male", None)
+        problem = normalize.stored_values("8480-6", "1200", "mm[Hg]", WHEN, where, "male", None)
         assert isinstance(problem, Problem)
         assert (problem.location, problem.field, problem.code) == (where, "value", "implausible")
     assert normalize._converted == {}
@@ -79,7 +77,7 @@ def test_a_refused_value_is_refused_each_time_where_it_was_sent():
 def test_conversions_kept_are_bounded(monkeypatch):
     monkeypatch.setattr(normalize, "CONVERSIONS_KEPT", 3)
     for value in range(100, 110):
-        normalize.normalize_values("8480-6", str(value), "mm[Hg]", WHEN, "line 1", "male", None)
+        normalize.stored_values("8480-6", str(value), "mm[Hg]", WHEN, "line 1", "male", None)
     assert 0 < len(normalize._converted) <= 3
 
 
@@ -99,7 +97,7 @@ def test_the_age_kept_for_the_next_result_is_its_own_patients_on_its_own_day():
         (born_1966, before_60, "high"),
     ]
     for birth, when, flag in sequence:
-        row = normalize.normalize_values("2160-0", "100", "umol/L", when, "line 1", "male", birth)
+        row = normalize.stored_values("2160-0", "100", "umol/L", when, "line 1", "male", birth)
         assert isinstance(row, tuple)
         assert row[6] == flag
 
@@ -120,7 +118,7 @@ def test_age_on_a_day(birth, day, age):
 
 @pytest.mark.parametrize(("text", "value", "flag"), [("-", 0.0, "normal"), ("2+", 2.0, "high")])
 def test_an_ordinal_result_is_stored_as_its_grade(text, value, flag):
-    row = normalize.normalize_values("20454-5", text, "", WHEN, "line 1", "female", None)
+    row = normalize.stored_values("20454-5", text, "", WHEN, "line 1", "female", None)
     assert isinstance(row, tuple)
     assert (row[0], row[1], row[4], row[6]) == ("20454-5", value, text, flag)
 
@@ -132,4 +130,5 @@ def test_what_is_stored_of_a_value_is_made_once_for_each_sex_and_age():
     female = normalize.stored_values("1742-6", "45", "U/L", WHEN, "line 3", "female", birth)
     assert isinstance(first, tuple) and isinstance(female, tuple)
     assert (first[6], female[6]) == ("normal", "high")
-    assert normalize.normalize_values("1742-6", "45", "U/L", WHEN, "line 4", "male", birth) == (*first, WHEN)
+    record = ResultRecord(PatientRef(), "1742-6", "45", "U/L", WHEN, "HIS", "r4", location="line 4")
+    assert normalize.normalize_result(record, "male", birth) == (*first, WHEN)
