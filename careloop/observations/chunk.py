@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.utils import timezone
 
 from careloop.observations import normalize
 from careloop.observations.criticals import critical_limits_for
@@ -87,7 +88,7 @@ class Chunk:
     matches: Matches
     report_ids: dict[tuple[str, str], int]
     demographics: dict[int, tuple[str, datetime.date | None]]
-    rows: list[tuple[Any, ...]] = field(default_factory=list)  # merge.COLUMNS order
+    rows: list[tuple[Any, ...]] = field(default_factory=list)  # merge.MERGE_COLUMNS order
     to_merge: MergeRows | None = None  # the rows made ready to merge, once all are normalized
     problems: list[Problem] = field(default_factory=list)
     parked: list[UnmatchedResult] = field(default_factory=list)
@@ -194,6 +195,9 @@ def normalize_rows(batch: ImportBatch, chunk: Chunk, memo: ImportMemo) -> None:
     patient_id: int | None = None
     sex, birth = "", None
     time_of, last_when, moment = merge_time(), None, None
+    # What the merge writes besides (merge.WRITTEN), at the end of every row.
+    batch_id, now = batch.pk, timezone.now()
+    written_at = time_of(now)
     for row in results:
         (
             patient,
@@ -237,9 +241,13 @@ def normalize_rows(batch: ImportBatch, chunk: Chunk, memo: ImportMemo) -> None:
                 report_ids.get((system, report)) if report else None,
                 ranges[:60],
                 digest,
+                organization_id,
+                batch_id,
+                1,
+                written_at,
             )
         )
-    chunk.to_merge = MergeRows.of(rows)
+    chunk.to_merge = MergeRows.of(rows, now)
     for report in parsed.reports:  # the report's conclusion and package, kept until its results are matched
         if report.patient not in matches:
             parked.append(unmatched_row(organization_id, batch, "report", report.patient, asdict(report)))

@@ -49,6 +49,10 @@ COLUMNS = (
     "reference_range_reported",
     *REFRESHED,
 )
+# The columns a merge sets itself on a row it inserts (the version is 1), at the end of each merge row:
+# a row carries all it writes, and COPY sends it as it is.
+WRITTEN = ("organization_id", "batch_id", "version", "updated_at")
+MERGE_COLUMNS = (*COLUMNS, *WRITTEN)
 _SOURCE_SYSTEM = COLUMNS.index("source_system")
 _SOURCE_ID = COLUMNS.index("source_id")
 _EFFECTIVE_AT = COLUMNS.index("effective_at")
@@ -122,26 +126,31 @@ def merge_observations(
     `expect_new` (the keys are probably new, see merge_postgres) only changes how fast it goes, not what
     it does.
     """
-    time_of = merge_time()
-    timed = [(*row[:_EFFECTIVE_AT], time_of(row[_EFFECTIVE_AT]), *row[_EFFECTIVE_AT + 1 :]) for row in rows]
-    return start_merge(organization_id, batch_id, MergeRows.of(timed), expect_new).counts()
+    time_of, now = merge_time(), timezone.now()
+    written = (organization_id, batch_id, 1, time_of(now))
+    timed = [
+        (*row[:_EFFECTIVE_AT], time_of(row[_EFFECTIVE_AT]), *row[_EFFECTIVE_AT + 1 :], *written)
+        for row in rows
+    ]
+    return start_merge(organization_id, batch_id, MergeRows.of(timed, now), expect_new).counts()
 
 
 @dataclass(frozen=True)
 class MergeRows:
-    """Rows (merge.COLUMNS order, their time as `merge_time` makes it) made ready to merge: one per natural
-    key, and on PostgreSQL already in the format COPY sends them in, which the import makes while the
-    database merges the chunk before."""
+    """Rows (MERGE_COLUMNS order, their times as `merge_time` makes them, written `now`) made ready to
+    merge: one per natural key, and on PostgreSQL already in the format COPY sends them in, which the
+    import makes while the database merges the chunk before."""
 
     rows: list[tuple[Any, ...]]
+    now: datetime.datetime
     copy_data: Buffer = b""
 
     @classmethod
-    def of(cls, rows: list[tuple[Any, ...]]) -> "MergeRows":
+    def of(cls, rows: list[tuple[Any, ...]], now: datetime.datetime) -> "MergeRows":
         unique = _one_per_key(rows)
         if connection.vendor != "postgresql":
-            return cls(unique)
-        return cls(unique, merge_postgres.copy_data(unique, COLUMNS))
+            return cls(unique, now)
+        return cls(unique, now, merge_postgres.copy_data(unique, MERGE_COLUMNS))
 
 
 def _one_per_key(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
@@ -173,35 +182,39 @@ def start_merge(
         writing = merge_postgres.start_merge(
             organization_id,
             batch_id,
-            timezone.now(),
+            rows.now,
             rows.copy_data,
             len(rows.rows),
-            COLUMNS,
+            MERGE_COLUMNS,
             CONTENT,
             VERSIONED,
             REFRESHED,
             expect_new=expect_new,
         )
         return PendingMerge(len(rows.rows), writing=writing)
-    return PendingMerge(len(rows.rows), done=_merge_here(organization_id, batch_id, _latest(rows.rows)))
+    return PendingMerge(
+        len(rows.rows), done=_merge_here(organization_id, batch_id, rows.now, _latest(rows.rows))
+    )
 
 
 def _merge_here(
-    organization_id: int, batch_id: int | None, latest: dict[tuple[str, str], tuple[Any, ...]]
+    organization_id: int,
+    batch_id: int | None,
+    now: datetime.datetime,
+    latest: dict[tuple[str, str], tuple[Any, ...]],
 ) -> MergeCounts:
     """The merge with the comparison in Python, for databases without COPY (SQLite)."""
     counts = MergeCounts()
     # Plain tuples, not model instances: most rows of a re-import are only compared, never changed.
     existing = _stored(organization_id, latest, "id", "version", *REFRESHED, *CONTENT)
-    inserter = RowInserter(Observation, ["organization_id", "batch_id", "version", "updated_at", *COLUMNS])
-    now = timezone.now()
+    inserter = RowInserter(Observation, MERGE_COLUMNS)
     versions: list[ObservationVersion] = []
     changed: list[Observation] = []
     refreshed: list[Observation] = []
     for key, row in latest.items():
         current = existing.get(key)
         if current is None:
-            inserter.add((organization_id, batch_id, 1, now, *row))
+            inserter.add(row)
             continue
         observation_id, version, *old = current
         old_refreshed, old = old[: len(REFRESHED)], old[len(REFRESHED) :]

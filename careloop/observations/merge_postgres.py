@@ -1,25 +1,28 @@
 """merge.merge_observations on PostgreSQL: the comparison happens in the database, not in Python.
 
-A chunk is copied into a temporary staging table, then rows whose natural key is new are inserted; only
-when some keys were already there, the old content of those whose content differs becomes an
-ObservationVersion and they are updated. Counts come from the statements' row counts.
+A chunk whose keys are probably new (the import's chunk before had only new ones) is copied straight into
+the observation table, under a savepoint; if a key was stored after all, that is undone and the chunk goes
+the careful way. The careful way copies a chunk into a temporary staging table, then rows whose natural
+key is new are inserted; only when some keys were already there, the old content of those whose content
+differs becomes an ObservationVersion and they are updated. Counts come from the statements' row counts.
 
 Python only writes the COPY stream, and formats it beforehand (`copy_data`): the import formats a chunk
 while the database inserts the one before, so that when its turn comes the database waits only for the
 bytes to arrive, not for Python's formatting too (a copy of 10 k rows went from 30 to 15 ms).
-The statements after it run in a thread of their own on the same connection (so in the caller's
-transaction), and `start_merge` returns at once: the import prepares its next chunk while the database
-inserts this one (see overlap.py). psycopg serializes the connection, so a query the caller makes
-meanwhile waits for the merge instead of interleaving with it.
-(Copying a chunk of new keys straight into the table, with a savepoint in case one was stored, measured
-no faster than the staging table, twice: from the caller's thread, the table's indexes cost the same;
-from the merge's thread, as COPY data formatted beforehand, 0.85x, its many small writes each waiting
-for the GIL while the caller normalizes.)
+What follows the data runs in a thread of their own on the same connection (so in the caller's
+transaction): the end of a COPY straight into the table, or the statements after a staging copy; and
+`start_merge` returns at once: the import prepares its next chunk while the database inserts this one
+(see overlap.py). psycopg serializes the connection, so a query the caller makes meanwhile waits for the
+merge instead of interleaving with it.
+(Copying straight into the table measured no faster than the staging table twice before its COPY was ended
+in the merge's thread with the data handed to libpq whole: from the caller's thread, the caller waited
+for the table's indexes; from the merge's thread, 0.85x, its many small writes each waiting for the GIL
+while the caller normalizes.)
 """
 
+import _thread
 import datetime
 import hashlib
-import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -27,7 +30,7 @@ from typing import Any
 
 import psycopg
 from django.db import connection
-from psycopg import adapt, pq
+from psycopg import adapt, generators, pq
 from psycopg.abc import Buffer
 from psycopg.copy import Copy, Writer
 
@@ -35,7 +38,7 @@ from careloop.bulkinsert import binary_copy_types, column_name, concrete_field
 from careloop.observations.keylookup import bigint_array, text_array
 from careloop.observations.models import Observation, ObservationVersion
 
-_PLAIN_INSERT = "careloop_plain_insert"  # the savepoint a plain insert can go back to
+_STRAIGHT = "careloop_copied_straight"  # the savepoint a COPY straight into the table can go back to
 
 
 def _staging_name(staged: str) -> str:
@@ -54,8 +57,7 @@ class _Statements:
 
     make_staging: str  # and make sure it is empty
     copy_into_staging: str  # binary, as copy_data formats the rows
-    insert_new: str
-    insert_new_plainly: str  # under a savepoint, then the staging table emptied: see _merge_staged
+    copy_into_table: str  # the same, straight into the observation table
     insert_new_skipping_stored: str
     keep_versions: str
     update_changed: str
@@ -81,10 +83,7 @@ def _statements(
         ", ".join(f"s.{_column(name)}" for name in content),
     )
     natural_key = ", ".join(_column(name) for name in ("organization", "source_system", "source_id"))
-    insert_new = (
-        f"INSERT INTO {observation} (organization_id, batch_id, version, updated_at, {staged}) "  # noqa: S608
-        f"SELECT %(organization)s, %(batch)s, 1, %(now)s, {staged} FROM {staging}"
-    )
+    insert_new = f"INSERT INTO {observation} ({staged}) SELECT {staged} FROM {staging}"  # noqa: S608
     assignments = ", ".join(f"{_column(name)} = s.{_column(name)}" for name in (*content, *refreshed))
     refreshments = ", ".join(f"{_column(name)} = s.{_column(name)}" for name in refreshed)
     stale = "({}) IS DISTINCT FROM ({})".format(
@@ -105,10 +104,7 @@ def _statements(
             f"SELECT {staged} FROM {observation} WITH NO DATA; DELETE FROM {staging}"
         ),
         copy_into_staging=f"COPY {staging} ({staged}) FROM STDIN (FORMAT BINARY)",
-        insert_new=insert_new,
-        insert_new_plainly=(
-            f"SAVEPOINT {_PLAIN_INSERT}; {insert_new}; RELEASE SAVEPOINT {_PLAIN_INSERT}; TRUNCATE {staging}"
-        ),
+        copy_into_table=f"COPY {observation} ({staged}) FROM STDIN (FORMAT BINARY)",
         insert_new_skipping_stored=f"{insert_new} ON CONFLICT ({natural_key}) DO NOTHING",
         keep_versions=(
             f"INSERT INTO {version_table} "
@@ -216,12 +212,23 @@ def start_merge(
     the future answers (created, updated).
 
     Runs in the caller's transaction; the caller waits for the result before it commits.
+    `columns` are all the columns a row sets, the organization, batch, version and time of writing among
+    them (`params` name the organization, batch and time again for the statements that change stored rows).
     `content` are the columns whose change makes a new version; `versioned` those an ObservationVersion keeps;
     `refreshed` those a stored row takes from its staged one even when the content is the same.
     `expect_new` says that the keys are probably not stored yet (the import's last chunk had only new ones):
-    the rows are then first inserted plainly, and only if one was stored, again skipping stored keys.
+    the rows are then copied straight into the table (`_copied_straight`), and only if one was stored,
+    staged and merged skipping stored keys.
     """
     sql = _statements(columns, content, versioned, refreshed)
+    params = {"organization": organization_id, "batch": batch_id, "now": now}
+    if expect_new:
+        # The staging table doubled what the database did with a chunk of new rows (copied, read, inserted):
+        # straight into the table, it does 0.86x the work. Under a savepoint, in case a key was stored.
+        connection.ensure_connection()
+        with connection.wrap_database_errors:  # as from a cursor
+            copying = _StraightCopy(connection.connection, sql.copy_into_table, data)
+        return _beside(lambda raw: _copied_straight(raw, copying, sql, params, data, staged))
     # The COPY stays in the caller's thread. Written from the merge's thread, it ran beside the caller's
     # Python under the GIL, and the import measured 1.25x slower. Before it, one statement string, not
     # two: after each answer this thread waits for the GIL, which the thread reading the next chunk's
@@ -230,11 +237,86 @@ def start_merge(
         cursor.execute(sql.make_staging)
         with cursor.cursor.copy(sql.copy_into_staging) as copy:
             copy.write(data)
-    params = {"organization": organization_id, "batch": batch_id, "now": now}
-    return _beside("careloop-merge", lambda raw: _merge_staged(raw, sql, params, staged, expect_new))
+    return _beside(lambda raw: _merge_staged(raw, sql, params, staged))
 
 
-def _beside[T](name: str, work: "Callable[[psycopg.Connection[Any]], T]") -> "Future[T]":
+class _StraightCopy:
+    """A COPY straight into the observation table, under a savepoint: started and handed its data here, in
+    the caller's thread, and ended by `end`, in the merge's thread.
+
+    Copied straight into the table, a chunk's rows are inserted, their indexes too, while the COPY is under
+    way, not after it: the caller's thread only hands the data to libpq, which sends what the socket takes
+    (a few MB here) and keeps the rest, and goes on; the merge's thread sends the rest and ends the COPY,
+    waiting without the GIL while the database inserts. The savepoint is set in the same round trip as the
+    COPY starts: after each answer the caller's thread waited for the GIL, which the thread reading the
+    next chunk's patients held (3-7 ms a chunk), and the database waited with it.
+
+    The connection's lock is held from the start to the end, so that no other thread can use the
+    connection between: psycopg's own COPY gives it back when the data is written.
+    """
+
+    def __init__(self, raw: "psycopg.Connection[Any]", statement: str, data: Buffer) -> None:
+        self._raw, self._pgconn = raw, raw.pgconn
+        raw.lock.acquire()
+        try:
+            # Inside the caller's transaction; if there is none yet, psycopg would have begun one first.
+            begin = "BEGIN; " if not raw.autocommit and self._pgconn.transaction_status == _IDLE else ""
+            self._pgconn.send_query(f"{begin}SAVEPOINT {_STRAIGHT}; {statement}".encode())
+            started = raw.wait(generators.execute(self._pgconn))
+            if started[-1].status != pq.ExecStatus.COPY_IN:
+                raise psycopg.errors.error_from_result(started[-1], encoding=raw.info.encoding)
+            whole = memoryview(data)
+            for start in range(0, len(whole), _PIECE):
+                raw.wait(generators.copy_to(self._pgconn, whole[start : start + _PIECE], flush=False))
+        except BaseException:
+            try:
+                if self._pgconn.transaction_status == _ACTIVE:  # the COPY started: end it, failed
+                    raw.wait(generators.copy_end(self._pgconn, b"the import stopped"))
+            except psycopg.Error:
+                pass  # the caller's error is the one to raise; the transaction is failed either way
+            finally:
+                raw.lock.release()
+            raise
+
+    def end(self) -> int:
+        """Send the rest of the data and the COPY's end; the rows copied, once the database has them."""
+        try:
+            result = self._raw.wait(generators.copy_end(self._pgconn, None))
+        finally:
+            self._raw.lock.release()
+        return result.command_tuples or 0
+
+
+_IDLE, _ACTIVE = pq.TransactionStatus.IDLE, pq.TransactionStatus.ACTIVE
+_PIECE = 128 * 1024  # what psycopg hands libpq at a time: libpq could loop on far larger ones
+
+
+def _copied_straight(
+    raw: "psycopg.Connection[Any]",
+    copying: _StraightCopy,
+    sql: _Statements,
+    params: dict[str, Any],
+    data: Buffer,
+    staged: int,
+) -> tuple[int, int]:
+    """The end of a COPY straight into the table; if it met a stored key, it is undone (back to the
+    savepoint before it) and the chunk staged and merged the careful way."""
+    try:
+        created = copying.end()
+    except psycopg.errors.UniqueViolation:
+        with psycopg.ClientCursor(raw) as cursor:
+            cursor.execute(
+                f"ROLLBACK TO SAVEPOINT {_STRAIGHT}; RELEASE SAVEPOINT {_STRAIGHT}; {sql.make_staging}"
+            )
+            with cursor.copy(sql.copy_into_staging) as copy:
+                copy.write(data)
+        return _merge_staged(raw, sql, params, staged)
+    with raw.cursor() as cursor:
+        cursor.execute(f"RELEASE SAVEPOINT {_STRAIGHT}")
+    return created, 0
+
+
+def _beside[T](work: "Callable[[psycopg.Connection[Any]], T]") -> "Future[T]":
     """Run `work` on the caller's connection (so in its transaction) in a thread of its own; the future
     answers what it returns. psycopg serializes the connection, so the caller's own queries wait."""
     connection.ensure_connection()
@@ -247,28 +329,17 @@ def _beside[T](name: str, work: "Callable[[psycopg.Connection[Any]], T]") -> "Fu
         except BaseException as error:  # handed to the caller, which raises it in its own thread
             result.set_exception(error)
 
-    threading.Thread(target=run, name=name, daemon=True).start()
+    # Not threading.Thread: its start() waits until the new thread has run, and with the thread reading the
+    # next chunk's patients holding the GIL, that took this one 3-30 ms a chunk, the database waiting too.
+    _thread.start_new_thread(run, ())
     return result
 
 
 def _merge_staged(
-    raw: "psycopg.Connection[Any]", sql: _Statements, params: dict[str, Any], staged: int, expect_new: bool
+    raw: "psycopg.Connection[Any]", sql: _Statements, params: dict[str, Any], staged: int
 ) -> tuple[int, int]:
     # Client-side binding, whatever the connection's: one execute may then send several statements.
     with psycopg.ClientCursor(raw) as cursor:
-        if expect_new:
-            # A plain insert costs 0.75x the speculative insertion ON CONFLICT makes for every row (an
-            # anti-join probing the index first, 0.95x): when the keys are probably new, try it; a stored
-            # key undoes it (to the savepoint before it), and the chunk goes again the careful way.
-            # Sent with the statements around it as one string, for one answer: after each answer this
-            # thread waits for the GIL, up to 5 ms while the caller parses (three answers kept a merge
-            # 15 ms longer than its insert). The rowcount is the second statement's.
-            try:
-                cursor.execute(sql.insert_new_plainly, params)
-                cursor.nextset()
-                return cursor.rowcount, 0
-            except psycopg.errors.UniqueViolation:
-                cursor.execute(f"ROLLBACK TO SAVEPOINT {_PLAIN_INSERT}; RELEASE SAVEPOINT {_PLAIN_INSERT}")
         cursor.execute(sql.insert_new_skipping_stored, params)
         created = cursor.rowcount
         updated = 0
@@ -339,4 +410,4 @@ def start_stored_as_sent(organization_id: int, keys: Sequence[tuple[str, str, in
             row = cursor.fetchone()
         return set(row[0] or ()) if row else set()
 
-    return _beside("careloop-stored-lookup", look_up)
+    return _beside(look_up)

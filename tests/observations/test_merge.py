@@ -1,11 +1,21 @@
 import datetime
 
 import pytest
-from django.db import connection, transaction
+from django.db import DataError, InternalError, connection, transaction
+from django.utils import timezone
 
 from careloop.observations import merge_postgres
 from careloop.observations.matching import match_patients, remember_identifiers
-from careloop.observations.merge import COLUMNS, _latest, _one_per_key, _same, merge_observations
+from careloop.observations.merge import (
+    COLUMNS,
+    MERGE_COLUMNS,
+    MergeRows,
+    _latest,
+    _one_per_key,
+    _same,
+    merge_observations,
+    start_merge,
+)
 from careloop.observations.models import Observation, ObservationVersion
 from careloop.observations.records import PatientRef
 from tests.factories import make_patient
@@ -73,7 +83,8 @@ def test_duplicates_inside_one_chunk_count_once_and_the_last_wins(org, doctor, e
 
 @pytest.mark.django_db
 def test_a_chunk_of_new_and_stored_keys_expected_new_is_merged_whole(org, doctor):
-    """The plain insert fails on the stored key and is undone: nothing is written twice or lost."""
+    """The COPY straight into the table fails on the stored key and is undone: nothing is written twice or
+    lost."""
     patient = make_patient(doctor)
     merge_observations(org.pk, None, [row(patient.pk, "r1", 5.0), row(patient.pk, "r2", 5.1)])
     chunk = [row(patient.pk, "r0", 4.9), row(patient.pk, "r1", 5.0), row(patient.pk, "r2", 6.3)]
@@ -83,6 +94,46 @@ def test_a_chunk_of_new_and_stored_keys_expected_new_is_merged_whole(org, doctor
     stored = dict(Observation.objects.values_list("source_id", "value"))
     assert stored == {"r0": 4.9, "r1": 5.0, "r2": 6.3}
     assert list(ObservationVersion.objects.values_list("value", flat=True)) == [5.1]
+
+
+@pytest.mark.django_db
+def test_a_query_made_while_the_copy_is_ended_beside_waits_for_it_and_sees_the_rows(org, doctor):
+    if connection.vendor != "postgresql":
+        pytest.skip("the merge runs beside the caller on PostgreSQL only")
+    patient = make_patient(doctor)
+    rows = [row(patient.pk, f"r{i}", 5.0) for i in range(500)]
+    at, now = COLUMNS.index("effective_at"), timezone.now()
+    written = (org.pk, None, 1, merge_postgres.copy_time(now))
+    timed = [(*r[:at], merge_postgres.copy_time(r[at]), *r[at + 1 :], *written) for r in rows]
+    with transaction.atomic():
+        pending = start_merge(org.pk, None, MergeRows.of(timed, now), expect_new=True)
+        # Against the contract (wait first), but it must not break the COPY under way: it waits for it.
+        assert Observation.objects.filter(organization=org).count() == 500
+        assert pending.counts().created == 500
+    assert Observation.objects.filter(organization=org, batch=None, version=1).count() == 500
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_copy_straight_into_the_table_that_fails_otherwise_raises_and_frees_the_connection(org, doctor):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite stores a text of any length")
+    patient = make_patient(doctor)
+    too_long = row(patient.pk, "r2", 5.0, code="9" * 500)
+    with pytest.raises(DataError), transaction.atomic():
+        merge_observations(org.pk, None, [row(patient.pk, "r1", 5.0), too_long], expect_new=True)
+    with transaction.atomic():
+        assert merge_observations(org.pk, None, [row(patient.pk, "r1", 5.0)], expect_new=True).created == 1
+    assert list(Observation.objects.values_list("source_id", flat=True)) == ["r1"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_copy_straight_into_the_table_that_cannot_start_raises_and_frees_the_connection(org, doctor):
+    if connection.vendor != "postgresql":
+        pytest.skip("the merge runs beside the caller on PostgreSQL only")
+    patient = make_patient(doctor)
+    with pytest.raises(InternalError, match="SAVEPOINT"):  # no transaction of the caller's to undo it in
+        merge_observations(org.pk, None, [row(patient.pk, "r1", 5.0)], expect_new=True)
+    assert not Observation.objects.exists()
 
 
 @pytest.mark.django_db
@@ -161,15 +212,17 @@ def test_copy_data_formatted_straight_is_what_psycopgs_copy_writes(monkeypatch):
         row(3, "r3", -0.0, unit="", flag="", reference_range_reported="", source_digest=2**63 - 1),
     ]
     at = COLUMNS.index("effective_at")
-    rows = [(*r[:at], merge_postgres.copy_time(r[at]), *r[at + 1 :]) for r in rows]
-    straight = bytes(merge_postgres.copy_data(rows, COLUMNS))
+    written = (4, None, 1, merge_postgres.copy_time(EAST_8_NOON))
+    rows = [(*r[:at], merge_postgres.copy_time(r[at]), *r[at + 1 :], *written) for r in rows]
+    straight = bytes(merge_postgres.copy_data(rows, MERGE_COLUMNS))
     monkeypatch.setattr(merge_postgres, "_format_row_binary", None)  # psycopg's documented way
-    assert straight == bytes(merge_postgres.copy_data(rows, COLUMNS))
+    assert straight == bytes(merge_postgres.copy_data(rows, MERGE_COLUMNS))
     assert straight.startswith(b"PGCOPY\n\xff\r\n\x00") and straight.endswith(b"\xff\xff")
 
 
 EAST_8 = datetime.timezone(datetime.timedelta(hours=8))
 WEST_5 = datetime.timezone(datetime.timedelta(hours=-5))
+EAST_8_NOON = datetime.datetime(2026, 3, 1, 12, 0, tzinfo=EAST_8)
 
 
 @pytest.mark.django_db
