@@ -257,11 +257,14 @@ class _StraightCopy:
 
     def __init__(self, raw: "psycopg.Connection[Any]", statement: str, data: Buffer) -> None:
         self._raw, self._pgconn = raw, raw.pgconn
+        savepoint = f"SAVEPOINT {_STRAIGHT}; "
+        if not raw.autocommit and self._pgconn.transaction_status == _IDLE:
+            # The caller's transaction has not begun in the database yet: psycopg begins it, its own way.
+            raw.execute(savepoint)
+            savepoint = ""
         raw.lock.acquire()
         try:
-            # Inside the caller's transaction; if there is none yet, psycopg would have begun one first.
-            begin = "BEGIN; " if not raw.autocommit and self._pgconn.transaction_status == _IDLE else ""
-            self._pgconn.send_query(f"{begin}SAVEPOINT {_STRAIGHT}; {statement}".encode())
+            self._pgconn.send_query(f"{savepoint}{statement}".encode())
             started = raw.wait(generators.execute(self._pgconn))
             if started[-1].status != pq.ExecStatus.COPY_IN:
                 raise psycopg.errors.error_from_result(started[-1], encoding=raw.info.encoding)
