@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from careloop.observations.keylookup import key_filters, value_rows
+from careloop.observations.keylookup import bigint_array, key_filters, text_array, value_rows
 from careloop.observations.matching import match_patients
 from careloop.observations.models import PatientIdentifier
 from careloop.observations.records import PatientRef
@@ -53,3 +53,25 @@ def test_refs_matched_in_an_earlier_chunk_are_not_looked_up_again(org, doctor):
     assert again == {ref: patient.pk}
     assert again.by_id_number == set()  # already remembered: not stored a second time
     assert len(queries) == 0
+
+
+@pytest.mark.parametrize(
+    ("keys", "literal"),
+    [
+        ([], "{}"),
+        (["plain"], '{"plain"}'),
+        (["a", "b,c", " d "], '{"a","b,c"," d "}'),  # every element quoted: commas and spaces stay inside
+        (["NULL", "{x}"], '{"NULL","{x}"}'),  # quoted, NULL is the text, braces are not a nested array
+        (['say "hi"', "back\\slash"], '{"say \\"hi\\"","back\\\\slash"}'),
+        (["中文号"], '{"中文号"}'),
+    ],
+)
+def test_text_array_literals_quote_every_key_and_escape_quotes_and_backslashes(keys, literal):
+    assert text_array(keys) == literal
+
+
+@pytest.mark.parametrize(
+    ("numbers", "literal"), [([], "{}"), ([7], "{7}"), ([1, -2, 2**63 - 1], "{1,-2,9223372036854775807}")]
+)
+def test_bigint_array_literals(numbers, literal):
+    assert bigint_array(numbers) == literal

@@ -4,11 +4,15 @@ import pytest
 from django.db import DataError, InternalError, connection, transaction
 from django.utils import timezone
 
+from careloop.bulkinsert import column_name, concrete_field
 from careloop.observations import merge_postgres
 from careloop.observations.matching import match_patients, remember_identifiers
 from careloop.observations.merge import (
     COLUMNS,
+    CONTENT,
     MERGE_COLUMNS,
+    REFRESHED,
+    VERSIONED,
     MergeRows,
     _latest,
     _one_per_key,
@@ -253,3 +257,16 @@ def test_a_time_is_stored_to_the_microsecond(org, doctor, moment):
 )
 def test_copy_time_counts_microseconds_from_postgresqls_epoch(moment, microseconds):
     assert merge_postgres.copy_time(moment) == microseconds
+
+
+def test_every_copy_and_the_staged_insert_name_the_columns_in_the_order_of_a_merge_row():
+    sql = merge_postgres._statements(MERGE_COLUMNS, CONTENT, VERSIONED, REFRESHED)
+    quote = connection.ops.quote_name
+    table = quote(Observation._meta.db_table)
+    in_row_order = ", ".join(quote(column_name(concrete_field(Observation, name))) for name in MERGE_COLUMNS)
+    assert sql.copy_into_table == f"COPY {table} ({in_row_order}) FROM STDIN (FORMAT BINARY)"
+    assert sql.copy_into_staging.endswith(f" ({in_row_order}) FROM STDIN (FORMAT BINARY)")
+    assert sql.insert_new_skipping_stored.startswith(
+        f"INSERT INTO {table} ({in_row_order}) SELECT {in_row_order} "
+    )
+    assert sql.make_staging.startswith("CREATE TEMPORARY TABLE IF NOT EXISTS careloop_observation_staging_")
