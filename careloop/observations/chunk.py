@@ -34,6 +34,7 @@ from careloop.observations.merge import (
     start_merge,
     start_stored_as_sent,
     stored_positions,
+    written_by,
 )
 from careloop.observations.models import ImportBatch, UnmatchedResult
 from careloop.observations.normalize import NO_CRITICAL_LIMITS
@@ -195,9 +196,9 @@ def normalize_rows(batch: ImportBatch, chunk: Chunk, memo: ImportMemo) -> None:
     patient_id: int | None = None
     sex, birth = "", None
     time_of, last_when, moment = merge_time(), None, None
-    # What the merge writes besides (merge.WRITTEN), at the end of every row.
-    batch_id, now = batch.pk, timezone.now()
-    written_at = time_of(now)
+    # What the merge writes besides, at the end of every row: four names, not a tuple unpacked each row.
+    now = timezone.now()
+    written_organization, written_batch, version, written_at = written_by(organization_id, batch.pk, now)
     for row in results:
         (
             patient,
@@ -241,9 +242,9 @@ def normalize_rows(batch: ImportBatch, chunk: Chunk, memo: ImportMemo) -> None:
                 report_ids.get((system, report)) if report else None,
                 ranges[:60],
                 digest,
-                organization_id,
-                batch_id,
-                1,
+                written_organization,
+                written_batch,
+                version,
                 written_at,
             )
         )

@@ -17,7 +17,7 @@ from django.utils import timezone
 from psycopg.abc import Buffer
 
 from careloop.bulkinsert import RowInserter
-from careloop.observations import merge_postgres
+from careloop.observations import copy_rows, merge_postgres
 from careloop.observations.keylookup import key_filters
 from careloop.observations.models import Observation, ObservationVersion
 
@@ -105,16 +105,22 @@ class PendingMerge:
 
 def merge_time() -> Callable[[datetime.datetime], Any]:
     """How a time travels in a merge row on this database: on PostgreSQL as binary COPY sends a timestamptz
-    (merge_postgres.copy_time), elsewhere as the datetime itself.
+    (copy_rows.copy_time), elsewhere as the datetime itself.
 
     On PostgreSQL formatting the datetime for COPY took 60 % of formatting a row; the import's rows
     meet one time per specimen, made once (chunk.normalize_rows).
     """
-    return merge_postgres.copy_time if connection.vendor == "postgresql" else _as_is
+    return copy_rows.copy_time if connection.vendor == "postgresql" else _as_is
 
 
 def _as_is(moment: datetime.datetime) -> datetime.datetime:
     return moment
+
+
+def written_by(organization_id: int, batch_id: int | None, now: datetime.datetime) -> tuple[Any, ...]:
+    """What a merge row ends with (WRITTEN): its organization and batch, version 1, and `now` as
+    `merge_time` makes it."""
+    return (organization_id, batch_id, 1, merge_time()(now))
 
 
 def merge_observations(
@@ -127,7 +133,7 @@ def merge_observations(
     it does.
     """
     time_of, now = merge_time(), timezone.now()
-    written = (organization_id, batch_id, 1, time_of(now))
+    written = written_by(organization_id, batch_id, now)
     timed = [
         (*row[:_EFFECTIVE_AT], time_of(row[_EFFECTIVE_AT]), *row[_EFFECTIVE_AT + 1 :], *written)
         for row in rows
@@ -150,7 +156,7 @@ class MergeRows:
         unique = _one_per_key(rows)
         if connection.vendor != "postgresql":
             return cls(unique, now)
-        return cls(unique, now, merge_postgres.copy_data(unique, MERGE_COLUMNS))
+        return cls(unique, now, copy_rows.copy_data(unique, MERGE_COLUMNS))
 
 
 def _one_per_key(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:

@@ -6,9 +6,9 @@ the careful way. The careful way copies a chunk into a temporary staging table, 
 key is new are inserted; only when some keys were already there, the old content of those whose content
 differs becomes an ObservationVersion and they are updated. Counts come from the statements' row counts.
 
-Python only writes the COPY stream, and formats it beforehand (`copy_data`): the import formats a chunk
-while the database inserts the one before, so that when its turn comes the database waits only for the
-bytes to arrive, not for Python's formatting too (a copy of 10 k rows went from 30 to 15 ms).
+Python only writes the COPY stream, and formats it beforehand (`copy_rows.copy_data`): the import formats
+a chunk while the database inserts the one before, so that when its turn comes the database waits only for
+the bytes to arrive, not for Python's formatting too (a copy of 10 k rows went from 30 to 15 ms).
 What follows the data runs in a thread of their own on the same connection (so in the caller's
 transaction): the end of a COPY straight into the table, or the statements after a staging copy; and
 `start_merge` returns at once: the import prepares its next chunk while the database inserts this one
@@ -21,7 +21,6 @@ while the caller normalizes.)
 """
 
 import _thread
-import datetime
 import hashlib
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
@@ -30,11 +29,10 @@ from typing import Any
 
 import psycopg
 from django.db import connection
-from psycopg import adapt, generators, pq
+from psycopg import generators, pq
 from psycopg.abc import Buffer
-from psycopg.copy import Copy, Writer
 
-from careloop.bulkinsert import binary_copy_types, column_name, concrete_field
+from careloop.bulkinsert import column_name, concrete_field
 from careloop.observations.keylookup import bigint_array, text_array
 from careloop.observations.models import Observation, ObservationVersion
 
@@ -123,79 +121,6 @@ def _statements(
     )
 
 
-class _Kept(Writer):
-    """COPY data kept in memory instead of sent: psycopg's Writer for formatting without a COPY under way."""
-
-    def __init__(self) -> None:
-        self.pieces: list[Buffer] = []
-
-    def write(self, data: Buffer) -> None:
-        self.pieces.append(data)
-
-
-def copy_time(moment: datetime.datetime) -> int:
-    """A time as binary COPY sends a timestamptz: microseconds since 2000-01-01 UTC.
-
-    `copy_data` sends the number as an int8, the same eight bytes. (In integers, exactly: 0.55 us, where
-    `timestamp()` and a float took 1.3.)
-    """
-    since = moment - _POSTGRES_EPOCH
-    return (since.days * 86_400 + since.seconds) * 1_000_000 + since.microseconds
-
-
-_POSTGRES_EPOCH = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
-
-
-def _copy_types(columns: Sequence[str]) -> list[str]:
-    """The psycopg type of each column in binary COPY; times go as `copy_time` made them."""
-    types = binary_copy_types([concrete_field(Observation, name) for name in columns], connection)
-    assert types is not None, "every observation column has a binary form"
-    return ["int8" if name == "timestamptz" else name for name in types]
-
-
-def copy_data(rows: Sequence[tuple[Any, ...]], columns: Sequence[str]) -> Buffer:
-    """`rows` (tuples in `columns` order, times as `copy_time` made them) in the format `start_merge`
-    copies them in, whole.
-
-    Asks the database nothing (a merge may be running on the connection meanwhile): only the connection's
-    adapters are used, by a cursor that never executes. One buffer, not the formatter's 32 kB pieces:
-    psycopg sends it in 128 kB ones, and after each the sending thread takes the GIL again.
-    """
-    types = _copy_types(columns)
-    connection.ensure_connection()
-    with connection.connection.cursor() as cursor:
-        if _format_row_binary is not None:
-            transformer = adapt.Transformer(cursor)
-            oids = [cursor.adapters.types.get_oid(name) for name in types]
-            transformer.set_dumper_types(oids, pq.Format.BINARY)
-            out = bytearray(_BINARY_SIGNATURE)
-            for row in rows:
-                _format_row_binary(row, transformer, out)
-            out += _BINARY_TRAILER
-            return out
-        kept = _Kept()
-        with Copy(cursor, binary=True, writer=kept) as copy:
-            copy.set_types(types)
-            write = copy.write_row
-            for row in rows:
-                write(row)
-        return b"".join(kept.pieces)
-
-
-try:
-    # psycopg's C row formatter, which Copy.write_row reaches through two Python calls of its own: called
-    # straight, formatting takes half the time (2.8 against 5.1 ms for 10 k rows). It is not psycopg's
-    # documented API; where it is missing, copy_data goes the documented way, and a test holds the two
-    # ways to the same bytes.
-    from psycopg._copy_base import format_row_binary as _format_row_binary
-except ImportError:  # pragma: no cover - a psycopg that moved it
-    _format_row_binary = None
-
-# Binary COPY's header (signature, flags, header extension length) and trailer, as PostgreSQL defines them.
-_BINARY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
-_BINARY_TRAILER = b"\xff\xff"
-
-
 def start_merge(
     organization_id: int,
     batch_id: int | None,
@@ -208,8 +133,8 @@ def start_merge(
     refreshed: Sequence[str],
     expect_new: bool = False,
 ) -> "Future[tuple[int, int]]":
-    """Copy `data` (`copy_data` of `staged` rows in `columns` order, one per natural key), start merging:
-    the future answers (created, updated).
+    """Copy `data` (`copy_rows.copy_data` of `staged` rows in `columns` order, one per natural key), start
+    merging: the future answers (created, updated).
 
     Runs in the caller's transaction; the caller waits for the result before it commits.
     `columns` are all the columns a row sets, the organization, batch, version and time of writing among
@@ -257,14 +182,14 @@ class _StraightCopy:
 
     def __init__(self, raw: "psycopg.Connection[Any]", statement: str, data: Buffer) -> None:
         self._raw, self._pgconn = raw, raw.pgconn
-        savepoint = f"SAVEPOINT {_STRAIGHT}; "
+        sent = f"SAVEPOINT {_STRAIGHT}; {statement}"
         if not raw.autocommit and self._pgconn.transaction_status == _IDLE:
             # The caller's transaction has not begun in the database yet: psycopg begins it, its own way.
-            raw.execute(savepoint)
-            savepoint = ""
+            raw.execute(f"SAVEPOINT {_STRAIGHT}")
+            sent = statement
         raw.lock.acquire()
         try:
-            self._pgconn.send_query(f"{savepoint}{statement}".encode())
+            self._pgconn.send_query(sent.encode())
             started = raw.wait(generators.execute(self._pgconn))
             if started[-1].status != pq.ExecStatus.COPY_IN:
                 raise psycopg.errors.error_from_result(started[-1], encoding=raw.info.encoding)

@@ -5,7 +5,7 @@ from django.db import DataError, InternalError, connection, transaction
 from django.utils import timezone
 
 from careloop.bulkinsert import column_name, concrete_field
-from careloop.observations import merge_postgres
+from careloop.observations import copy_rows, merge_postgres
 from careloop.observations.matching import match_patients, remember_identifiers
 from careloop.observations.merge import (
     COLUMNS,
@@ -107,8 +107,8 @@ def test_a_query_made_while_the_copy_is_ended_beside_waits_for_it_and_sees_the_r
     patient = make_patient(doctor)
     rows = [row(patient.pk, f"r{i}", 5.0) for i in range(500)]
     at, now = COLUMNS.index("effective_at"), timezone.now()
-    written = (org.pk, None, 1, merge_postgres.copy_time(now))
-    timed = [(*r[:at], merge_postgres.copy_time(r[at]), *r[at + 1 :], *written) for r in rows]
+    written = (org.pk, None, 1, copy_rows.copy_time(now))
+    timed = [(*r[:at], copy_rows.copy_time(r[at]), *r[at + 1 :], *written) for r in rows]
     with transaction.atomic():
         pending = start_merge(org.pk, None, MergeRows.of(timed, now), expect_new=True)
         # Against the contract (wait first), but it must not break the COPY under way: it waits for it.
@@ -216,11 +216,11 @@ def test_copy_data_formatted_straight_is_what_psycopgs_copy_writes(monkeypatch):
         row(3, "r3", -0.0, unit="", flag="", reference_range_reported="", source_digest=2**63 - 1),
     ]
     at = COLUMNS.index("effective_at")
-    written = (4, None, 1, merge_postgres.copy_time(EAST_8_NOON))
-    rows = [(*r[:at], merge_postgres.copy_time(r[at]), *r[at + 1 :], *written) for r in rows]
-    straight = bytes(merge_postgres.copy_data(rows, MERGE_COLUMNS))
-    monkeypatch.setattr(merge_postgres, "_format_row_binary", None)  # psycopg's documented way
-    assert straight == bytes(merge_postgres.copy_data(rows, MERGE_COLUMNS))
+    written = (4, None, 1, copy_rows.copy_time(EAST_8_NOON))
+    rows = [(*r[:at], copy_rows.copy_time(r[at]), *r[at + 1 :], *written) for r in rows]
+    straight = bytes(copy_rows.copy_data(rows, MERGE_COLUMNS))
+    monkeypatch.setattr(copy_rows, "_format_row_binary", None)  # psycopg's documented way
+    assert straight == bytes(copy_rows.copy_data(rows, MERGE_COLUMNS))
     assert straight.startswith(b"PGCOPY\n\xff\r\n\x00") and straight.endswith(b"\xff\xff")
 
 
@@ -256,7 +256,7 @@ def test_a_time_is_stored_to_the_microsecond(org, doctor, moment):
     ],
 )
 def test_copy_time_counts_microseconds_from_postgresqls_epoch(moment, microseconds):
-    assert merge_postgres.copy_time(moment) == microseconds
+    assert copy_rows.copy_time(moment) == microseconds
 
 
 def test_every_copy_and_the_staged_insert_name_the_columns_in_the_order_of_a_merge_row():
