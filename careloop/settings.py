@@ -163,6 +163,20 @@ WHITENOISE_USE_FINDERS = DEBUG
 
 PATIENTS_PER_PAGE = 25
 
+# HL7 v2 over MLLP (`careloop mllp`, docs/deploy.md); the command's options override each of these.
+MLLP_HOST = envstr("CARELOOP_MLLP_HOST", "127.0.0.1")
+MLLP_PORT = envint("CARELOOP_MLLP_PORT", 2575)
+MLLP_ALLOWED_PEERS = envlist("CARELOOP_MLLP_ALLOWED_PEERS")  # addresses / CIDR networks; none: any
+MLLP_TLS_CERT = envstr("CARELOOP_MLLP_TLS_CERT")  # PEM certificate chain; with the key, TLS only
+MLLP_TLS_KEY = envstr("CARELOOP_MLLP_TLS_KEY")
+MLLP_TLS_CLIENT_CA = envstr("CARELOOP_MLLP_TLS_CLIENT_CA")  # set: clients need a certificate it signed
+MLLP_IDLE_TIMEOUT_SECONDS = envint("CARELOOP_MLLP_IDLE_TIMEOUT_SECONDS", 60)
+MLLP_FRAME_TIMEOUT_SECONDS = envint("CARELOOP_MLLP_FRAME_TIMEOUT_SECONDS", 30)
+MLLP_MAX_MESSAGE_MB = envint("CARELOOP_MLLP_MAX_MESSAGE_MB", 4)
+MLLP_MAX_CONNECTIONS = envint("CARELOOP_MLLP_MAX_CONNECTIONS", 50)
+MLLP_MAX_BUFFERED_MB = envint("CARELOOP_MLLP_MAX_BUFFERED_MB", 64)
+MLLP_MAX_SEGMENTS = envint("CARELOOP_MLLP_MAX_SEGMENTS", 10_000)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

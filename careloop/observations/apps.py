@@ -8,4 +8,5 @@ class ObservationsConfig(AppConfig):
     verbose_name = _("Results and observations")
 
     def ready(self) -> None:
-        from careloop.observations import tabs  # noqa: F401 -- registers the Trends tab of the patient page
+        # Imported for what they register: the MLLP system checks, the Trends tab of the patient page.
+        from careloop.observations import checks, tabs  # noqa: F401

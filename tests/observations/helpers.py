@@ -1,14 +1,22 @@
-"""Building result files for import tests."""
+"""Building result files for import tests; running MLLP listeners and talking to them."""
 
 import datetime
 import io
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import openpyxl
+import pytest
 
 from careloop.observations import catalogue
 from careloop.observations.catalogue import Indicator
+from careloop.observations.hl7v2 import ack
 from careloop.observations.hl7v2.mllp import MllpServer
+from careloop.observations.hl7v2.peers import Peer
 from careloop.observations.merge import COLUMNS
 from careloop.observations.tabular.template import template_headers
 
@@ -88,3 +96,55 @@ def merge_row(patient_id: int, source_id: str, value: float, **changes: Any) -> 
         **changes,
     }
     return tuple(base[name] for name in COLUMNS)
+
+
+@contextmanager
+def running(server: MllpServer) -> Iterator[MllpServer]:
+    """The listener serving in a thread of its own until the block ends."""
+    thread = threading.Thread(target=server.serve_forever, kwargs={"signals": False})
+    thread.start()
+    assert server.ready.wait(5)
+    try:
+        yield server
+    finally:
+        server.stop()
+        thread.join(10)
+        assert not thread.is_alive()
+
+
+class Recorder:
+    """A handle that answers with the real ACK builder and keeps who sent what."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[bytes, Peer]] = []
+
+    def __call__(self, message: bytes, peer: Peer) -> bytes:
+        self.calls.append((message, peer))
+        return ack.respond(message, lambda parsed: [])
+
+
+def seconds_until_closed(connection: socket.socket, within: float = 4.0) -> float:
+    """How long until the listener closes `connection`; fails if it stays open `within` seconds."""
+    started = time.monotonic()
+    connection.settimeout(within)
+    try:
+        while connection.recv(4096):
+            pass
+    except ConnectionResetError:
+        pass
+    except TimeoutError:
+        pytest.fail(f"the connection was still open after {within} s")
+    return time.monotonic() - started
+
+
+def wait_for(condition: Callable[[], bool], within: float = 3.0) -> None:
+    """Until `condition()` holds; fails after `within` seconds."""
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.01)
+
+
+def msa_code(answer: bytes) -> bytes:
+    """MSA-1 of an ACK."""
+    return next(s for s in answer.split(b"\r") if s.startswith(b"MSA")).split(b"|")[1]

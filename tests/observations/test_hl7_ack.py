@@ -4,7 +4,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from careloop.observations.hl7v2.ack import acknowledgement_code, build_ack, error_code, respond
+from careloop.observations.hl7v2.ack import (
+    MAX_ERR_SEGMENTS,
+    acknowledgement_code,
+    build_ack,
+    error_code,
+    respond,
+    segment_count,
+)
 from careloop.observations.hl7v2.parse import parse_message, read_header
 from careloop.observations.records import ParseResult, Problem
 
@@ -168,3 +175,86 @@ def test_ack_to_a_parsed_message_round_trips_through_the_parser():
     ack = build_ack(header, "AA")
     [problem] = parse_message(ack).problems  # an ACK is read back as a valid MSH of type ACK
     assert (problem.field, problem.code) == ("MSH-9", "unsupported")
+
+
+ORU_HEAD = (
+    MSH.format(version="2.5.1", charset="UNICODE UTF-8")
+    + "\rPID|1||MR123456^^^HOSP-A^MR||王小明||19491231|M"
+    + "\rOBR|1|PL1|FL1|HC01^体检^L|||20240315080000"
+)
+
+
+def oru(*obx: str) -> bytes:
+    return "\r".join([ORU_HEAD, *obx]).encode() + b"\r"
+
+
+def glucose(n: int, sub_id: str = "") -> str:
+    return f"OBX|{n}|NM|14749-6^Glucose^LN|{sub_id}|{5 + n / 10}|mmol/L|3.9-6.1||||F"
+
+
+def test_results_that_collapse_into_one_row_get_a_warning_and_stay_aa():
+    message = oru(glucose(1), glucose(2), glucose(3), "OBX|4|NM|4548-4^HbA1c^LN||6.1|%|4.0-6.0||||F")
+    ack = segments(respond(message, lambda parsed: []))
+    assert ack["MSA"] == [["MSA", "AA", "MSG00001"]]
+    [err] = ack["ERR"]
+    assert err[2:5] == ["OBX^2^4", "205^Duplicate key identifier^HL70357", "W"]
+    assert "3 results of code 14749-6" in err[8]
+    assert "2 of them were not stored" in err[8]
+
+
+def test_results_told_apart_by_obx_4_get_no_warning():
+    message = oru(glucose(1, "1"), glucose(2, "2"), glucose(3, "3"))
+    assert "ERR" not in segments(respond(message, lambda parsed: []))
+
+
+def test_the_collapse_warning_follows_the_errors_of_an_ae():
+    message = oru(glucose(1), glucose(2), "OBX|3|NM|4548-4^HbA1c^LN||||||||F")
+    ack = segments(respond(message, lambda parsed: []))
+    assert ack["MSA"][0][1] == "AE"
+    assert [err[4] for err in ack["ERR"]] == ["E", "W"]
+
+
+def test_a_hundred_thousand_repeats_of_one_code_are_refused_ae_without_reaching_the_pipeline():
+    """The probe of issue 21: 100,001 OBX of one code without OBX-4 were answered AA, stored as one row."""
+    called: list[ParseResult] = []
+
+    def store(parsed: ParseResult) -> list[Problem]:
+        called.append(parsed)
+        return []
+
+    message = oru(*(glucose(1) for _ in range(100_001)))
+    ack = segments(respond(message, store))
+    assert ack["MSA"][0][1] == "AE"
+    assert "100004 segments, more than the 10000 accepted" in ack["MSA"][0][3] + ack["ERR"][0][8]
+    assert called == []
+
+
+def test_segment_limit_is_a_parameter():
+    message = oru(glucose(1), glucose(2, "2"))
+    assert segments(respond(message, lambda parsed: [], max_segments=4))["MSA"][0][1] == "AE"
+    assert segments(respond(message, lambda parsed: [], max_segments=5))["MSA"][0][1] == "AA"
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        ("MSH", 1),
+        ("MSH\r", 1),
+        ("MSH\rPID", 2),
+        ("MSH\r\nPID\r\n", 2),
+        ("MSH\nPID\nOBX", 3),
+        ("MSH\r\rPID\r", 3),  # a blank line counts
+    ],
+)
+def test_segment_count(text, count):
+    assert segment_count(text) == count
+
+
+def test_warnings_and_errors_together_are_capped_in_the_ack():
+    header = read_header(MSH.format(version="2.5.1", charset=""))
+    problem = Problem("message 1 / OBX 2", "OBX-5", "", "no value", "missing")
+    warning = Problem("message 1 / OBX 3", "OBX-4", "", "collapsed", "duplicate")
+    ack = segments(build_ack(header, "AE", [problem] * 30, warnings=[warning] * 30))
+    assert len(ack["ERR"]) == MAX_ERR_SEGMENTS + 1
+    assert ack["ERR"][-1][8] == "10 more problems not listed"
+    assert ack["ERR"][-1][4] == "W"

@@ -10,7 +10,10 @@ from pathlib import Path
 import pytest
 
 from careloop.observations.hl7v2 import ack
-from careloop.observations.hl7v2.mllp import END, START, Frame, FrameReader, MllpServer, frame, send
+from careloop.observations.hl7v2.framing import END, START, Frame, FrameReader, frame
+from careloop.observations.hl7v2.limits import ListenerLimits
+from careloop.observations.hl7v2.mllp import MllpServer, send
+from careloop.observations.hl7v2.peers import Peer
 from tests.observations.helpers import address
 
 SAMPLES = Path(__file__).parent / "samples"
@@ -36,11 +39,11 @@ def listener():
     """A real listener on a free port whose handle answers with the real ACK builder."""
     calls: list[tuple[bytes, str]] = []
 
-    def handle(message: bytes) -> bytes:
+    def handle(message: bytes, peer: Peer) -> bytes:
         calls.append((message, threading.current_thread().name))
         return ack.respond(message, lambda parsed: [])
 
-    server = RecordingServer("127.0.0.1", 0, handle, max_message_bytes=64 * 1024)
+    server = RecordingServer("127.0.0.1", 0, handle, limits=ListenerLimits(max_message_bytes=64 * 1024))
     thread = threading.Thread(target=server.serve_forever, kwargs={"signals": False})
     thread.start()
     assert server.ready.wait(5)
@@ -69,7 +72,7 @@ def test_pipelined_frames_split_anywhere_with_garbage_between_are_answered_in_or
         for i in range(0, len(stream), 7):  # partial writes, 7 bytes at a time
             connection.sendall(stream[i : i + 7])
             time.sleep(0.0005)
-        reader = FrameReader()
+        reader = FrameReader(1 << 20)
         frames: list[Frame] = []
         while len(frames) < 3:
             frames += reader.feed(connection.recv(4096))
@@ -88,7 +91,7 @@ def test_oversize_message_is_answered_ar_without_calling_handle(listener):
 
 
 def test_handle_that_raises_is_answered_ae():
-    def handle(message: bytes) -> bytes:
+    def handle(message: bytes, peer: Peer) -> bytes:
         raise RuntimeError("boom")
 
     server = MllpServer("127.0.0.1", 0, handle)
@@ -124,7 +127,7 @@ def test_log_names_control_id_and_type_but_no_patient_identifier(listener, caplo
     ],
 )
 def test_frame_reader(chunks, payloads, discarded):
-    reader = FrameReader()
+    reader = FrameReader(1 << 20)
     frames = [f for chunk in chunks for f in reader.feed(chunk)]
     assert [f.payload for f in frames] == payloads
     assert reader.discarded == discarded
@@ -145,7 +148,7 @@ def test_sigterm_stops_the_listener_cleanly(tmp_path):
         "import logging, sys\n"
         "logging.basicConfig(level=logging.INFO, stream=sys.stderr)\n"
         "from careloop.observations.hl7v2 import ack, mllp\n"
-        "mllp.serve('127.0.0.1', 0, lambda m: ack.respond(m, lambda p: []))\n"
+        "mllp.serve('127.0.0.1', 0, lambda m, peer: ack.respond(m, lambda p: []))\n"
     )
     process = subprocess.Popen(
         [sys.executable, "-c", script],
@@ -158,7 +161,7 @@ def test_sigterm_stops_the_listener_cleanly(tmp_path):
         assert process.stderr is not None
         line = process.stderr.readline()
         assert "MLLP listening on 127.0.0.1:" in line
-        port = int(line.rsplit(":", 1)[1])
+        port = int(line.split("127.0.0.1:", 1)[1].split()[0])
         assert msa(send("127.0.0.1", port, [GOOD])[0])[1] == b"AA"
         process.send_signal(signal.SIGTERM)
         assert process.wait(10) == 0

@@ -4,7 +4,9 @@ AA: accepted. AE: the message was read but some of its content was refused (a re
 value, a patient who could not be matched, ...); the good part was kept. AR: the message could not
 be processed at all (no readable MSH, a message type, event or version we do not take); nothing was
 kept. Each refusal becomes an ERR segment: ERR-2 where, ERR-3 the HL7 table 0357 error code, ERR-4
-severity E, ERR-8 the reason for people. Pure: no Django import.
+severity E, ERR-8 the reason for people. What was kept but not as sent (results that collapse into one
+row, repeats.py) is said in an ERR of severity W, whatever the acknowledgement code. A message of more
+than `max_segments` segments is answered AE and not parsed. Pure: no Django import.
 """
 
 import datetime
@@ -23,12 +25,14 @@ from careloop.observations.hl7v2.parse import (
     parse_message,
     read_header,
 )
-from careloop.observations.records import ParseResult, Problem
+from careloop.observations.hl7v2.repeats import collapse_warnings
+from careloop.observations.records import ParseResult, Problem, because
 
 logger = logging.getLogger(__name__)
 
 ACCEPT, ERROR, REJECT = "AA", "AE", "AR"
 MAX_ERR_SEGMENTS = 50
+MAX_SEGMENTS = 10_000  # a laboratory report is a few hundred; more is a mistake or an attack
 
 # HL7 table 0357 (message error condition codes).
 ERROR_CODES = {
@@ -40,6 +44,7 @@ ERROR_CODES = {
     "201": "Unsupported event code",
     "203": "Unsupported version id",
     "204": "Unknown key identifier",
+    "205": "Duplicate key identifier",
     "207": "Application internal error",
 }
 # Problem.code -> table 0357 code; anything not listed is 207.
@@ -53,6 +58,7 @@ _PROBLEM_CODES = {
     "unsupported": "200",
     "unmatched": "204",
     "unknown_patient": "204",
+    "duplicate": "205",
 }
 _FIELD = re.compile(r"^([A-Z][A-Z0-9]{2})(?:-(\d+))?")
 _ORDINAL = re.compile(r"/ ([A-Z][A-Z0-9]{2}) (\d+)$")
@@ -88,8 +94,10 @@ def build_ack(
     *,
     now: datetime.datetime | None = None,
     control_id: str = "",
+    warnings: Sequence[Problem] = (),
 ) -> str:
-    """The ACK text for a message (segments ended by "\\r").
+    """The ACK text for a message (segments ended by "\\r"): an ERR of severity E per problem when
+    the code is not AA, then one of severity W per warning.
 
     MSH echoes the sender as receiver and back, keeps the version, processing id, character set
     and delimiters of the original; MSA-2 is the original control id. `header` is None when the
@@ -123,18 +131,18 @@ def build_ack(
     if refused and problems:
         msa.append(escape(_user_message(problems[0])[:80], d))
     segments = [d.field.join(msh), d.field.join(msa)]
-    if refused:
-        old_style = not _at_least(version, (2, 5))
-        shown = problems[:MAX_ERR_SEGMENTS]
-        segments += [_err(problem, d, old_style) for problem in shown]
-        if len(problems) > len(shown):
-            more = Problem("", "", "", f"{len(problems) - len(shown)} more problems not listed", "")
-            segments.append(_err(more, d, old_style))
+    listed = [(problem, "E") for problem in (problems if refused else ())]
+    listed += [(warning, "W") for warning in warnings]
+    old_style = not _at_least(version, (2, 5))
+    segments += [_err(problem, d, old_style, severity) for problem, severity in listed[:MAX_ERR_SEGMENTS]]
+    if len(listed) > MAX_ERR_SEGMENTS:
+        more = Problem("", "", "", f"{len(listed) - MAX_ERR_SEGMENTS} more problems not listed", "")
+        segments.append(_err(more, d, old_style, listed[MAX_ERR_SEGMENTS][1]))
     return "\r".join(segments) + "\r"
 
 
-def _err(problem: Problem, d: Delimiters, old_style: bool) -> str:
-    """ERR: ERR-2 error location (segment^sequence^field), ERR-3 code^text^HL70357, ERR-4 E,
+def _err(problem: Problem, d: Delimiters, old_style: bool, severity: str) -> str:
+    """ERR: ERR-2 error location (segment^sequence^field), ERR-3 code^text^HL70357, ERR-4 severity,
     ERR-8 user message; ERR-1 (error code and location) too for receivers before v2.5."""
     number = error_code(problem)
     field = _FIELD.match(problem.field)
@@ -152,7 +160,9 @@ def _err(problem: Problem, d: Delimiters, old_style: bool) -> str:
             + f"{number}{s}{ERROR_CODES.get(number, '')}{s}HL70357"
         )
     coded = d.component.join([number, ERROR_CODES.get(number, ""), "HL70357"])
-    return d.field.join(["ERR", eld, location, coded, "E", "", "", "", escape(_user_message(problem), d)])
+    return d.field.join(
+        ["ERR", eld, location, coded, severity, "", "", "", escape(_user_message(problem), d)]
+    )
 
 
 def _user_message(problem: Problem) -> str:
@@ -180,19 +190,32 @@ def respond(
     process: Callable[[ParseResult], Sequence[Problem]],
     *,
     default_tz: datetime.tzinfo = CHINA,
+    max_segments: int = MAX_SEGMENTS,
 ) -> bytes:
     """Decode, parse, hand the records to `process` (the import pipeline, which returns what it
     refused), and answer with the ACK in the sender's character set.
 
-    `process` is not called for a message that gets AR. If it raises, the answer is AE with code
-    207 so the sender may try again; the log names only the control id and the exception type,
-    since database errors can quote the values of a row.
+    `process` is not called for a message that gets AR, nor for one of more than `max_segments`
+    segments (AE, not parsed). If it raises, the answer is AE with code 207 so the sender may try
+    again; the log names only the control id and the exception type, since database errors can
+    quote the values of a row.
     """
     decoded = decode_message(raw)
     try:
         header = read_header(decoded.text)
     except HeaderError as error:
         return encode(build_ack(None, REJECT, [error.problem]), UTF8)
+    count = segment_count(decoded.text)
+    if count > max_segments:
+        reason = because(
+            "the message has %(count)s segments, more than the %(limit)s accepted; "
+            "send it in smaller messages",
+            count=count,
+            limit=max_segments,
+        )
+        return encode(
+            build_ack(header, ERROR, [Problem("message 1", "", "", reason, "too_large")]), decoded.charset
+        )
     parsed = parse_message(decoded.text, default_tz=default_tz)
     if acknowledgement_code(parsed) == REJECT:
         return encode(build_ack(header, REJECT, parsed.problems), decoded.charset)
@@ -202,4 +225,11 @@ def respond(
         logger.error("processing control id %s failed: %s", header.control_id, type(error).__name__)
         outcome = [Problem("message 1", "", "", "the message could not be stored; send it again", "internal")]
     code = acknowledgement_code(parsed, outcome)
-    return encode(build_ack(header, code, [*parsed.problems, *outcome]), decoded.charset)
+    warnings = collapse_warnings(parsed)
+    return encode(build_ack(header, code, [*parsed.problems, *outcome], warnings=warnings), decoded.charset)
+
+
+def segment_count(text: str) -> int:
+    """Segments in a message's text (CR, LF or CRLF ends one; blank lines count), without splitting it."""
+    ends = text.count("\r") + text.count("\n") - text.count("\r\n")
+    return ends + (0 if text.endswith(("\r", "\n")) else 1)
