@@ -119,8 +119,16 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # Login security
+# Failed logins are throttled with exponential back-off, never locked for good (accounts/throttle.py): the
+# MAX_FAILURES-th failure in a row starts a wait of BACKOFF_SECONDS, doubled at each further failure up to
+# the longest wait. Counted per (account, client network) and per network (strong), and per account (soft:
+# its wait is capped short, as it holds for the real user too). See docs/deploy.md.
 LOGIN_MAX_FAILURES = envint("CARELOOP_LOGIN_MAX_FAILURES", 5)
-LOGIN_LOCKOUT_MINUTES = envint("CARELOOP_LOGIN_LOCKOUT_MINUTES", 15)
+LOGIN_ACCOUNT_MAX_FAILURES = envint("CARELOOP_LOGIN_ACCOUNT_MAX_FAILURES", 10)
+LOGIN_NETWORK_MAX_FAILURES = envint("CARELOOP_LOGIN_NETWORK_MAX_FAILURES", 100)
+LOGIN_BACKOFF_SECONDS = envint("CARELOOP_LOGIN_BACKOFF_SECONDS", 30)
+LOGIN_BACKOFF_MAX_SECONDS = envint("CARELOOP_LOGIN_BACKOFF_MAX_SECONDS", 3600)
+LOGIN_ACCOUNT_BACKOFF_MAX_SECONDS = envint("CARELOOP_LOGIN_ACCOUNT_BACKOFF_MAX_SECONDS", 300)
 REQUIRE_ADMIN_2FA = envbool("CARELOOP_REQUIRE_ADMIN_2FA", not DEBUG)
 SESSION_COOKIE_AGE = envint("CARELOOP_SESSION_IDLE_MINUTES", 30) * 60
 SESSION_SAVE_EVERY_REQUEST = True  # the age above then counts from the last request: an idle timeout

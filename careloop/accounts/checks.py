@@ -1,5 +1,6 @@
 """System checks for CareLoop's own settings; run with `careloop check` (and --deploy)."""
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -40,3 +41,46 @@ def production_database(app_configs: Sequence[AppConfig] | None, **kwargs: Any) 
             )
         ]
     return []
+
+
+@register("careloop", deploy=True)
+def admin_second_factor_required(
+    app_configs: Sequence[AppConfig] | None, **kwargs: Any
+) -> list[CheckMessage]:
+    if settings.REQUIRE_ADMIN_2FA:
+        return []
+    return [
+        Warning(
+            "CARELOOP_REQUIRE_ADMIN_2FA is off: administrators and installation superusers can log in with "
+            "a password alone.",
+            hint="Unset it (it defaults to true outside debug mode) or set CARELOOP_REQUIRE_ADMIN_2FA=true.",
+            id="careloop.W101",
+        )
+    ]
+
+
+@register("careloop", deploy=True)
+def login_throttle_is_sensible(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
+    from careloop.accounts import throttle
+    from careloop.accounts.login_throttle import policies
+
+    rules = policies()
+    problems: list[CheckMessage] = [
+        Warning(
+            f"Login throttling: {problem}.",
+            hint="See the CARELOOP_LOGIN_* variables in docs/deploy.md.",
+            id="careloop.W102",
+        )
+        for problem in throttle.policy_problems(rules["account_network"], rules["account"], rules["network"])
+    ]
+    if "CARELOOP_LOGIN_LOCKOUT_MINUTES" in os.environ:
+        problems.append(
+            Warning(
+                "CARELOOP_LOGIN_LOCKOUT_MINUTES is no longer read: failed logins are throttled with "
+                "exponential back-off instead of a fixed lock.",
+                hint="Remove it; see CARELOOP_LOGIN_BACKOFF_SECONDS and the variables beside it in "
+                "docs/deploy.md.",
+                id="careloop.W103",
+            )
+        )
+    return problems

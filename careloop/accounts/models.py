@@ -5,6 +5,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+# Models of this app kept in their own module, re-exported so that Django and callers find them here.
+from careloop.accounts.login_models import LoginThrottle as LoginThrottle
+from careloop.accounts.login_models import RecoveryCode as RecoveryCode
 from careloop.accounts.roles import Perm, Role, role_allows
 from careloop.encryption import EncryptedTextField
 
@@ -78,6 +81,9 @@ class User(AbstractUser):
     locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
     totp_secret = EncryptedTextField(_("TOTP secret"), blank=True, default="")
     totp_confirmed = models.BooleanField(_("second factor enabled"), default=False)
+    totp_enabled_at = models.DateTimeField(_("second factor enabled on"), null=True, blank=True)
+    # The newest TOTP time step accepted for this user: no code of that step or an older one is taken again.
+    totp_last_step = models.BigIntegerField(_("last TOTP time step used"), null=True, blank=True)
 
     objects: ClassVar[UserManager[Self]] = UserManager()
 

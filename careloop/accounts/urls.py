@@ -1,14 +1,15 @@
 from django.urls import path
 
-from careloop.accounts import views
+from careloop.accounts import login_views, second_factor_views, views
 
 app_name = "accounts"
 
 urlpatterns = [
-    path("login/", views.login_view, name="login"),
-    path("login/verify/", views.totp_verify_view, name="totp_verify"),
-    path("logout/", views.logout_view, name="logout"),
-    path("account/second-factor/", views.totp_setup_view, name="totp_setup"),
+    path("login/", login_views.login_view, name="login"),
+    path("login/verify/", login_views.totp_verify_view, name="totp_verify"),
+    path("logout/", login_views.logout_view, name="logout"),
+    path("account/second-factor/", second_factor_views.totp_setup_view, name="totp_setup"),
+    path("account/second-factor/new/", second_factor_views.totp_replace_view, name="totp_replace"),
     path("audit/", views.audit_list_view, name="audit"),
     path("audit/verify/", views.audit_verify_view, name="audit_verify"),
 ]

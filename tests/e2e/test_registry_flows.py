@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from careloop.patients.models import Patient
-from tests.factories import PASSWORD, make_patient, resident_id
+from tests.factories import make_patient, resident_id
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -47,20 +47,6 @@ def test_register_with_wrong_check_digit_then_valid(login_page, live_server, rec
     expect(page.locator("#id-number")).to_contain_text(valid[:4] + "**********" + valid[-4:])
     patient = Patient.objects.get()
     assert patient.birth_date == datetime.date(1975, 3, 8)
-
-
-def test_locked_out_after_repeated_failures(page, live_server, nurse, settings):
-    for _ in range(settings.LOGIN_MAX_FAILURES):
-        page.goto(f"{live_server.url}/login/")
-        page.fill("#id_username", nurse.username)
-        page.fill("#id_password", "not-the-password")
-        page.click("#login-submit")
-    expect(page.locator("#login-error")).to_contain_text("锁定")
-    page.fill("#id_username", nurse.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("#login-submit")
-    expect(page.locator("#login-error")).to_contain_text("锁定")
-    expect(page).to_have_url(re.compile(r"/login/"))
 
 
 def test_issue_a_card_and_print_it(login_page, live_server, receptionist):
