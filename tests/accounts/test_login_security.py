@@ -52,7 +52,7 @@ def enrolled(nurse):
 @pytest.mark.django_db
 def test_right_password_logs_in(en_client, nurse):
     response = login(en_client, nurse)
-    assert response.status_code == 302 and response["Location"] == reverse("patients:list")
+    assert response.status_code == 302 and response["Location"] == reverse("home")
     assert logged_in_as(en_client) == nurse.pk
     assert AuditEntry.objects.filter(action="login", actor=nurse).count() == 1
 
@@ -114,7 +114,7 @@ def test_enrolled_user_must_pass_the_code_step(en_client, enrolled):
     assert en_client.get(reverse("patients:list")).status_code == 302  # not in yet
 
     response = en_client.post(reverse("accounts:totp_verify"), {"code": pyotp.TOTP(SECRET).now()})
-    assert response.status_code == 302 and response["Location"] == reverse("patients:list")
+    assert response.status_code == 302 and response["Location"] == reverse("home")
     assert logged_in_as(en_client) == enrolled.pk
 
 
@@ -177,7 +177,7 @@ def test_admin_enrols_with_a_valid_code_and_then_gets_in(en_client, admin_2fa_re
     assert not admin_user.totp_confirmed
 
     done = en_client.post(reverse("accounts:totp_setup"), {"code": pyotp.TOTP(secret).now()})
-    assert done["Location"] == reverse("patients:list")
+    assert done["Location"] == reverse("home")
     admin_user.refresh_from_db()
     assert admin_user.totp_confirmed and admin_user.totp_secret == secret
     assert en_client.get(reverse("patients:list")).status_code == 200
