@@ -11,6 +11,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm, AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.models import Group
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -21,6 +22,10 @@ from careloop.accounts.models import Department, Organization, User
 
 def _acting(request: HttpRequest) -> User:
     return cast(User, request.user)  # the admin site lets in only the installation's superuser
+
+
+# What an account may do is its role (roles.py); Django's groups and per-user permissions grant nothing here.
+admin.site.unregister(Group)
 
 
 @admin.register(Organization)

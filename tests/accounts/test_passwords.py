@@ -111,6 +111,7 @@ def test_an_administrators_reset_forces_a_change_at_next_login(en_client, admin_
         assert nurse_client.get(path)["Location"] == reverse("myaccount:password"), path
     page = nurse_client.get(reverse("myaccount:password")).content.decode()
     assert "You logged in with a one-time password" in page
+    assert 'class="mainnav"' not in page  # no links to pages that would only send her back here
     assert nurse_client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"}).status_code == 302
     assert change(nurse_client, old=temporary, new=temporary).status_code == 200  # not the same one again
     assert change(nurse_client, old=temporary).status_code == 302
