@@ -5,6 +5,7 @@ CareLoop's pages within what their role may grant, and every change lands in the
 """
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
@@ -17,7 +18,10 @@ from tests.factories import PASSWORD, make_user
 
 @pytest.fixture
 def org_admin(org):
-    return make_user(org, "admin", is_staff=True)  # is_staff as the demo and main's admins had it
+    """An administrator as the demo made them before: staff status and Django's model permissions."""
+    user = make_user(org, "admin", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label__in=["accounts", "patients"]))
+    return user
 
 
 @pytest.fixture
@@ -44,11 +48,19 @@ def test_an_organization_administrator_cannot_reach_the_django_admin(client, org
 @pytest.mark.django_db
 def test_an_organization_administrator_cannot_blank_their_organization_in_the_django_admin(client, org_admin):
     client.force_login(org_admin)
-    data = {"username": org_admin.username, "role": "admin", "is_active": "on", "is_superuser": "on"}
+    data = {
+        "username": org_admin.username,
+        "role": "admin",
+        "is_active": "on",
+        "is_staff": "on",
+        "organization": "",
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "08:00:00",
+    }
     response = client.post(f"/admin/accounts/user/{org_admin.pk}/change/", data)
     assert response.status_code == 403
     org_admin.refresh_from_db()
-    assert org_admin.organization_id is not None and not org_admin.is_superuser
+    assert org_admin.organization_id is not None
 
 
 @pytest.mark.django_db
