@@ -1,6 +1,6 @@
 """The organization's administration in a real browser: an administrator adds a nurse and resets her password,
-and the nurse must choose her own at login before anything else. Each new page is photographed
-(`--output DIR` keeps them: DIR/<test>/<page>.png)."""
+and the nurse must choose her own at login before anything else. Each new page is photographed into the
+test's temporary folder (`--basetemp test-artifacts/tmp` keeps them: test-artifacts/tmp/test_an_admin*/)."""
 
 from pathlib import Path
 
@@ -15,18 +15,18 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 CHOSEN = "Spring-rain-on-leaves-8"
 
 
-def shoot(page: Page, output_path: str, name: str) -> None:
-    page.screenshot(path=str(Path(output_path) / f"{name}.png"), full_page=True)
+def shoot(page: Page, folder: Path, name: str) -> None:
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
 def test_an_admin_adds_a_nurse_resets_her_password_and_she_must_change_it_at_login(
-    login_page, live_server, admin_user, output_path
+    login_page, live_server, admin_user, tmp_path
 ):
     Department.objects.create(organization=admin_user.organization, name="慢病管理科")
     page = login_page(admin_user)
     page.click("#nav-organization")
     expect(page.locator("#staff")).to_contain_text(admin_user.username)
-    shoot(page, output_path, "staff-list")
+    shoot(page, tmp_path, "staff-list")
 
     page.click("#add-staff")
     page.fill("#id_username", "lihua")
@@ -34,18 +34,18 @@ def test_an_admin_adds_a_nurse_resets_her_password_and_she_must_change_it_at_log
     page.select_option("#id_department", label="慢病管理科")
     page.select_option("#id_role", "nurse")
     expect(page.locator("#id_role option")).to_have_count(4)  # never the audit reviewer
-    shoot(page, output_path, "staff-add")
+    shoot(page, tmp_path, "staff-add")
     page.click("#save-staff")
     first = page.locator("#temporary-password").inner_text()
     assert len(first) >= 16
-    shoot(page, output_path, "temporary-password")
+    shoot(page, tmp_path, "temporary-password")
     lihua = User.objects.get(username="lihua")
     assert lihua.check_password(first) and lihua.must_change_password
 
     page.click("#done")
     page.locator(f"#staff-{lihua.pk}").get_by_role("link").click()
     expect(page.locator("#reset-password")).to_be_visible()
-    shoot(page, output_path, "staff-edit")
+    shoot(page, tmp_path, "staff-edit")
     page.click("#reset-password")
     second = page.locator("#temporary-password").inner_text()
     assert second != first
@@ -57,30 +57,30 @@ def test_an_admin_adds_a_nurse_resets_her_password_and_she_must_change_it_at_log
     row.locator("input[name=name]").fill("慢病管理中心")
     row.get_by_role("button").first.click()
     expect(page.locator("#departments .saved")).to_be_visible()  # renamed in place
-    shoot(page, output_path, "departments")
+    shoot(page, tmp_path, "departments")
     page.goto(f"{live_server.url}/organization/tags/")
     page.fill("#id_name", "高血压")
     page.locator("#add-tag button[type=submit]").click()
     expect(page.locator("#tags")).to_contain_text("高血压")
-    shoot(page, output_path, "tags")
+    shoot(page, tmp_path, "tags")
     page.goto(f"{live_server.url}/organization/password-policy/")
-    shoot(page, output_path, "password-policy")
+    shoot(page, tmp_path, "password-policy")
     page.click("#my-account")
     expect(page.locator("#go-second-factor")).to_be_visible()
-    shoot(page, output_path, "my-account")
+    shoot(page, tmp_path, "my-account")
     page.locator("form[action='/logout/'] button").click()
 
     login_page(lihua, second)
     expect(page.locator("#must-change")).to_be_visible()
     page.goto(f"{live_server.url}/patients/")  # nothing else opens until she has chosen her own
     expect(page.locator("#must-change")).to_be_visible()
-    shoot(page, output_path, "password-change-forced")
+    shoot(page, tmp_path, "password-change-forced")
     page.fill("#id_old_password", second)
     page.fill("#id_new_password1", "short")
     page.fill("#id_new_password2", "short")
     page.click("#change-password")
     expect(page.locator("#password-form .error").first).to_be_visible()
-    shoot(page, output_path, "password-change-refused")
+    shoot(page, tmp_path, "password-change-refused")
     page.fill("#id_old_password", second)
     page.fill("#id_new_password1", CHOSEN)
     page.fill("#id_new_password2", CHOSEN)
