@@ -38,7 +38,7 @@ ALLOWED_HOSTS = envlist("CARELOOP_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG
 CSRF_TRUSTED_ORIGINS = envlist("CARELOOP_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "careloop.accounts.admin_site.InstallationAdminConfig",  # django.contrib.admin, for the superuser only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -64,6 +64,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "careloop.accounts.middleware.RequestContextMiddleware",
     "careloop.accounts.middleware.SecondFactorMiddleware",
+    "careloop.accounts.password_middleware.PasswordChangeRequiredMiddleware",
 ]
 
 ROOT_URLCONF = "careloop.urls"
@@ -105,7 +106,7 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "patients:list"
+LOGIN_REDIRECT_URL = "home"  # each role's own start page (careloop/accounts/start.py)
 LOGOUT_REDIRECT_URL = "accounts:login"
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -113,7 +114,8 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    # Length, character classes and reuse, by the policy of the user's organization (docs/deploy.md).
+    {"NAME": "careloop.accounts.password_validation.OrganizationPolicyValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]

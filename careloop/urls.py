@@ -1,12 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
+
+from careloop.accounts.start import home
 
 from careloop.accounts import login_views
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="patients:list"), name="home"),
+    path("", home, name="home"),
     path("", include("careloop.accounts.urls")),
+    path("account/", include("careloop.accounts.password_urls")),
+    path("organization/", include("careloop.accounts.staff_urls")),
     path("patients/", include("careloop.patients.urls")),
     path("imports/", include("careloop.observations.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

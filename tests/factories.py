@@ -73,6 +73,11 @@ def admin_user(org):
 
 
 @pytest.fixture
+def auditor(org):
+    return make_user(org, "auditor", display_name="审计员")
+
+
+@pytest.fixture
 def receptionist(org):
     return make_user(org, "receptionist")
 

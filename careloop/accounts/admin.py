@@ -1,62 +1,125 @@
+"""The Django admin: the installation superuser's (see `admin_site.py`), for organizations, their
+departments and staff. Every save and delete here goes through the same `do_*` actions as the product
+pages, so it lands in the organization's audit chain and not only in `django_admin_log`.
+
+The audit trail itself is not here: reviewing it is the organization's audit reviewer's work (三员分立).
+"""
+
 from typing import Any, cast
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
-from django.db.models import ForeignKey, Model, QuerySet
-from django.forms import ModelChoiceField
+from django.contrib.auth.forms import AdminPasswordChangeForm, AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.models import Group
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from careloop.accounts import actions
-from careloop.accounts.models import AuditEntry, Department, Organization, User
+from careloop.accounts import actions, audit, organization_actions, staff_actions
+from careloop.accounts.models import Department, Organization, User
 
 
-def _staff(request: HttpRequest) -> User:
-    return cast(User, request.user)  # the admin site lets in only active staff users
+def _acting(request: HttpRequest) -> User:
+    return cast(User, request.user)  # the admin site lets in only the installation's superuser
 
 
-class OrganizationScopedAdmin[M: Model](admin.ModelAdmin[M]):
-    """An organization's own administrators see only their organization's rows; superusers see all."""
-
-    organization_field = "organization"
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[M]:
-        queryset = super().get_queryset(request)
-        user = _staff(request)
-        if user.is_superuser:
-            return queryset
-        return queryset.filter(**{self.organization_field: user.organization_id})
-
-    def formfield_for_foreignkey(
-        self, db_field: ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
-    ) -> ModelChoiceField[Any] | None:
-        user = _staff(request)
-        if not user.is_superuser:
-            org_id = user.organization_id  # a staff user without an organization may pick none
-            if db_field.name == "organization":
-                kwargs["queryset"] = Organization.objects.filter(pk=org_id or 0)
-            elif db_field.name == "department":
-                kwargs["queryset"] = Department.objects.filter(organization_id=org_id or 0)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+# What an account may do is its role (roles.py); Django's groups and per-user permissions grant nothing here.
+admin.site.unregister(Group)
 
 
 @admin.register(Organization)
-class OrganizationAdmin(OrganizationScopedAdmin[Organization]):
-    organization_field = "pk"
-
+class OrganizationAdmin(admin.ModelAdmin[Organization]):
     list_display = ["name", "code", "created_at"]
+    readonly_fields = ["created_at"]
     search_fields = ["name", "code"]
+
+    def save_model(self, request: HttpRequest, obj: Organization, form: Any, change: bool) -> None:
+        before = None
+        if change:
+            stored = Organization.objects.get(pk=obj.pk)
+            before = {"name": stored.name, "code": stored.code, "created_at": stored.created_at}
+        organization_actions.do_save_organization(_acting(request), obj, before)
+
+    def delete_model(self, request: HttpRequest, obj: Organization) -> None:
+        organization_actions.do_delete_organization(_acting(request), obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Organization]) -> None:
+        for organization in queryset:
+            self.delete_model(request, organization)
 
 
 @admin.register(Department)
-class DepartmentAdmin(OrganizationScopedAdmin[Department]):
+class DepartmentAdmin(admin.ModelAdmin[Department]):
     list_display = ["name", "organization"]
     list_filter = ["organization"]
+    list_select_related = ["organization"]
     search_fields = ["name"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Department | None = None) -> list[str]:
+        return ["organization"] if obj else []  # its staff and patients stay in their organization
+
+    def has_delete_permission(self, request: HttpRequest, obj: Department | None = None) -> bool:
+        in_use = obj is not None and organization_actions.department_in_use(obj)
+        return super().has_delete_permission(request, obj) and not in_use
+
+    def save_model(self, request: HttpRequest, obj: Department, form: Any, change: bool) -> None:
+        if change:
+            organization_actions.do_rename_department(_acting(request), obj, obj.name)
+        else:
+            organization_actions.do_create_department(_acting(request), obj)
+
+    def delete_model(self, request: HttpRequest, obj: Department) -> None:
+        organization_actions.do_delete_department(_acting(request), obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Department]) -> None:
+        for department in queryset:
+            self.delete_model(request, department)
+
+
+class StaffFormRules(forms.ModelForm[User]):
+    """What the database and the organizations' pages expect of any account the superuser saves."""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        organization = data.get("organization")
+        if data.get("is_superuser") and organization is not None:
+            self.add_error(
+                "organization", _("A superuser administers the installation and belongs to no organization.")
+            )
+        department = data.get("department")
+        if department is not None and department.organization_id != getattr(organization, "pk", None):
+            self.add_error("department", _("Choose a department of the account's organization."))
+        return data
+
+
+class StaffChangeForm(StaffFormRules, UserChangeForm[User]):
+    pass
+
+
+class StaffCreationForm(StaffFormRules, AdminUserCreationForm[User]):
+    pass
+
+
+class AuditedPasswordChangeForm(AdminPasswordChangeForm[User]):
+    """The admin's "change password" page, through `do_set_password` (audited, and a change forced)."""
+
+    def save(self, commit: bool = True) -> User:
+        by = audit.current_context().actor  # the admin calls this form without the request
+        assert by is not None, "the Django admin runs inside a request with a signed-in superuser"
+        password = self.cleaned_data["password1"] if self.cleaned_data["set_usable_password"] else None
+        staff_actions.do_set_password(by, self.user, password)
+        return self.user
+
+
+CARELOOP_FIELDS = ("display_name", "organization", "department", "role")
 
 
 @admin.register(User)
-class StaffAdmin(OrganizationScopedAdmin[User], UserAdmin[User]):
+class StaffAdmin(UserAdmin[User]):
+    form = StaffChangeForm
+    add_form = StaffCreationForm
+    change_password_form = AuditedPasswordChangeForm
     list_display = [
         "username",
         "display_name",
@@ -64,61 +127,56 @@ class StaffAdmin(OrganizationScopedAdmin[User], UserAdmin[User]):
         "department",
         "role",
         "is_active",
+        "is_superuser",
         "totp_confirmed",
         "locked_until",
     ]
-    list_filter = ["organization", "role", "is_active", "totp_confirmed"]
+    list_filter = ["organization", "role", "is_active", "is_superuser", "totp_confirmed"]
+    list_select_related = ["organization", "department"]
     search_fields = ["username", "display_name", "first_name", "last_name", "email"]
-    readonly_fields = ["failed_logins", "locked_until", "totp_confirmed", "last_login", "date_joined"]
+    readonly_fields = [
+        "failed_logins",
+        "locked_until",
+        "totp_confirmed",
+        "must_change_password",
+        "password_changed_at",
+        "last_login",
+        "date_joined",
+    ]
+    # Django's groups and per-user permissions mean nothing here: what an account may do is its role.
     fieldsets = [
-        *(UserAdmin.fieldsets or ()),
-        (_("CareLoop"), {"fields": ["display_name", "organization", "department", "role"]}),
-        (_("Login security"), {"fields": ["failed_logins", "locked_until", "totp_confirmed"]}),
+        (None, {"fields": ["username", "password"]}),
+        (_("Personal info"), {"fields": ["first_name", "last_name", "email"]}),
+        (_("CareLoop"), {"fields": CARELOOP_FIELDS}),
+        (_("Status"), {"fields": ["is_active", "is_superuser"]}),
+        (
+            _("Login security"),
+            {"fields": ["failed_logins", "locked_until", "totp_confirmed", "must_change_password"]},
+        ),
+        (_("Important dates"), {"fields": ["last_login", "date_joined", "password_changed_at"]}),
     ]
     add_fieldsets = [
-        *UserAdmin.add_fieldsets,
-        (_("CareLoop"), {"fields": ["display_name", "organization", "department", "role"]}),
+        (None, {"fields": ["username", "usable_password", "password1", "password2"]}),
+        (_("CareLoop"), {"fields": (*CARELOOP_FIELDS, "is_superuser")}),
     ]
+    filter_horizontal = ()
     actions = ["unlock"]
 
-    def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> list[str]:
-        fields = list(super().get_readonly_fields(request, obj))
-        if not _staff(request).is_superuser:  # an organization's admin cannot grant installation-wide powers
-            fields += ["is_superuser", "groups", "user_permissions"]
-        return fields
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        if change:
+            before = staff_actions.staff_snapshot(User.objects.get(pk=obj.pk))
+            staff_actions.do_update_staff(_acting(request), obj, before)
+        else:
+            staff_actions.do_create_staff(_acting(request), obj)
+
+    def delete_model(self, request: HttpRequest, obj: User) -> None:
+        staff_actions.do_delete_staff(_acting(request), obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for user in queryset:
+            self.delete_model(request, user)
 
     @admin.action(description=_("Unlock the selected accounts"))
     def unlock(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         for user in queryset:
-            actions.do_unlock(user, _staff(request))
-
-
-@admin.register(AuditEntry)
-class AuditEntryAdmin(OrganizationScopedAdmin[AuditEntry]):
-    """Read-only: the trail is append-only.
-
-    Staff read it in the audit page; this is for installation admins.
-    """
-
-    list_display = [
-        "at",
-        "organization",
-        "actor_label",
-        "actor_role",
-        "action",
-        "object_type",
-        "object_id",
-        "patient_id",
-        "ip",
-    ]
-    list_filter = ["organization", "action"]
-    search_fields = ["actor_label", "action", "request_id"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: AuditEntry | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: AuditEntry | None = None) -> bool:
-        return False
+            actions.do_unlock(user, _acting(request))

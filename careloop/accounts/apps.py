@@ -8,4 +8,10 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts and audit")
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
         from careloop.accounts import checks  # noqa: F401  (registers the system checks)
+        from careloop.accounts.password_actions import on_login
+
+        # Whichever view logs a user in, a password past the organization's maximum age must be changed.
+        user_logged_in.connect(on_login, dispatch_uid="careloop.password_expiry")

@@ -1,6 +1,7 @@
 from typing import Any, ClassVar, NoReturn, Self
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -8,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 # Models of this app kept in their own module, re-exported so that Django and callers find them here.
 from careloop.accounts.login_models import LoginThrottle as LoginThrottle
 from careloop.accounts.login_models import RecoveryCode as RecoveryCode
+from careloop.accounts.password_rules import BOUNDS, DEFAULT_RULES, PasswordRules
 from careloop.accounts.roles import Perm, Role, role_allows
 from careloop.encryption import EncryptedTextField
 
@@ -73,6 +75,7 @@ class User(AbstractUser):
             (Role.DOCTOR, _("Doctor")),
             (Role.NURSE, _("Nurse / health manager")),
             (Role.RECEPTIONIST, _("Receptionist")),
+            (Role.AUDITOR, _("Audit reviewer")),
         ],
         default=Role.NURSE,
     )
@@ -84,12 +87,22 @@ class User(AbstractUser):
     totp_enabled_at = models.DateTimeField(_("second factor enabled on"), null=True, blank=True)
     # The newest TOTP time step accepted for this user: no code of that step or an older one is taken again.
     totp_last_step = models.BigIntegerField(_("last TOTP time step used"), null=True, blank=True)
+    must_change_password = models.BooleanField(_("must change password"), default=False)
+    password_changed_at = models.DateTimeField(_("password changed"), default=timezone.now)
 
     objects: ClassVar[UserManager[Self]] = UserManager()
 
     class Meta:
         verbose_name = _("staff user")
         verbose_name_plural = _("staff users")
+        constraints = [
+            # The installation's superuser stands outside every organization (三员分立): it never reads
+            # patients, and an organization's staff can never become it.
+            models.CheckConstraint(
+                condition=models.Q(is_superuser=False) | models.Q(organization__isnull=True),
+                name="superuser_without_organization",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.display_name or self.get_full_name() or self.username
@@ -100,6 +113,69 @@ class User(AbstractUser):
     @property
     def label(self) -> str:
         return str(self)
+
+    @property
+    def is_installation_superuser(self) -> bool:
+        """An active superuser outside every organization: the Django admin's only user; reads no patient."""
+        return self.is_active and self.is_superuser and self.organization_id is None
+
+
+def _bounded(field: str) -> list[MinValueValidator | MaxValueValidator]:
+    low, high = BOUNDS[field]
+    return [MinValueValidator(low), MaxValueValidator(high)]
+
+
+class PasswordPolicy(models.Model):
+    """An organization's password rules; an organization without a row uses `DEFAULT_RULES`."""
+
+    organization = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, related_name="password_policy", verbose_name=_("organization")
+    )
+    min_length = models.PositiveSmallIntegerField(
+        _("minimum length"), default=DEFAULT_RULES.min_length, validators=_bounded("min_length")
+    )
+    min_classes = models.PositiveSmallIntegerField(
+        _("character classes required"),
+        default=DEFAULT_RULES.min_classes,
+        validators=_bounded("min_classes"),
+        help_text=_("Of four: lower-case letters, capitals, digits, other characters."),
+    )
+    history = models.PositiveSmallIntegerField(
+        _("previous passwords refused"),
+        default=DEFAULT_RULES.history,
+        validators=_bounded("history"),
+        help_text=_("A new password may not be any of this many previous ones. 0 turns the check off."),
+    )
+    max_age_days = models.PositiveSmallIntegerField(
+        _("maximum age in days"),
+        default=DEFAULT_RULES.max_age_days,
+        validators=_bounded("max_age_days"),
+        help_text=_("Staff must choose a new password once theirs is this old. 0: passwords never expire."),
+    )
+
+    class Meta:
+        verbose_name = _("password policy")
+        verbose_name_plural = _("password policies")
+
+    def __str__(self) -> str:
+        return f"{self.organization_id}: {self.rules()}"
+
+    def rules(self) -> PasswordRules:
+        return PasswordRules(self.min_length, self.min_classes, self.history, self.max_age_days)
+
+
+class PasswordHistory(models.Model):
+    """The hashes of a user's recent passwords (newest kept), so that an old one is not chosen again."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="password_history")
+    password = models.CharField(max_length=128)  # the hash, as stored in User.password
+    set_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-set_at"], name="password_history_by_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} @ {self.set_at:%Y-%m-%d}"
 
 
 class AuditChainHead(models.Model):

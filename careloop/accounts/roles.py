@@ -1,4 +1,9 @@
-"""What each staff role may do. Plain data: views and actions ask `role_allows(role, permission)`."""
+"""What each staff role may do. Plain data: views and actions ask `role_allows(role, permission)`.
+
+Three powers are kept apart, as 等保三级 asks (三员分立): the installation's superuser (no organization, the
+Django admin only, no role here), each organization's administrator, and its audit reviewer, who alone
+reads the audit trail and can do nothing else.
+"""
 
 from enum import StrEnum
 
@@ -8,6 +13,7 @@ class Role(StrEnum):
     DOCTOR = "doctor"
     NURSE = "nurse"  # 随访护士 / 健康管理师
     RECEPTIONIST = "receptionist"
+    AUDITOR = "auditor"  # 审计员: reads the audit trail, nothing else
 
 
 class Perm(StrEnum):
@@ -26,13 +32,16 @@ class Perm(StrEnum):
     RESULTS_IMPORT = "results.import"  # upload files of results, read import reports
     RESULTS_MATCH = "results.match"  # assign unmatched results to a patient
     CRITICAL_LIMITS_SET = "results.critical_limits"  # the organization's critical values (医务科 sets them)
-    AUDIT_VIEW = "audit.view"
+    AUDIT_VIEW = "audit.view"  # the audit reviewer's alone
+    STAFF_MANAGE = "staff.manage"  # add, edit, deactivate, unlock staff and reset their passwords
+    DEPARTMENT_MANAGE = "department.manage"
+    PASSWORD_POLICY_SET = "password_policy.set"  # noqa: S105 -- a permission's name, not a password
 
-
-_ALL = frozenset(Perm)
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
-    Role.ADMIN: _ALL,
+    # The administrator runs the organization but does not review the trail of what it does.
+    Role.ADMIN: frozenset(Perm) - {Perm.AUDIT_VIEW},
+    Role.AUDITOR: frozenset({Perm.AUDIT_VIEW}),
     Role.DOCTOR: frozenset(
         {
             Perm.PATIENT_VIEW,
@@ -81,8 +90,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
 }
 
 
-def role_allows(role: str, permission: Perm) -> bool:
+def permissions_of(role: str) -> frozenset[Perm]:
+    """What the role may do; nothing for a value that is not a role."""
     try:
-        return permission in ROLE_PERMISSIONS[Role(role)]
+        return ROLE_PERMISSIONS[Role(role)]
     except ValueError:
-        return False
+        return frozenset()
+
+
+def role_allows(role: str, permission: Perm) -> bool:
+    return permission in permissions_of(role)

@@ -26,10 +26,15 @@ def test_demo_makes_the_clinic_with_a_login_per_role_and_patients():
     org = Organization.objects.get(code="demo")
     assert org.name == "示范社区卫生服务中心"
     staff = {u.username: u.role for u in User.objects.filter(username__in=DEMO_STAFF)}
-    assert staff == {"admin": "admin", "doctor": "doctor", "nurse": "nurse", "reception": "receptionist"}
+    assert staff == {
+        "admin": "admin",
+        "doctor": "doctor",
+        "nurse": "nurse",
+        "reception": "receptionist",
+        "auditor": "auditor",
+    }
     assert Patient.objects.filter(organization=org).count() == 40
-    assert User.objects.get(username="admin").is_staff
-    assert not User.objects.get(username="nurse").is_staff
+    assert not User.objects.filter(username__in=DEMO_STAFF, user_permissions__isnull=False).exists()
 
 
 @pytest.mark.django_db
@@ -38,17 +43,27 @@ def test_each_demo_login_works_with_the_printed_password(client, username):
     demo()
     response = client.post(reverse("accounts:login"), {"username": username, "password": DEMO_PASSWORD})
     assert response.status_code == 302
-    assert client.get(reverse("patients:list")).status_code == 200
+    start = client.get(reverse("home"), follow=True)
+    assert start.status_code == 200
     assert AuditEntry.objects.filter(action="login", actor__username=username).exists()
 
 
 @pytest.mark.django_db
-def test_the_demo_admin_can_use_the_django_admin_for_its_own_staff(client):
+def test_the_demo_admin_manages_staff_in_the_product_and_not_in_the_django_admin(client):
     demo()
     client.post(reverse("accounts:login"), {"username": "admin", "password": DEMO_PASSWORD})
-    page = client.get(reverse("admin:accounts_user_changelist"))
+    page = client.get(reverse("staff:list"))
     assert page.status_code == 200
-    assert "nurse" in page.content.decode()
+    assert "nurse" in page.content.decode() and "auditor" in page.content.decode()
+    assert client.get(reverse("admin:index")).status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_demo_auditor_starts_on_the_audit_trail_and_reads_no_patient(client):
+    demo()
+    client.post(reverse("accounts:login"), {"username": "auditor", "password": DEMO_PASSWORD})
+    assert client.get(reverse("home"))["Location"] == reverse("accounts:audit")
+    assert client.get(reverse("patients:list")).status_code == 403
 
 
 @pytest.mark.django_db

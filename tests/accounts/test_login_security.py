@@ -53,7 +53,7 @@ def enrolled(nurse):
 @pytest.mark.django_db
 def test_right_password_logs_in(en_client, nurse):
     response = login(en_client, nurse)
-    assert response.status_code == 302 and response["Location"] == reverse("patients:list")
+    assert response.status_code == 302 and response["Location"] == reverse("home")
     assert logged_in_as(en_client) == nurse.pk
     assert AuditEntry.objects.filter(action="login", actor=nurse).count() == 1
 
@@ -74,7 +74,7 @@ def test_enrolled_user_must_pass_the_code_step(en_client, enrolled):
     assert en_client.get(reverse("patients:list")).status_code == 302  # not in yet
 
     response = en_client.post(reverse("accounts:totp_verify"), {"code": pyotp.TOTP(SECRET).now()})
-    assert response.status_code == 302 and response["Location"] == reverse("patients:list")
+    assert response.status_code == 302 and response["Location"] == reverse("home")
     assert logged_in_as(en_client) == enrolled.pk
 
 

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from careloop.accounts.requests import StaffRequest
 from careloop.accounts.roles import Perm
-from careloop.patients import actions, search
+from careloop.patients import actions, search, tag_actions
 from careloop.patients.forms import PatientForm, PatientSearchForm
 from careloop.patients.models import Patient, Tag
 from careloop.patients.scoping import patient_for_user, patients_for, require
@@ -123,7 +123,7 @@ def patient_tag(request: StaffRequest, patient_id: int) -> HttpResponse:
     name = request.POST.get("name", "").strip()[:40]
     tag = Tag.objects.filter(organization_id=patient.organization_id, pk=request.POST.get("tag") or 0).first()
     if tag is None and name:
-        tag, _created = Tag.objects.get_or_create(organization_id=patient.organization_id, name=name)
+        tag = tag_actions.tag_named(request.user, patient.organization_id, name)
     if tag is not None:
         actions.do_tag_patient(request.user, patient, tag)
     return redirect("patients:detail", patient.pk)

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
@@ -36,35 +35,28 @@ DEMO_STAFF = {
     "doctor": (Role.DOCTOR, "王医生", "心内科"),
     "nurse": (Role.NURSE, "李护士", "慢病管理科"),
     "reception": (Role.RECEPTIONIST, "张前台", "全科"),
+    "auditor": (Role.AUDITOR, "孙审计", "全科"),
 }
-# The Django admin models an organization's administrator manages (scoped to the organization there).
-ADMIN_MODELS = {"accounts": ["user", "department", "auditentry"], "patients": ["tag"]}
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def make_demo_organization() -> Organization:
-    """The demo clinic, its departments and one login per role."""
+    """The demo clinic, its departments and one login per role.
+
+    The administrator manages staff, departments and tags in the product's own pages ("Organization" in the
+    header); the Django admin is for an installation superuser (`careloop createsuperuser`), and none is made.
+    """
     organization, _ = prepare_organization(DEMO_CODE, DEMO_NAME)
     departments = {d.name: d for d in organization.departments.all()}
-    permissions = [
-        p
-        for p in Permission.objects.filter(content_type__app_label__in=ADMIN_MODELS).select_related(
-            "content_type"
-        )
-        if p.content_type.model in ADMIN_MODELS[p.content_type.app_label]
-    ]
     for username, (role, display_name, department) in DEMO_STAFF.items():
-        user = User.objects.create_user(
+        User.objects.create_user(
             username=username,
             password=DEMO_PASSWORD,
             organization=organization,
             department=departments[department],
             role=role,
             display_name=display_name,
-            is_staff=role == Role.ADMIN,
         )
-        if role == Role.ADMIN:
-            user.user_permissions.set(permissions)
     audit.record(
         "demo.setup", organization_id=organization.pk, obj=organization, detail={"staff": list(DEMO_STAFF)}
     )
@@ -147,7 +139,8 @@ class Command(BaseCommand):
         for username, (role, display_name, _) in DEMO_STAFF.items():
             lines.append(f"  {username:<10} {role.value:<13} {display_name}")
         if url:
-            lines.append(f"Django admin: {url}admin/  (user admin). Press Ctrl-C to stop.")
+            lines.append("admin manages the staff under Organization; auditor reads the Audit trail.")
+            lines.append("Press Ctrl-C to stop.")
         self.stdout.write("\n".join(lines))
 
     def serve(self, port: int) -> None:

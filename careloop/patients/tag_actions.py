@@ -1,0 +1,59 @@
+"""Changes to an organization's tag catalogue, each with its audit entry.
+
+Tagging a patient is in `actions.py`; this is the catalogue the tags come from: made from the tag page,
+from a patient's page (a new name typed there) or by the installation superuser in the Django admin.
+"""
+
+from typing import Any
+
+from django.db import transaction
+
+from careloop.accounts import audit
+from careloop.accounts.models import User
+from careloop.accounts.organization_actions import authorize_in
+from careloop.accounts.roles import Perm
+from careloop.patients.models import Tag
+
+TAG_FIELDS = ["name", "color", "description"]
+
+
+@transaction.atomic
+def do_create_tag(by: User, tag: Tag) -> Tag:
+    authorize_in(by, tag.organization_id, Perm.TAG_MANAGE)
+    tag.save()
+    audit.record(
+        "tag.created",
+        organization_id=tag.organization_id,
+        obj=tag,
+        actor=by,
+        detail={name: getattr(tag, name) for name in TAG_FIELDS},
+    )
+    return tag
+
+
+def tag_named(by: User, organization_id: int, name: str) -> Tag:
+    """The organization's tag of this name, made if it has none."""
+    existing = Tag.objects.filter(organization_id=organization_id, name=name).first()
+    return existing or do_create_tag(by, Tag(organization_id=organization_id, name=name))
+
+
+@transaction.atomic
+def do_update_tag(by: User, tag: Tag, before: dict[str, Any]) -> None:
+    """Save the tag's new name, colour or description; `before` holds TAG_FIELDS as they were."""
+    authorize_in(by, tag.organization_id, Perm.TAG_MANAGE)
+    changes = {k: [v, getattr(tag, k)] for k, v in before.items() if v != getattr(tag, k)}
+    if not changes:
+        return
+    tag.save()
+    audit.record(
+        "tag.updated", organization_id=tag.organization_id, obj=tag, actor=by, detail={"changes": changes}
+    )
+
+
+@transaction.atomic
+def do_delete_tag(by: User, tag: Tag) -> None:
+    """Delete the tag and take it off every patient who had it (the superuser's, in the Django admin)."""
+    authorize_in(by, tag.organization_id, Perm.TAG_MANAGE)
+    detail = {"name": tag.name, "patients": tag.patient_tags.count()}
+    audit.record("tag.deleted", organization_id=tag.organization_id, obj=tag, actor=by, detail=detail)
+    tag.delete()
