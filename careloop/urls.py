@@ -1,9 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from careloop.accounts.start import home
-
 from careloop.accounts import login_views
+from careloop.accounts.start import home
 
 urlpatterns = [
     path("", home, name="home"),
