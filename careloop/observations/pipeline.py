@@ -19,13 +19,13 @@ from django.utils import timezone
 
 from careloop.accounts import audit
 from careloop.gcpacing import fewer_collections
-from careloop.logredact import redact
 from careloop.observations.chunk import Chunk, ImportMemo
 from careloop.observations.criticals import critical_limits_for
 from careloop.observations.merge import MergeCounts
 from careloop.observations.models import ImportBatch, ImportProblem
 from careloop.observations.overlap import import_overlapped
 from careloop.observations.records import ParseResult, Problem, reason_parts
+from careloop.redaction import redact
 
 
 class _RefusedWhole(Exception):
