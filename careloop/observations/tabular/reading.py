@@ -3,7 +3,8 @@
 CSV: the encoding is detected (UTF-8 with or without BOM, UTF-16 with BOM as Excel's "Unicode text",
 else GB18030 — the superset of GBK/GB2312 that Windows exports in China use) and the delimiter
 (",", ";" or tab) is the one that appears most in the first lines. xlsx: openpyxl in read-only mode,
-first sheet or a named one; cells keep their types (numbers, datetimes for date-formatted cells).
+first sheet or a named one; cells keep their types (numbers, datetimes for date-formatted cells); the
+archive is checked first (archive.py). A file past a limit raises Unreadable with code "too_large".
 Pure: no Django import.
 """
 
@@ -12,8 +13,22 @@ import csv
 import io
 import zipfile
 from collections.abc import Iterator
+from xml.etree.ElementTree import ParseError
 
-from careloop.observations.records import Reason, because
+from careloop.observations.importlimits import (
+    DEFAULT_LIMITS,
+    MAX_COLUMNS,
+    MAX_CSV_LINE_CHARACTERS,
+    TOO_LARGE,
+    ImportLimits,
+    count,
+    results_refusal,
+    rows_refusal,
+    size_text,
+)
+from careloop.observations.records import ParseResult, Reason, because
+from careloop.observations.tabular.archive import archive_refusal
+from careloop.observations.tabular.columns import column_letter
 
 XLSX_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls (and encrypted .xlsx)
@@ -22,11 +37,15 @@ SNIFF_LINES = 20
 
 
 class Unreadable(ValueError):
-    """The file itself cannot be read; `reason` says why and what to do (str(error) is its English)."""
+    """The file itself cannot be read; `reason` says why and what to do (str(error) is its English).
 
-    def __init__(self, reason: Reason):
+    `code` is the problem's kind: "malformed", or "too_large" for a file past a limit (then nothing of
+    it is imported)."""
+
+    def __init__(self, reason: Reason, code: str = "malformed"):
         super().__init__(reason)
         self.reason = reason
+        self.code = code
 
 
 def kind_of(data: bytes) -> str:
@@ -72,10 +91,25 @@ def sniff_delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
+def _bounded_lines(text: str) -> Iterator[str]:
+    """The physical lines of `text` (LF, CRLF or CR), refusing one too long to split into cells: the csv
+    module builds a whole record at once, and a line of 50 MB of commas is 50 M cells."""
+    for number, line in enumerate(io.StringIO(text, newline=""), start=1):
+        if len(line) > MAX_CSV_LINE_CHARACTERS:
+            reason = because(
+                "Line %(line)s is %(size)s long; a CSV line may be at most %(limit)s.",
+                line=number,
+                size=size_text(len(line)),
+                limit=size_text(MAX_CSV_LINE_CHARACTERS),
+            )
+            raise Unreadable(reason, TOO_LARGE)
+        yield line
+
+
 def csv_rows(data: bytes, delimiter: str | None = None) -> Iterator[tuple[int, list[object]]]:
     """(row number, cells) for each CSV record; the number is what a spreadsheet shows for that row."""
     text, _encoding = decode(data)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter or sniff_delimiter(text))
+    reader = csv.reader(_bounded_lines(text), delimiter=delimiter or sniff_delimiter(text))
     try:
         yield from enumerate(reader, start=1)
     except csv.Error as error:
@@ -83,17 +117,28 @@ def csv_rows(data: bytes, delimiter: str | None = None) -> Iterator[tuple[int, l
         raise Unreadable(reason) from None
 
 
-def xlsx_rows(data: bytes, sheet: str | None = None) -> Iterator[tuple[int, list[object]]]:
+def _cannot_open(error: Exception) -> Unreadable:
+    return Unreadable(
+        because("The workbook cannot be opened (%(error)s); save it again as .xlsx.", error=error)
+    )
+
+
+def xlsx_rows(
+    data: bytes, sheet: str | None = None, limits: ImportLimits = DEFAULT_LIMITS
+) -> Iterator[tuple[int, list[object]]]:
     """(row number, cells) for each row of the first (or the named) sheet, empty rows included."""
     # Imported here: CSV uploads do not pay for it.
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
+    refused = archive_refusal(data, limits)
+    if refused is not None:
+        raise Unreadable(*refused)
+    unreadable = (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ParseError)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as error:
-        reason = because("The workbook cannot be opened (%(error)s); save it again as .xlsx.", error=error)
-        raise Unreadable(reason) from None
+    except unreadable as error:
+        raise _cannot_open(error) from None
     try:
         if sheet is None:
             worksheet = workbook.worksheets[0]
@@ -109,7 +154,36 @@ def xlsx_rows(data: bytes, sheet: str | None = None) -> Iterator[tuple[int, list
             )
         # Some exporters write a wrong <dimension>; without it openpyxl reads rows as they come.
         worksheet.reset_dimensions()
-        for number, row in enumerate(worksheet.iter_rows(values_only=True), start=1):
-            yield number, list(row)
+        try:
+            for number, row in enumerate(worksheet.iter_rows(values_only=True), start=1):
+                yield number, list(row)
+        except unreadable as error:  # a sheet's XML is parsed as its rows are read
+            raise _cannot_open(error) from None
     finally:
         workbook.close()
+
+
+def within_limits(
+    rows: Iterator[tuple[int, list[object]]], limits: ImportLimits, result: ParseResult
+) -> Iterator[tuple[int, list[object]]]:
+    """`rows` as read, until the sheet passes the row limit or `result` the results limit (Unreadable,
+    "too_large"). Cells right of MAX_COLUMNS are dropped when empty (a styled cell in Excel's last
+    column makes a row 16,384 cells wide) and refused when not: a value there is never dropped unseen."""
+    for number, cells in rows:
+        if number > limits.rows:
+            raise Unreadable(rows_refusal(limits), TOO_LARGE)
+        if len(result.results) + len(result.problems) > limits.results:
+            raise Unreadable(results_refusal(limits), TOO_LARGE)
+        if len(cells) > MAX_COLUMNS:
+            beyond = cells[MAX_COLUMNS:]
+            if beyond.count(None) + beyond.count("") < len(beyond):
+                reason = because(
+                    "Row %(row)s has a value right of column %(column)s; only the first %(limit)s columns "
+                    "of a sheet are read. Move the data left, or split the sheet.",
+                    row=number,
+                    column=column_letter(MAX_COLUMNS - 1),
+                    limit=count(MAX_COLUMNS),
+                )
+                raise Unreadable(reason, TOO_LARGE)
+            cells = cells[:MAX_COLUMNS]
+        yield number, cells
