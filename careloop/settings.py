@@ -60,6 +60,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before anything reads the body: CSRF reads the form in process_view, which runs after every
+    # middleware's __call__; here the user and language are known, so the 413 page is the product's.
+    "careloop.requestsize.RequestSizeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -176,7 +179,14 @@ LOGGING = {
 ORGANIZATION_NAME_FALLBACK = _("CareLoop")
 IMPORT_DIR = Path(envstr("CARELOOP_IMPORT_DIR", str(VAR_DIR / "imports")))
 IMPORT_MAX_UPLOAD_MB = envint("CARELOOP_IMPORT_MAX_UPLOAD_MB", 200)
-DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# A request body larger than this is refused before it is read (careloop/requestsize.py), except on a
+# page that takes an upload, which accepts its file limit more.
+DATA_UPLOAD_MAX_MEMORY_SIZE = envint("CARELOOP_MAX_REQUEST_MB", 10) * MB
+FILE_UPLOAD_HANDLERS = [
+    "careloop.requestsize.UploadLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 _IMPORT_DEFAULTS = ImportLimits()
 IMPORT_LIMITS = ImportLimits(
     rows=envint("CARELOOP_IMPORT_MAX_ROWS", _IMPORT_DEFAULTS.rows),

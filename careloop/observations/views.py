@@ -18,12 +18,14 @@ from careloop.accounts.requests import StaffRequest
 from careloop.accounts.roles import Perm
 from careloop.observations import actions, problemkinds, tabular
 from careloop.observations.forms import MatchForm, UploadForm
+from careloop.observations.importlimits import MB
 from careloop.observations.models import ImportBatch, UnmatchedResult
 from careloop.observations.records import Problem
 from careloop.patients import actions as patient_actions
 from careloop.patients import search
 from careloop.patients.scoping import patient_for_user, patients_for, require
 from careloop.redaction import redact
+from careloop.requestsize import accepts_upload, upload_cut_short
 
 
 def _organization_id(user: User) -> int:
@@ -37,11 +39,17 @@ def _batches(user: User) -> QuerySet[ImportBatch]:
     return ImportBatch.objects.filter(organization_id=_organization_id(user))
 
 
+@accepts_upload(lambda: settings.IMPORT_MAX_UPLOAD_MB * MB)
 @login_required
 def import_list(request: StaffRequest) -> HttpResponseBase:
     require(request.user, Perm.RESULTS_IMPORT)
-    form = UploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    posted = request.method == "POST"
+    form = UploadForm(
+        request.POST if posted else None,
+        request.FILES or None,
+        cut_short=upload_cut_short(request) is not None,
+    )
+    if posted and form.is_valid():
         data = form.cleaned_data
         batch = actions.do_start_import(
             request.user, data["file"], data["mode"], data["source_system"], data["mapping"]
