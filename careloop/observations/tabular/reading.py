@@ -91,25 +91,43 @@ def sniff_delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
-def _bounded_lines(text: str) -> Iterator[str]:
-    """The physical lines of `text` (LF, CRLF or CR), refusing one too long to split into cells: the csv
-    module builds a whole record at once, and a line of 50 MB of commas is 50 M cells."""
-    for number, line in enumerate(io.StringIO(text, newline=""), start=1):
-        if len(line) > MAX_CSV_LINE_CHARACTERS:
+def physical_lines(text: str) -> Iterator[str]:
+    """The physical lines of `text` with their ends (LF, CRLF or CR), one at a time, as csv.reader wants
+    them, refusing one too long to split into cells: the csv module builds a whole record at once, and a
+    line of 50 MB of commas is 50 M cells. Sliced from the text as they are wanted (io.StringIO would copy
+    the whole text at four bytes a character first)."""
+    length, start, number = len(text), 0, 0
+    next_lf, next_cr = text.find("\n"), text.find("\r")
+    while start < length:
+        if next_cr < 0:  # no CR left: only LF ends the lines (the common case, and the quick one)
+            end = text.find("\n", start) + 1 or length
+        else:
+            if 0 <= next_lf < start:
+                next_lf = text.find("\n", start)
+            if next_cr < start:
+                next_cr = text.find("\r", start)
+            if next_cr < 0:
+                continue
+            end = (next_cr if next_lf < 0 else min(next_lf, next_cr)) + 1
+            if end == next_cr + 1 and text.startswith("\n", end):
+                end += 1
+        number += 1
+        if end - start > MAX_CSV_LINE_CHARACTERS:
             reason = because(
                 "Line %(line)s is %(size)s long; a CSV line may be at most %(limit)s.",
                 line=number,
-                size=size_text(len(line)),
+                size=size_text(end - start),
                 limit=size_text(MAX_CSV_LINE_CHARACTERS),
             )
             raise Unreadable(reason, TOO_LARGE)
-        yield line
+        yield text[start:end]
+        start = end
 
 
 def csv_rows(data: bytes, delimiter: str | None = None) -> Iterator[tuple[int, list[object]]]:
     """(row number, cells) for each CSV record; the number is what a spreadsheet shows for that row."""
     text, _encoding = decode(data)
-    reader = csv.reader(_bounded_lines(text), delimiter=delimiter or sniff_delimiter(text))
+    reader = csv.reader(physical_lines(text), delimiter=delimiter or sniff_delimiter(text))
     try:
         yield from enumerate(reader, start=1)
     except csv.Error as error:
