@@ -92,7 +92,9 @@ class RequestSizeMiddleware:
 
 
 def _megabytes(size: int) -> str:
-    return f"{size / 2**20:,.0f}" if size >= 10 * 2**20 else f"{size / 2**20:.1f}"
+    """1, 1.5, 51,200: megabytes to one decimal below 10, with no ".0"."""
+    shown = f"{size / 2**20:,.0f}" if size >= 10 * 2**20 else f"{size / 2**20:.1f}"
+    return shown.removesuffix(".0")
 
 
 class UploadLimitHandler(FileUploadHandler):

@@ -316,3 +316,13 @@ def test_csv_line_of_millions_of_commas_is_refused_before_it_is_split():
         tracemalloc.stop()
     assert code == "too_large" and reason == "Line 2 is 4.8 MB long; a CSV line may be at most 1.0 MB."
     assert peak < 15 * 1024 * 1024  # the text is 5 MB; its 5 M cells would be 40 MB of pointers
+
+
+def test_a_refusal_of_the_whole_file_is_labelled_as_such():
+    from django.utils import translation
+
+    from careloop.observations import problemkinds
+
+    with translation.override("en"):
+        assert problemkinds.location_text("file") == "the whole file"
+        assert str(problemkinds.kind_label("too_large")) == "Too large"
