@@ -227,3 +227,26 @@ def test_problems_stored_in_clear_before_are_masked_when_shown(logged_in, nurse)
     page = client.get(reverse("observations:import_detail", args=[batch.pk])).content.decode()
     report = b"".join(client.get(reverse("observations:import_errors", args=[batch.pk])).streaming_content)
     assert "1234 5678" not in page and b"1234 5678" not in report and b"8613812345678" not in report
+
+
+@pytest.mark.django_db
+def test_migration_masks_problems_stored_in_clear_before(nurse):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("careloop.observations.migrations.0008_redact_stored_problems")
+    batch = stored_problems(nurse.organization, 3)
+    ImportProblem.objects.filter(batch=batch, location="row 2").update(
+        value="+86 138 1234 5678",
+        reason="8613812345678 is not a number",
+        reason_params={"value": "138-1234-5678"},
+    )
+    migration.redact_stored_problems(apps, None)
+    masked = ImportProblem.objects.get(batch=batch, location="row 2")
+    assert (masked.value, masked.reason, masked.reason_params) == (
+        "+86 138****5678",
+        "86138****5678 is not a number",
+        {"value": "138****5678"},
+    )
+    assert ImportProblem.objects.get(batch=batch, location="row 3").value == "abc1"
