@@ -1,21 +1,28 @@
-"""A logging filter that masks mainland ID numbers and mobile numbers before a record is written."""
+"""A logging filter that masks ID and phone numbers (careloop.redaction) before a record is written."""
 
 import logging
-import re
 
-_ID_NUMBER = re.compile(r"(?<![0-9])([1-9][0-9]{5})[0-9]{8}([0-9]{3}[0-9Xx])(?![0-9])")
-_MOBILE = re.compile(r"(?<![0-9])(1[3-9][0-9])[0-9]{4}([0-9]{4})(?![0-9])")
+from careloop.redaction import redact
 
-
-def redact(text: str) -> str:
-    text = _ID_NUMBER.sub(lambda m: m.group(1)[:4] + "*" * 10 + m.group(2)[-4:], text)
-    return _MOBILE.sub(lambda m: m.group(1) + "****" + m.group(2), text)
+_formatter = logging.Formatter()
 
 
 class RedactIdentifiersFilter(logging.Filter):
+    """Masks the message, and the traceback and stack of a record that carries them.
+
+    A handler's formatter uses `exc_text` when it is set, so the traceback is formatted and masked here
+    once, before any handler writes it (an exception's message may quote the value that failed).
+    """
+
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         cleaned = redact(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = _formatter.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         return True

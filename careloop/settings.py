@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from careloop.devkeys import development_keys
 from careloop.envconfig import envbool, envint, envlist, envsecret, envstr
+from careloop.observations.importlimits import MB, ImportLimits
 
 # Django's generic classes take a subscript at run time, as django-stubs types them: ModelForm[Patient],
 # ModelAdmin[Tag]. (django-tasks-db does this on import too; the code should not depend on that.)
@@ -59,6 +60,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before anything reads the body: CSRF reads the form in process_view, which runs after every
+    # middleware's __call__; here the user and language are known, so the 413 page is the product's.
+    "careloop.requestsize.RequestSizeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -199,4 +203,23 @@ LOGGING = {
 ORGANIZATION_NAME_FALLBACK = _("CareLoop")
 IMPORT_DIR = Path(envstr("CARELOOP_IMPORT_DIR", str(VAR_DIR / "imports")))
 IMPORT_MAX_UPLOAD_MB = envint("CARELOOP_IMPORT_MAX_UPLOAD_MB", 200)
-DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# A request body larger than this is refused before it is read (careloop/requestsize.py), except on a
+# page that takes an upload, which accepts its file limit more.
+DATA_UPLOAD_MAX_MEMORY_SIZE = envint("CARELOOP_MAX_REQUEST_MB", 10) * MB
+FILE_UPLOAD_HANDLERS = [
+    "careloop.requestsize.UploadLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+_IMPORT_DEFAULTS = ImportLimits()
+IMPORT_LIMITS = ImportLimits(
+    rows=envint("CARELOOP_IMPORT_MAX_ROWS", _IMPORT_DEFAULTS.rows),
+    results=envint("CARELOOP_IMPORT_MAX_RESULTS", _IMPORT_DEFAULTS.results),
+    lines=envint("CARELOOP_IMPORT_MAX_LINES", _IMPORT_DEFAULTS.lines),
+    unpacked_bytes=envint("CARELOOP_IMPORT_MAX_UNPACKED_MB", _IMPORT_DEFAULTS.unpacked_bytes // MB) * MB,
+    part_bytes=envint("CARELOOP_IMPORT_MAX_PART_MB", _IMPORT_DEFAULTS.part_bytes // MB) * MB,
+    ratio=envint("CARELOOP_IMPORT_MAX_ZIP_RATIO", _IMPORT_DEFAULTS.ratio),
+    parts=envint("CARELOOP_IMPORT_MAX_ZIP_PARTS", _IMPORT_DEFAULTS.parts),
+    bundle_bytes=envint("CARELOOP_IMPORT_MAX_BUNDLE_MB", _IMPORT_DEFAULTS.bundle_bytes // MB) * MB,
+    stored_problems=envint("CARELOOP_IMPORT_MAX_STORED_PROBLEMS", _IMPORT_DEFAULTS.stored_problems),
+)

@@ -1,4 +1,4 @@
-"""Identifiers never reach a log file in clear."""
+"""Identifiers never reach a log file in clear (the shapes themselves: tests/test_redaction.py)."""
 
 import io
 import logging
@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from careloop.logredact import RedactIdentifiersFilter, redact
+from careloop.logredact import RedactIdentifiersFilter
+from careloop.redaction import redact
 
 
 @pytest.mark.parametrize(
@@ -50,3 +51,30 @@ def test_log_record_with_id_and_mobile_is_written_masked():
     assert "138****5678" in written
     assert "19491231" not in written
     assert "13812345678" not in written
+
+
+def test_traceback_of_a_logged_exception_is_written_masked():
+    handler = _configured_redacting_handler()
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    try:
+        try:
+            raise ValueError("no patient with +86 138 1234 5678 / 110101 19800101 1234")
+        except ValueError:
+            logging.getLogger("careloop.test").exception("lookup failed")
+    finally:
+        handler.setStream(previous)
+    written = stream.getvalue()
+    assert "ValueError" in written and "+86 138****5678" in written and "1101**********1234" in written
+    assert "1234 5678" not in written and "19800101" not in written
+
+
+def test_logged_phone_in_another_shape_is_written_masked():
+    handler = _configured_redacting_handler()
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    try:
+        logging.getLogger("careloop.test").warning("callback %s", "8613812345678")
+    finally:
+        handler.setStream(previous)
+    assert "86138****5678" in stream.getvalue() and "8613812345678" not in stream.getvalue()

@@ -2,6 +2,8 @@
 
 from collections.abc import Iterable, Iterator
 
+from careloop.observations import importlimits
+from careloop.observations.importlimits import DEFAULT_LIMITS, ImportLimits
 from careloop.observations.records import ParseResult
 
 # Suffix -> ImportBatch.kind. The one place that knows which files CareLoop reads.
@@ -47,12 +49,25 @@ def read_chunks(
     mapping: dict[str, str],
     hash_key: bytes = b"",
     organization_id: int | None = None,
+    limits: ImportLimits = DEFAULT_LIMITS,
 ) -> Iterator[ParseResult]:
     """The file as a sequence of ParseResult chunks (large NDJSON files stream in chunks).
 
-    `organization_id`: the organization it is imported for, where known (see _stored_from)."""
+    `organization_id`: the organization it is imported for, where known (see _stored_from).
+    A file past one of `limits` is one chunk of one "too_large" problem, found before it is parsed
+    (CSV and Excel: as soon as a row passes them)."""
     suffix = _suffix(filename)
     kind = KINDS.get(suffix)
+    refusal = None
+    if kind == "fhir":
+        refusal = (importlimits.ndjson_refusal if suffix != ".json" else importlimits.bundle_refusal)(
+            data, limits
+        )
+    elif kind == "hl7v2":
+        refusal = importlimits.hl7_refusal(data, limits)
+    if refusal is not None:
+        yield ParseResult(problems=[importlimits.too_large(refusal)])
+        return
     if kind == "fhir" and suffix != ".json":
         from careloop.observations import catalogue
         from careloop.observations.fhir.ndjson import iter_ndjson
@@ -76,7 +91,9 @@ def read_chunks(
     else:
         from careloop.observations.tabular import parse_table
 
-        yield parse_table(data, source_system=source_system, mapping=mapping or None, hash_key=hash_key)
+        yield parse_table(
+            data, source_system=source_system, mapping=mapping or None, hash_key=hash_key, limits=limits
+        )
 
 
 def _stored_from(organization_id: int, source_system: str) -> bool:

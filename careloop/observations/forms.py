@@ -3,6 +3,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.forms.utils import ErrorDict
 from django.utils.translation import gettext_lazy as _
 
 from careloop.observations import flags
@@ -38,6 +39,24 @@ class UploadForm(forms.Form):
         help_text=_("Only for a hospital's own export: one line per column, our field = their header."),
     )
 
+    def __init__(self, *args: Any, cut_short: bool = False, **kwargs: Any):
+        """`cut_short`: the upload was stopped at the size limit (requestsize.upload_cut_short)."""
+        super().__init__(*args, **kwargs)
+        self.cut_short = cut_short
+
+    def full_clean(self) -> None:
+        if not self.cut_short:
+            super().full_clean()
+            return
+        # The rest of the form never arrived (the body was not read past the limit): the file's size is
+        # the one thing to fix, so it is the one error shown.
+        self._errors = ErrorDict()
+        self.cleaned_data = {}
+        self.add_error("file", self._too_large())
+
+    def _too_large(self) -> str:
+        return _("The file is larger than %(mb)s MB.") % {"mb": settings.IMPORT_MAX_UPLOAD_MB}
+
     def clean_file(self) -> UploadedFile[bytes]:
         upload: UploadedFile[bytes] = self.cleaned_data["file"]
         name = (upload.name or "").lower()  # FileField has refused a file without a name or size
@@ -47,9 +66,7 @@ class UploadForm(forms.Form):
                 % {"name": upload.name, "types": ", ".join(SUPPORTED_SUFFIXES)}
             )
         if (upload.size or 0) > settings.IMPORT_MAX_UPLOAD_MB * 1024 * 1024:
-            raise forms.ValidationError(
-                _("The file is larger than %(mb)s MB.") % {"mb": settings.IMPORT_MAX_UPLOAD_MB}
-            )
+            raise forms.ValidationError(self._too_large())
         return upload
 
     def clean_mapping(self) -> dict[str, str]:

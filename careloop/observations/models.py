@@ -18,6 +18,7 @@ from careloop.encryption import EncryptedTextField
 from careloop.observations import problemkinds
 from careloop.patients.masking import mask_id_number
 from careloop.patients.models import Patient
+from careloop.redaction import redact
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -79,6 +80,8 @@ class ImportBatch(models.Model):
     unchanged = models.PositiveIntegerField(_("already there"), default=0)
     refused = models.PositiveIntegerField(_("refused"), default=0)
     unmatched = models.PositiveIntegerField(_("unmatched patient"), default=0)
+    # Refusals past the stored cap (settings.IMPORT_LIMITS.stored_problems), counted by problem code.
+    problems_not_stored = models.JSONField(default=dict, blank=True)
 
     class Meta:
         verbose_name = _("import")
@@ -94,6 +97,16 @@ class ImportBatch(models.Model):
     def counts(self) -> dict[str, int]:
         """received, created, updated, unchanged, refused, unmatched: what the import did, by name."""
         return {name: getattr(self, name) for name in self.COUNTS}
+
+    @property
+    def not_stored_count(self) -> int:
+        return sum(self.problems_not_stored.values())
+
+    @property
+    def not_stored_by_kind(self) -> list[tuple["StrOrPromise", int]]:
+        """(kind in the user's language, count) of the refusals not stored, the most frequent first."""
+        counts = sorted(self.problems_not_stored.items(), key=lambda item: (-item[1], item[0]))
+        return [(problemkinds.kind_label(code), number) for code, number in counts]
 
 
 class ImportProblem(models.Model):
@@ -133,9 +146,14 @@ class ImportProblem(models.Model):
         return problemkinds.location_text(self.location)
 
     @property
+    def value_text(self) -> str:
+        """The value as stored, masked again: rows stored before the redaction knew a shape stay safe."""
+        return redact(self.value)
+
+    @property
     def reason_text(self) -> str:
         """The reason in the user's language where a translation exists, else the English sentence."""
-        return problemkinds.reason_text(self.reason, self.reason_template, self.reason_params)
+        return redact(problemkinds.reason_text(self.reason, self.reason_template, self.reason_params))
 
 
 class ExamReport(models.Model):
@@ -319,14 +337,12 @@ class UnmatchedResult(models.Model):
 
     @property
     def summary(self) -> str:
-        record = self.record
-        if self.kind == "encounter":
-            return " ".join(filter(None, [record.get("encounter_class", ""), record.get("department", "")]))
-        if self.kind == "report":
-            return " ".join(filter(None, [record.get("package", ""), record.get("institution", "")]))
-        return " ".join(
-            filter(None, [record.get("code", ""), record.get("value", ""), record.get("unit", "")])
-        )
+        """The parked record in a few words, masked (the record itself is kept as sent, to be filed)."""
+        keys = _SUMMARY_KEYS.get(self.kind, ("code", "value", "unit"))
+        return redact(" ".join(filter(None, (str(self.record.get(key, "")) for key in keys))))
+
+
+_SUMMARY_KEYS = {"encounter": ("encounter_class", "department"), "report": ("package", "institution")}
 
 
 class PatientIdentifier(models.Model):

@@ -33,6 +33,7 @@ PROBLEM_KINDS = {
     "mapping": _("Column mapping"),
     "sequence": _("Segment order"),
     "internal": _("Internal error"),
+    "too_large": _("Too large"),
 }
 
 
@@ -64,6 +65,8 @@ def field_text(field: str) -> str:
 
 def location_text(location: str) -> str:
     """Where a problem was, in the active language: "row 7" -> "第 7 行"; the rest ("/ OBX 3") as sent."""
+    if location == "file":  # a refusal of the file itself (unreadable, or past a limit)
+        return str(_("the whole file"))
     found = _PLACE.fullmatch(location)
     if found is None:
         return location

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.tasks import task
 
 from careloop.observations import formats
@@ -19,7 +20,12 @@ def run_import_file(batch_id: int, source_system: str, mapping: dict[str, str]) 
         with path.open("rb") as handle:
             data = handle.read()
         chunks = formats.read_chunks(
-            data, batch.filename, source_system, mapping, organization_id=batch.organization_id
+            data,
+            batch.filename,
+            source_system,
+            mapping,
+            organization_id=batch.organization_id,
+            limits=settings.IMPORT_LIMITS,
         )
         batch, _problems = run_import(batch, chunks, progress=progress)
     except Exception:

@@ -1,10 +1,14 @@
+from collections.abc import Iterator
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
-from django.http import HttpResponse, HttpResponseBase
+from django.http import HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -12,13 +16,16 @@ from careloop.accounts import audit
 from careloop.accounts.models import User
 from careloop.accounts.requests import StaffRequest
 from careloop.accounts.roles import Perm
-from careloop.observations import actions, tabular
+from careloop.observations import actions, problemkinds, tabular
 from careloop.observations.forms import MatchForm, UploadForm
+from careloop.observations.importlimits import MB
 from careloop.observations.models import ImportBatch, UnmatchedResult
 from careloop.observations.records import Problem
 from careloop.patients import actions as patient_actions
 from careloop.patients import search
 from careloop.patients.scoping import patient_for_user, patients_for, require
+from careloop.redaction import redact
+from careloop.requestsize import accepts_upload, upload_cut_short
 
 
 def _organization_id(user: User) -> int:
@@ -32,11 +39,17 @@ def _batches(user: User) -> QuerySet[ImportBatch]:
     return ImportBatch.objects.filter(organization_id=_organization_id(user))
 
 
+@accepts_upload(lambda: settings.IMPORT_MAX_UPLOAD_MB * MB)
 @login_required
 def import_list(request: StaffRequest) -> HttpResponseBase:
     require(request.user, Perm.RESULTS_IMPORT)
-    form = UploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    posted = request.method == "POST"
+    form = UploadForm(
+        request.POST if posted else None,
+        request.FILES or None,
+        cut_short=upload_cut_short(request) is not None,
+    )
+    if posted and form.is_valid():
         data = form.cleaned_data
         batch = actions.do_start_import(
             request.user, data["file"], data["mode"], data["source_system"], data["mapping"]
@@ -56,30 +69,67 @@ def import_detail(request: StaffRequest, batch_id: int) -> HttpResponse:
     require(request.user, Perm.RESULTS_IMPORT)
     batch = get_object_or_404(_batches(request.user), pk=batch_id)
     problems = batch.problems.all()[:200]
-    context = {"batch": batch, "problems": problems, "problem_count": batch.problems.count()}
+    context = {
+        "batch": batch,
+        "problems": problems,
+        "problem_count": batch.problems.count(),
+        "not_stored": not_stored_text(batch),
+    }
+    # Refused values quote what the file said about people: reading them is audited, once per view (the
+    # page polls while the import runs; its last poll is the one that shows the problems).
+    if not request.htmx or batch.status != "running":
+        audit.record(
+            "import.view",
+            organization_id=batch.organization_id,
+            obj=batch,
+            detail={"problems_shown": len(problems), "refused": batch.refused},
+        )
     if request.htmx:
         return render(request, "observations/_batch_status.html", context)
     return render(request, "observations/import_detail.html", context)
 
 
+def not_stored_text(batch: ImportBatch) -> str:
+    """How many refusals were counted but not stored, by kind, in the active language ("" for none)."""
+    if not batch.problems_not_stored:
+        return ""
+    kinds = "; ".join(f"{label} {number:,}" for label, number in batch.not_stored_by_kind)
+    return _(
+        "%(count)s more refused items were not stored (an import stores the first %(cap)s): %(kinds)s."
+    ) % {
+        "count": f"{batch.not_stored_count:,}",
+        "cap": f"{settings.IMPORT_LIMITS.stored_problems:,}",
+        "kinds": kinds,
+    }
+
+
+def _report_rows(batch: ImportBatch, language: str) -> Iterator[Problem]:
+    """The stored problems in the report's shape, read a thousand at a time, in `language` (the response
+    is written after the view has returned)."""
+    columns = ("location", "field", "value", "reason", "reason_template", "reason_params", "code")
+    rows = batch.problems.order_by("id").values_list(*columns).iterator(chunk_size=1000)
+    with translation.override(language):
+        for location, field, value, reason, template, params, code in rows:
+            # "row 7" stays as it is: the report's first column shows the row number alone.
+            where = location if location.startswith("row ") else problemkinds.location_text(location)
+            text = problemkinds.reason_text(reason, template, params)
+            yield Problem(where, problemkinds.field_text(field), redact(value), redact(text), code)
+
+
 @login_required
-def import_problems_csv(request: StaffRequest, batch_id: int) -> HttpResponse:
+def import_problems_csv(request: StaffRequest, batch_id: int) -> StreamingHttpResponse:
     require(request.user, Perm.RESULTS_IMPORT)
     batch = get_object_or_404(_batches(request.user), pk=batch_id)
-    problems = [
-        # "row 7" stays as it is: the report's first column shows the row number alone.
-        Problem(
-            p.location if p.location.startswith("row ") else p.location_text,
-            p.field_text,
-            p.value,
-            p.reason_text,
-            p.code,
-        )
-        for p in batch.problems.all()
-    ]
-    headers = (_("row"), _("column"), _("value"), _("reason"))
-    report = tabular.error_report_csv(problems, [str(header) for header in headers])
-    response = HttpResponse(report, content_type="text/csv; charset=utf-8")
+    audit.record(
+        "import.errors_downloaded",
+        organization_id=batch.organization_id,
+        obj=batch,
+        detail={"refused": batch.refused, "not_stored": batch.not_stored_count},
+    )
+    headers = [str(header) for header in (_("row"), _("column"), _("value"), _("reason"))]
+    language = translation.get_language()
+    lines = tabular.error_report_lines(_report_rows(batch, language), headers, not_stored_text(batch))
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{batch.pk}-errors.csv"'
     return response
 

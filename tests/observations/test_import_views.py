@@ -51,7 +51,7 @@ def test_upload_with_two_bad_rows_shows_counts_and_a_downloadable_error_report(
     page = client.get(response.url).content.decode()
     assert 'id="count-created">3<' in page and 'id="download-errors"' in page
     report = client.get(reverse("observations:import_errors", args=[batch.pk]))
-    lines = list(csv.reader(io.StringIO(report.content.decode("utf-8-sig"))))
+    lines = list(csv.reader(io.StringIO(b"".join(report.streaming_content).decode("utf-8-sig"))))
     assert len(lines) == 3 and lines[1][0].endswith("5") and lines[2][0].endswith("6")
 
 

@@ -13,14 +13,15 @@ import datetime
 from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
+from careloop.observations.importlimits import DEFAULT_LIMITS, TOO_LARGE, ImportLimits, too_large
 from careloop.observations.records import ParseResult, Problem, because
 from careloop.observations.tabular.columns import find_header_row, plan_columns
-from careloop.observations.tabular.error_report import error_report_csv
-from careloop.observations.tabular.reading import Unreadable, csv_rows, kind_of, xlsx_rows
+from careloop.observations.tabular.error_report import error_report_csv, error_report_lines
+from careloop.observations.tabular.reading import Unreadable, csv_rows, kind_of, within_limits, xlsx_rows
 from careloop.observations.tabular.rows import Options, convert_rows
 from careloop.observations.tabular.template import template_csv, template_xlsx
 
-__all__ = ["error_report_csv", "parse_table", "template_csv", "template_xlsx"]
+__all__ = ["error_report_csv", "error_report_lines", "parse_table", "template_csv", "template_xlsx"]
 
 HEADER_SEARCH_ROWS = 10
 DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
@@ -40,6 +41,7 @@ def parse_table(
     default_time: datetime.datetime | None = None,
     ignore_columns: tuple[str, ...] = (),
     hash_key: bytes = b"",
+    limits: ImportLimits = DEFAULT_LIMITS,
 ) -> ParseResult:
     """Parse an uploaded CSV or .xlsx (told apart by content) into ResultRecords, ReportRecords, Problems.
 
@@ -48,6 +50,8 @@ def parse_table(
     layout: "auto", "long" or "wide". sheet: a sheet name (.xlsx; default the first sheet).
     tz: the zone of times written without an offset. default_time: for rows without a time.
     ignore_columns: extra headers that are not indicators in the wide layout.
+    limits: a file past one of them (rows, results, an .xlsx's unpacked size...) gives one "too_large"
+    problem and nothing else.
     """
     if layout not in ("auto", "long", "wide"):
         raise ValueError(f"layout must be auto, long or wide, not {layout!r}")
@@ -63,7 +67,8 @@ def parse_table(
         default_time,
     )
     try:
-        rows = xlsx_rows(data, sheet) if kind_of(data) == "xlsx" else csv_rows(data, delimiter)
+        read = xlsx_rows(data, sheet, limits) if kind_of(data) == "xlsx" else csv_rows(data, delimiter)
+        rows = within_limits(read, limits, result)
         head = [next(rows, None) for _ in range(HEADER_SEARCH_ROWS)]
         head_rows = [row for row in head if row is not None]
         if not head_rows:
@@ -85,5 +90,7 @@ def parse_table(
 
         convert_rows(data_rows(), plan, options, result)
     except Unreadable as error:
-        result.problems.append(Problem("file", "", "", error.reason, "malformed"))
+        if error.code == TOO_LARGE:
+            return ParseResult(problems=[too_large(error.reason)])
+        result.problems.append(Problem("file", "", "", error.reason, error.code))
     return result

@@ -382,7 +382,10 @@ def convert_rows(
     handle = converter.wide_row if plan.layout == "wide" else converter.long_row
     width = converter.width + 1
     id_at, name_at = converter.at["id_number"], converter.at["name"]
+    columns = converter.width
     for number, cells in rows:
+        if len(cells) > columns:  # cells right of the last header belong to no column
+            cells = cells[:columns]
         texts = [c.strip() if c.__class__ is str else text_of(c) for c in cells]
         if not any(texts):
             continue

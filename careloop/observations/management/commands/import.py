@@ -78,6 +78,7 @@ class Command(BaseCommand):
                 mapping,
                 settings.INDEX_KEY.encode(),
                 organization_id=batch.organization_id,
+                limits=settings.IMPORT_LIMITS,
             )
             batch, problems = run_import(batch, chunks, progress)
             bar.close()
@@ -90,8 +91,8 @@ class Command(BaseCommand):
         self.stdout.write(summary % {"status": batch.get_status_display(), **batch.counts()})
         for problem in problems[:20]:
             self.stdout.write(f"  {problemkinds.problem_text(problem)}")
-        if len(problems) > 20:
+        if batch.refused > 20:  # `problems` holds only the stored ones (settings.IMPORT_LIMITS)
             more = _("... and %(count)s more (see the import page for the full report)")
-            self.stdout.write("  " + more % {"count": len(problems) - 20})
+            self.stdout.write("  " + more % {"count": batch.refused - min(20, len(problems))})
         if batch.status == "refused":
             raise CommandError(_("nothing was imported (all or nothing, and some items were refused)"))
