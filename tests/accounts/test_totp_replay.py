@@ -188,7 +188,7 @@ def test_the_code_used_to_log_in_cannot_confirm_a_replacement(enrolled):
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="SQLite serializes all writers; the row lock matters on PostgreSQL"
+    connection.vendor != "postgresql", reason="SQLite serializes writers; the row lock matters on PostgreSQL"
 )
 def test_the_same_code_sent_twice_at_once_passes_once(nurse):
     actions.do_enable_totp(nurse, SECRET, steady_step() - 5)
