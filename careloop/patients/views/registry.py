@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from careloop.accounts.requests import StaffRequest
 from careloop.accounts.roles import Perm
+from careloop.encryption import shown
 from careloop.patients import actions, search
 from careloop.patients.forms import PatientForm, PatientSearchForm
 from careloop.patients.models import Patient, Tag
@@ -113,7 +114,8 @@ def patient_reveal(request: StaffRequest, patient_id: int, field: str) -> HttpRe
         raise Http404("No such field")
     patient = patient_for_user(request.user, patient_id, REVEALABLE[field])
     actions.record_reveal(request.user, patient, field)
-    return HttpResponse(format_html('<span class="revealed">{}</span>', getattr(patient, field)))
+    value = shown(getattr(patient, field), lambda plain: plain)
+    return HttpResponse(format_html('<span class="revealed">{}</span>', value))
 
 
 @login_required
