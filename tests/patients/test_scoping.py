@@ -237,7 +237,7 @@ def test_patient_list_search_never_returns_another_organizations_patients(
     for org, expected in [(org_b, [elsewhere.pk]), (org_a, [])]:  # found at home, not elsewhere
         client = Client()
         client.force_login(staff(org, "nurse"))
-        response = client.get("/patients/", {"q": q})
+        response = client.post("/patients/", {"q": q}, follow=True)
         assert [p.pk for p in response.context["page"]] == expected, (org.code, q)
 
 
