@@ -40,6 +40,8 @@ def patient_edit(request: StaffRequest, patient_id: int) -> HttpResponse:
         actions.do_update_patient(request.user, form.save(commit=False), before)
         messages.success(request, _("Saved."))
         return redirect("patients:detail", patient.pk)
+    # The form shows the patient (and a refused one shows it again): a read like the patient page.
+    actions.record_view(request.user, patient, "edit")
     return render(request, "patients/form.html", {"form": form, "patient": patient, "creating": False})
 
 
