@@ -43,7 +43,7 @@ def read_raw(model, pk: int, column: str) -> str:
     with connection.cursor() as cursor:
         table = connection.ops.quote_name(model._meta.db_table)
         cursor.execute(f"SELECT {connection.ops.quote_name(column)} FROM {table} WHERE id = %s", [pk])
-        return cursor.fetchone()[0]
+        return str(cursor.fetchone()[0])
 
 
 @pytest.mark.parametrize("stored", [UNDER_ANOTHER_KEY, CORRUPT, "enc1:", "not encrypted at all"])
