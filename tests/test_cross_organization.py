@@ -86,7 +86,8 @@ def request(client: Client, user: User, method: str, url: str, case: Case, **hea
 
 @pytest.fixture
 def worlds(db) -> tuple[World, World]:
-    return populate(make_organization("甲医院"), "甲"), populate(make_organization("乙医院"), "乙")
+    # Marks no product text contains (乙 alone would match 乙肝, hepatitis B); the organization names too.
+    return populate(make_organization("甲鲲医院"), "甲鲲"), populate(make_organization("乙鹏医院"), "乙鹏")
 
 
 def test_every_url_parameter_has_a_value_provider():

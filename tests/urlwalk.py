@@ -79,7 +79,7 @@ def staff(organization: Organization | None, role: str, **extra: Any) -> User:
 
 
 def populate(organization: Organization, mark: str) -> World:
-    """One of everything, every name containing `mark` (a text no other organization's objects have)."""
+    """One of everything, every name containing `mark`: a text no page shows unless it shows these objects."""
     department = Department.objects.create(organization=organization, name=f"{mark}科")
     doctor = staff(organization, "doctor", display_name=f"{mark}医生")
     patient = make_patient(doctor, name=f"{mark}患者", department=department)
