@@ -12,6 +12,26 @@ import hmac
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 PREFIX = "enc1:"
+UNDECRYPTABLE_TEXT = "[cannot be decrypted]"
+
+
+class Undecryptable(str):
+    """A stored value that no configured key opens (a removed key, a corrupt token).
+
+    It reads as a fixed marker, never as the ciphertext, so that one bad value shows as such instead of
+    failing every page that lists its row; `stored` keeps the ciphertext, so that saving the row writes
+    back exactly what was there rather than the marker.
+    """
+
+    stored: str
+
+    def __new__(cls, stored: str) -> "Undecryptable":
+        value = super().__new__(cls, UNDECRYPTABLE_TEXT)
+        value.stored = stored
+        return value
+
+    def __getnewargs__(self) -> tuple[str]:  # copies and pickles keep the ciphertext
+        return (self.stored,)
 
 
 class FieldCipher:
@@ -36,6 +56,13 @@ class FieldCipher:
             return self._fernet.decrypt(stored[len(PREFIX) :].encode()).decode()
         except InvalidToken:
             raise ValueError("no configured field key decrypts this value") from None
+
+    def read(self, stored: str) -> str:
+        """The plain text, or an `Undecryptable` marker where `decrypt` would raise."""
+        try:
+            return self.decrypt(stored)
+        except (ValueError, UnicodeDecodeError):
+            return Undecryptable(stored)
 
     def needs_rotation(self, stored: str) -> bool:
         """True when the value was not encrypted with the current primary key."""

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from careloop.accounts.models import Organization, User
-from careloop.encryption import EncryptedTextField
+from careloop.encryption import EncryptedTextField, shown
 from careloop.observations import problemkinds
 from careloop.patients.masking import mask_id_number
 from careloop.patients.models import Patient
@@ -326,7 +326,7 @@ class UnmatchedResult(models.Model):
 
     @property
     def masked_id_number(self) -> str:
-        return mask_id_number(self.patient_id_number)
+        return shown(self.patient_id_number, mask_id_number)
 
     @property
     def time_as_sent(self) -> str:

@@ -185,12 +185,13 @@ def unmatched_match(request: StaffRequest, item_id: int) -> HttpResponseBase:
 def unmatched_candidates(request: StaffRequest, item_id: int) -> HttpResponse:
     """Patients this parked result may belong to.
 
-    The search results, or without a search, people with the same name or birth date.
+    The search results (posted: what is typed stays out of URLs and logs), or without a search, people
+    with the same name or birth date.
     """
     require(request.user, Perm.RESULTS_MATCH)
     item = get_object_or_404(UnmatchedResult, organization_id=_organization_id(request.user), pk=item_id)
     patients = patients_for(request.user)
-    text = request.GET.get("q", "").strip()
+    text = request.POST.get("q", "").strip() if request.method == "POST" else ""
     if text:
         patients, _kind = search.search(patients, text)
     else:

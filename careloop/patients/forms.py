@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from careloop.accounts.models import Department, User
 from careloop.accounts.roles import Role
+from careloop.fieldcrypto import Undecryptable
 from careloop.patients.idcard import IdentifierError, parse_mobile, parse_resident_id
 from careloop.patients.identity import id_number_index
 from careloop.patients.models import Patient, Tag
@@ -107,7 +108,7 @@ class PatientForm(forms.ModelForm[Patient]):
                 self.add_error("sex", _("Does not match the sex encoded in the ID number."))
         elif raw:
             data["id_number"] = raw.upper()
-        if data.get("id_number"):
+        if data.get("id_number") and not isinstance(data["id_number"], Undecryptable):
             clash = Patient.objects.filter(
                 organization_id=self.organization_id, id_number_index=id_number_index(data["id_number"])
             ).exclude(pk=self.instance.pk)

@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from careloop.accounts.models import Department, Organization, User
-from careloop.encryption import EncryptedTextField
+from careloop.encryption import EncryptedTextField, shown
 from careloop.patients import choices
 from careloop.patients.cardnumbers import format_card_number
 from careloop.patients.masking import mask_id_number, mask_mobile
@@ -66,11 +66,11 @@ class Patient(models.Model):
 
     @property
     def masked_id_number(self) -> str:
-        return mask_id_number(self.id_number)
+        return shown(self.id_number, mask_id_number)
 
     @property
     def masked_mobile(self) -> str:
-        return mask_mobile(self.mobile)
+        return shown(self.mobile, mask_mobile)
 
 
 class Tag(models.Model):
@@ -176,7 +176,7 @@ class FamilyLink(models.Model):
 
     @property
     def masked_mobile(self) -> str:
-        return mask_mobile(self.related_mobile)
+        return shown(self.related_mobile, mask_mobile)
 
 
 class ConsentEvent(models.Model):

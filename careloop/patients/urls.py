@@ -1,11 +1,11 @@
 from django.urls import include, path
 
-from careloop.patients.views import registry
+from careloop.patients.views import patient_list, registry
 
 app_name = "patients"
 
 urlpatterns = [
-    path("", registry.patient_list, name="list"),
+    path("", patient_list.patient_list, name="list"),
     path("new/", registry.patient_register, name="register"),
     path("<int:patient_id>/", registry.patient_detail, name="detail"),
     path("<int:patient_id>/tab/<slug:tab>/", registry.patient_detail, name="tab"),

@@ -23,8 +23,34 @@ def test_login_and_find_a_patient_by_pinyin_initials(login_page, live_server, nu
     page.fill("#id_q", "zs")
     expect(page.locator("table.patients tbody tr")).to_have_count(1)
     expect(page.locator("table.patients")).to_contain_text("张三")
+    expect(page).to_have_url(re.compile(r"/patients/\?s=[\w-]+$"))  # a token, not what was typed
     page.click("text=张三")
     expect(page.locator(".patient-header h1")).to_contain_text("张三")
+    page.go_back()  # the search comes back from the server by its token
+    expect(page.locator("table.patients tbody tr")).to_have_count(1)
+    expect(page.locator("#id_q")).to_have_value("zs")
+
+
+def test_typed_identifiers_reach_no_url_history_or_browser_storage(login_page, live_server, nurse, settings):
+    settings.PATIENTS_PER_PAGE = 1
+    wanted = make_patient(nurse, name="张三")
+    make_patient(nurse, name="张四", mobile=wanted.mobile[:-4] + "0000")
+    page = login_page(nurse)
+    urls: list[str] = []
+    page.on("request", lambda request: urls.append(request.url))
+    for typed in (wanted.id_number, wanted.mobile, "zhang"):
+        page.fill("#id_q", typed)
+        page.locator("#patient-search button[type=submit]").click()
+        expect(page).to_have_url(re.compile(r"/patients/\?s="))
+    expect(page.locator("table.patients tbody tr")).to_have_count(1)
+    page.click(".pagination a")  # page 2 of the pinyin search, by token
+    expect(page).to_have_url(re.compile(r"\?s=[\w-]+&page=2$"))
+    page.reload()
+    expect(page.locator("#id_q")).to_have_value("zhang")
+    history = page.evaluate("() => JSON.stringify(sessionStorage) + JSON.stringify(localStorage)")
+    for typed in (wanted.id_number, wanted.mobile, wanted.mobile[-4:], "zhang"):
+        assert not [url for url in urls if typed in url], typed
+        assert typed not in history
 
 
 def test_register_with_wrong_check_digit_then_valid(login_page, live_server, receptionist):

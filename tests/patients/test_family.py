@@ -83,7 +83,7 @@ def test_neither_a_patient_nor_a_name_is_refused(logged_in, nurse, patient):
 def test_an_existing_patient_is_found_and_linked(logged_in, nurse, patient):
     wife = make_patient(nurse, name="王芳", sex="female", mobile="13800001111")
     client = logged_in(nurse)
-    found = client.get(
+    found = client.post(
         reverse("patients:family_find", args=[patient.pk]), {"q": "wf"}, HTTP_HX_REQUEST="true"
     )
     body = found.content.decode()
@@ -101,7 +101,7 @@ def test_an_existing_patient_is_found_and_linked(logged_in, nurse, patient):
 def test_another_organizations_patient_cannot_be_linked(logged_in, nurse, patient, other_org):
     stranger = make_patient(make_user(other_org, "doctor"), name="王芳")
     client = logged_in(nurse)
-    found = client.get(reverse("patients:family_find", args=[patient.pk]), {"q": "王芳"})
+    found = client.post(reverse("patients:family_find", args=[patient.pk]), {"q": "王芳"})
     assert f'value="{stranger.pk}"' not in found.content.decode()
     response = client.post(
         add_url(patient), {"related_patient": stranger.pk, "relationship": "spouse"}, **HTMX
@@ -194,7 +194,7 @@ def test_receptionist_sees_the_family_but_cannot_change_it(logged_in, nurse, rec
     assert 'id="family-link-form"' not in tab.content.decode()
     assert client.post(add_url(patient), {"related_name": "李四", "relationship": "son"}).status_code == 403
     assert client.post(reverse("patients:family_remove", args=[patient.pk, link.pk])).status_code == 403
-    assert client.get(reverse("patients:family_find", args=[patient.pk]), {"q": "z"}).status_code == 403
+    assert client.post(reverse("patients:family_find", args=[patient.pk]), {"q": "z"}).status_code == 403
     assert FamilyLink.objects.count() == 1
 
 
@@ -205,7 +205,7 @@ def test_another_organizations_patient_is_not_found(logged_in, nurse, other_org)
     client = logged_in(nurse)
     assert client.post(add_url(stranger), {"related_name": "李四", "relationship": "son"}).status_code == 404
     assert client.post(reverse("patients:family_act_for", args=[stranger.pk, link.pk])).status_code == 404
-    assert client.get(reverse("patients:family_find", args=[stranger.pk]), {"q": "z"}).status_code == 404
+    assert client.post(reverse("patients:family_find", args=[stranger.pk]), {"q": "z"}).status_code == 404
 
 
 @pytest.mark.django_db

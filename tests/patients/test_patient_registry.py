@@ -153,7 +153,7 @@ def registry(doctor):
     ],
 )
 def test_search_by_identifier_pinyin_and_card(logged_in, doctor, registry, query, found, kind):
-    response = logged_in(doctor).get(reverse("patients:list"), {"q": query})
+    response = logged_in(doctor).post(reverse("patients:list"), {"q": query}, follow=True)
     assert response.context["search_kind"] == kind
     assert sorted(p.pk for p in response.context["page"]) == sorted(registry[k].pk for k in found)
 

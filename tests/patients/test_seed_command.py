@@ -139,7 +139,9 @@ def test_search_by_pinyin_initials_and_by_id_number_finds_seeded_patients(logged
     assert kind == "pinyin" and patient in found
     found, kind = search(in_org, patient.id_number)
     assert kind == "id_number" and list(found) == [patient]
-    page = logged_in(make_user(org, "doctor")).get(reverse("patients:list"), {"q": patient.name_initials})
+    page = logged_in(make_user(org, "doctor")).post(
+        reverse("patients:list"), {"q": patient.name_initials}, follow=True
+    )
     assert patient.name in page.content.decode()
 
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from careloop.accounts import audit
 from careloop.accounts.models import User
+from careloop.fieldcrypto import Undecryptable
 from careloop.patients.actions import changed_fields, snapshot
 from careloop.patients.cardnumbers import card_number
 from careloop.patients.forms import identifier_message
@@ -196,7 +197,7 @@ def _check_family_link(link: FamilyLink, patient: Patient) -> None:
         link.related_name = link.related_name.strip()
         if not link.related_name:
             raise Refused(_("Enter the family member's name, or choose an existing patient."), "related_name")
-        if link.related_mobile:
+        if link.related_mobile and not isinstance(link.related_mobile, Undecryptable):  # kept as stored
             try:
                 link.related_mobile = parse_mobile(link.related_mobile)
             except IdentifierError as error:

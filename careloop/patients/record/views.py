@@ -66,8 +66,8 @@ def _edit(request: StaffRequest, patient: Patient, section: Section, item: Recor
     if request.method == "POST" and form.is_valid():
         actions.do_save_record_item(request.user, patient, form.save(commit=False), before)
         return _done(request, patient, section, _("Saved."))
-    if item is not None and request.method == "GET":
-        actions.record_view(request.user, patient, f"{section.name}.edit")  # the form shows the row
+    # The form shows the patient and the row (a refused one shows them again): audited as a read.
+    actions.record_view(request.user, patient, f"{section.name}.{'add' if item is None else 'edit'}")
     action = request.path
     context = {"patient": patient, "section": section, "form": form, "item": item, "action": action}
     if request.htmx:

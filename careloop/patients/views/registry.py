@@ -1,7 +1,5 @@
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.html import format_html
@@ -10,45 +8,14 @@ from django.views.decorators.http import require_POST
 
 from careloop.accounts.requests import StaffRequest
 from careloop.accounts.roles import Perm
-from careloop.patients import actions, search, tag_actions
-from careloop.patients.forms import PatientForm, PatientSearchForm
+from careloop.encryption import shown
+from careloop.patients import actions, tag_actions
+from careloop.patients.forms import PatientForm
 from careloop.patients.models import Patient, Tag
-from careloop.patients.scoping import patient_for_user, patients_for, require
+from careloop.patients.scoping import patient_for_user, require
 from careloop.patients.tabs import TABS, visible_tabs
 
 EDITABLE = list(PatientForm.Meta.fields)
-
-
-@login_required
-def patient_list(request: StaffRequest) -> HttpResponse:
-    require(request.user, Perm.PATIENT_VIEW)
-    org_id = request.user.organization_id
-    assert org_id is not None  # require() lets in only staff of an organization
-    form = PatientSearchForm(request.GET or None, organization_id=org_id)
-    patients = patients_for(request.user)
-    kind, filters = "empty", []
-    if form.is_valid():
-        data = form.cleaned_data
-        patients, kind = search.search(patients, data["q"] or "")
-        if data["tag"]:
-            patients = patients.filter(patient_tags__tag=data["tag"])
-            filters.append("tag")
-        if data["department"]:
-            patients = patients.filter(department=data["department"])
-            filters.append("department")
-        if data["doctor"]:
-            patients = patients.filter(responsible_doctor=data["doctor"])
-            filters.append("doctor")
-    page = Paginator(
-        search.with_list_columns(patients.order_by("name_initials", "id")), settings.PATIENTS_PER_PAGE
-    ).get_page(request.GET.get("page"))
-    actions.record_list(request.user, [p.pk for p in page], kind, filters)
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {"form": form, "page": page, "query": query.urlencode(), "search_kind": kind}
-    if request.htmx and request.htmx.target == "patient-results":
-        return render(request, "patients/_results.html", context)
-    return render(request, "patients/list.html", context)
 
 
 @login_required
@@ -73,6 +40,8 @@ def patient_edit(request: StaffRequest, patient_id: int) -> HttpResponse:
         actions.do_update_patient(request.user, form.save(commit=False), before)
         messages.success(request, _("Saved."))
         return redirect("patients:detail", patient.pk)
+    # The form shows the patient (and a refused one shows it again): a read like the patient page.
+    actions.record_view(request.user, patient, "edit")
     return render(request, "patients/form.html", {"form": form, "patient": patient, "creating": False})
 
 
@@ -113,7 +82,8 @@ def patient_reveal(request: StaffRequest, patient_id: int, field: str) -> HttpRe
         raise Http404("No such field")
     patient = patient_for_user(request.user, patient_id, REVEALABLE[field])
     actions.record_reveal(request.user, patient, field)
-    return HttpResponse(format_html('<span class="revealed">{}</span>', getattr(patient, field)))
+    value = shown(getattr(patient, field), lambda plain: plain)
+    return HttpResponse(format_html('<span class="revealed">{}</span>', value))
 
 
 @login_required

@@ -18,10 +18,14 @@ MATCHES_SHOWN = 8
 
 
 @login_required
+@require_POST
 def find(request: StaffRequest, patient_id: int) -> HttpResponse:
-    """Existing patients to link as family, found as the patient list finds them (name, pinyin, mobile)."""
+    """Existing patients to link as family, found as the patient list finds them (name, pinyin, mobile).
+
+    A POST: what was typed (a mobile number, say) stays out of URLs and access logs.
+    """
     patient = patient_for_user(request.user, patient_id, Perm.FAMILY_MANAGE)
-    text = request.GET.get("q", "").strip()[:60]
+    text = request.POST.get("q", "").strip()[:60]
     matches = []
     if text:
         found, kind = search.search(patients_for(request.user).exclude(pk=patient.pk), text)

@@ -9,6 +9,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from careloop.accounts.requests import StaffRequest
+from careloop.patients.actions import record_view
 from careloop.patients.models import Patient
 from careloop.patients.tabs import TABS
 
@@ -21,8 +22,12 @@ def show_panel(
     status: int = 200,
     **overrides: Any,
 ) -> HttpResponse:
-    """The tab with some of its context replaced, e.g. a bound form with its errors."""
+    """The tab with some of its context replaced, e.g. a bound form with its errors.
+
+    Every answer that shows the tab shows the patient: each is audited as a read of it.
+    """
     tab = TABS[tab_name]
+    record_view(request.user, patient, tab_name)
     context = {"patient": patient, "tab": tab, **tab.context(patient), **overrides, "notice": notice}
     if request.htmx:
         # htmx swaps only 2xx answers, so a form with errors comes back as 200 with the errors in it.
