@@ -61,6 +61,8 @@ class World:
     """One organization with one of everything a URL can name; `markers` are texts only it has."""
 
     organization: Organization
+    department: Department
+    doctor: User
     patient: Patient
     card: MembershipCard
     family_link: FamilyLink
@@ -127,6 +129,8 @@ def populate(organization: Organization, mark: str) -> World:
     CriticalLimit.objects.create(organization=organization, code=CRITICAL_CODE, low=low, high=high)
     return World(
         organization=organization,
+        department=department,
+        doctor=doctor,
         patient=patient,
         card=card,
         family_link=family_link,
@@ -167,6 +171,8 @@ PROVIDERS: dict[str, Provider] = {
     "change": Provider(lambda w, c: ["freeze", "unfreeze", "lost"], owned=False),
     "link_id": Provider(lambda w, c: [str(w.family_link.pk)], owned=True),
     "tag_id": Provider(lambda w, c: [str(w.tag.pk)], owned=True),
+    "user_id": Provider(lambda w, c: [str(w.doctor.pk)], owned=True),
+    "department_id": Provider(lambda w, c: [str(w.department.pk)], owned=True),
     "batch_id": Provider(lambda w, c: [str(w.batch.pk)], owned=True),
     "fmt": Provider(lambda w, c: ["csv", "xlsx"], owned=False),
     "code": Provider(lambda w, c: [CRITICAL_CODE], owned=False),

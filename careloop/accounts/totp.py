@@ -11,6 +11,8 @@ import hmac
 
 import pyotp
 
+from careloop.fieldcrypto import Undecryptable
+
 STEP_SECONDS = 30  # RFC 6238's default X, and what every authenticator app uses
 DIGITS = 6
 
@@ -26,7 +28,8 @@ def looks_like_a_code(typed: str) -> bool:
 
 def accepted_step(secret: str, typed: str, unix_time: float, last_used_step: int | None) -> int | None:
     """The step of `typed` if it is the current or the previous step's code and newer than the last used."""
-    if not secret or not looks_like_a_code(typed):
+    # A secret no key opens (a removed field key) matches nothing: the login refuses instead of failing.
+    if not secret or isinstance(secret, Undecryptable) or not looks_like_a_code(typed):
         return None
     code = typed.strip().replace(" ", "")
     generator = pyotp.TOTP(secret, digits=DIGITS, interval=STEP_SECONDS)

@@ -14,6 +14,7 @@ from django.urls import reverse
 from careloop.accounts import actions
 from careloop.accounts.models import AuditEntry, User
 from careloop.accounts.totp import accepted_step, time_step
+from careloop.fieldcrypto import Undecryptable
 from tests.factories import PASSWORD
 
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
@@ -209,3 +210,18 @@ def test_the_same_code_sent_twice_at_once_passes_once(nurse):
     for thread in threads:
         thread.join()
     assert sorted(outcomes, key=str) == [None, "totp"]
+
+
+def test_a_secret_no_key_opens_accepts_nothing():
+    assert accepted_step(Undecryptable("gAAAA-corrupt"), code_at(STEP), T, None) is None
+
+
+@pytest.mark.django_db
+def test_an_undecryptable_secret_refuses_the_code_instead_of_failing(enrolled):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {User._meta.db_table} SET totp_secret = %s WHERE id = %s", ["gAAAA-corrupt", enrolled.pk]
+        )
+    client = new_client()
+    answer = password_then_code(client, enrolled, code_at(steady_step()))
+    assert answer.status_code == 200 and SESSION_KEY not in client.session
