@@ -1,5 +1,6 @@
 """CareLoop settings. Every value comes from an environment variable; see docs/deploy.md."""
 
+from collections.abc import Callable
 from pathlib import Path
 
 import dj_database_url
@@ -7,6 +8,8 @@ import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from careloop.accounts.auditchain import parse_keys
+from careloop.accounts.auditcheckpoint import parse_syslog_target, private_key_from_text, public_key_from_text
 from careloop.devkeys import development_keys
 from careloop.envconfig import envbool, envint, envlist, envsecret, envstr
 
@@ -33,6 +36,42 @@ if not (SECRET_KEY and FIELD_KEYS and INDEX_KEY):
     SECRET_KEY = SECRET_KEY or dev["secret_key"]
     FIELD_KEYS = FIELD_KEYS or dev["field_keys"]
     INDEX_KEY = INDEX_KEY or dev["index_key"]
+
+# The audit trail's keys (docs/deploy.md, "The audit trail"). Only the worker and `careloop audit` use them.
+AUDIT_KEYS = envsecret("CARELOOP_AUDIT_KEYS")  # id:secret,... newest first
+AUDIT_SIGNING_KEY = envsecret("CARELOOP_AUDIT_SIGNING_KEY")  # Ed25519 private key, 32 bytes in base64
+if DEBUG and not (AUDIT_KEYS and AUDIT_SIGNING_KEY):
+    dev = development_keys(VAR_DIR / "dev-keys.json")
+    AUDIT_KEYS = AUDIT_KEYS or dev["audit_keys"]
+    AUDIT_SIGNING_KEY = AUDIT_SIGNING_KEY or dev["audit_signing_key"]
+AUDIT_CHECKPOINT_PUBLIC_KEYS = envlist("CARELOOP_AUDIT_CHECKPOINT_PUBLIC_KEYS")
+_audit_checkpoint_dir = envstr("CARELOOP_AUDIT_CHECKPOINT_DIR", str(VAR_DIR / "audit-checkpoints"))
+AUDIT_CHECKPOINT_DIR = Path(_audit_checkpoint_dir) if _audit_checkpoint_dir else None
+# udp://host:514, tcp://host:601 or /dev/log: checkpoints also go there
+AUDIT_CHECKPOINT_SYSLOG = envstr("CARELOOP_AUDIT_CHECKPOINT_SYSLOG")
+AUDIT_CHECKPOINT_SECONDS = envint("CARELOOP_AUDIT_CHECKPOINT_SECONDS", 300)
+AUDIT_SEAL_SECONDS = envint("CARELOOP_AUDIT_SEAL_SECONDS", 5)
+AUDIT_SEAL_GRACE_MINUTES = envint("CARELOOP_AUDIT_SEAL_GRACE_MINUTES", 60)
+AUDIT_INSTALLATION = envstr("CARELOOP_AUDIT_INSTALLATION", "careloop")
+
+
+def _valid(name: str, check: Callable[[], object]) -> None:
+    try:
+        check()
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{name}: {error}") from None
+
+
+_valid("CARELOOP_AUDIT_KEYS", lambda: parse_keys(AUDIT_KEYS))
+_valid("CARELOOP_AUDIT_SIGNING_KEY", lambda: AUDIT_SIGNING_KEY and private_key_from_text(AUDIT_SIGNING_KEY))
+_valid(
+    "CARELOOP_AUDIT_CHECKPOINT_PUBLIC_KEYS",
+    lambda: list(map(public_key_from_text, AUDIT_CHECKPOINT_PUBLIC_KEYS)),
+)
+_valid(
+    "CARELOOP_AUDIT_CHECKPOINT_SYSLOG",
+    lambda: AUDIT_CHECKPOINT_SYSLOG and parse_syslog_target(AUDIT_CHECKPOINT_SYSLOG),
+)
 
 ALLOWED_HOSTS = envlist("CARELOOP_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = envlist("CARELOOP_CSRF_TRUSTED_ORIGINS")
