@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from careloop.accounts.auditchain import parse_keys
 from careloop.accounts.auditcheckpoint import parse_syslog_target, private_key_from_text, public_key_from_text
+from careloop.accounts.clientaddress import parse_networks
 from careloop.devkeys import development_keys
 from careloop.envconfig import envbool, envint, envlist, envsecret, envstr
 
@@ -72,6 +73,10 @@ _valid(
     "CARELOOP_AUDIT_CHECKPOINT_SYSLOG",
     lambda: AUDIT_CHECKPOINT_SYSLOG and parse_syslog_target(AUDIT_CHECKPOINT_SYSLOG),
 )
+
+# Proxies whose X-Forwarded-For and X-Request-ID are believed (addresses or CIDRs); nobody else's are.
+TRUSTED_PROXIES = envlist("CARELOOP_TRUSTED_PROXIES")
+_valid("CARELOOP_TRUSTED_PROXIES", lambda: parse_networks(TRUSTED_PROXIES))
 
 ALLOWED_HOSTS = envlist("CARELOOP_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = envlist("CARELOOP_CSRF_TRUSTED_ORIGINS")

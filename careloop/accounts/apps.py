@@ -8,4 +8,4 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts and audit")
 
     def ready(self) -> None:
-        from careloop.accounts import checks  # noqa: F401  (registers the system checks)
+        from careloop.accounts import audit_checks, checks  # noqa: F401  (registers the system checks)

@@ -1,4 +1,4 @@
-import re
+import functools
 import uuid
 from collections.abc import Callable
 
@@ -7,10 +7,8 @@ from django.http import HttpRequest, HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from careloop.accounts import audit
+from careloop.accounts import audit, clientaddress
 from careloop.accounts.roles import Role
-
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9\-]{8,36}$")
 
 GetResponse = Callable[[HttpRequest], HttpResponseBase]
 
@@ -21,13 +19,27 @@ class _IdentifiedRequest(HttpRequest):
     request_id: str
 
 
+@functools.cache
+def _trusted_proxies(cidrs: tuple[str, ...]) -> tuple[clientaddress.Network, ...]:
+    return clientaddress.parse_networks(cidrs)
+
+
+def trusted_proxies() -> tuple[clientaddress.Network, ...]:
+    return _trusted_proxies(tuple(settings.TRUSTED_PROXIES))
+
+
 def client_ip(request: HttpRequest) -> str:
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-        forwarded: str = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()[:45]
-    remote: str = request.META.get("REMOTE_ADDR", "")
-    return remote[:45]
+    """The client's address; X-Forwarded-For is believed only from CARELOOP_TRUSTED_PROXIES."""
+    return clientaddress.client_address(
+        request.META.get("REMOTE_ADDR", ""), request.META.get("HTTP_X_FORWARDED_FOR", ""), trusted_proxies()
+    )
+
+
+def request_id_for(request: HttpRequest) -> str:
+    """A trusted proxy's X-Request-ID in the strict format, or a fresh one."""
+    supplied = request.META.get("HTTP_X_REQUEST_ID", "")
+    kept = clientaddress.request_id(request.META.get("REMOTE_ADDR", ""), supplied, trusted_proxies())
+    return kept or str(uuid.uuid4())
 
 
 class RequestContextMiddleware:
@@ -37,8 +49,7 @@ class RequestContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: _IdentifiedRequest) -> HttpResponseBase:
-        incoming = request.headers.get("X-Request-ID", "")
-        request.request_id = incoming if _REQUEST_ID.match(incoming) else str(uuid.uuid4())
+        request.request_id = request_id_for(request)
         user = request.user if request.user.is_authenticated else None
         token = audit.set_context(
             audit.AuditContext(
