@@ -107,6 +107,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "careloop.accounts.middleware.RequestContextMiddleware",
+    "careloop.accounts.middleware.SessionRefreshMiddleware",
     "careloop.accounts.middleware.SecondFactorMiddleware",
 ]
 
@@ -167,7 +168,10 @@ LOGIN_MAX_FAILURES = envint("CARELOOP_LOGIN_MAX_FAILURES", 5)
 LOGIN_LOCKOUT_MINUTES = envint("CARELOOP_LOGIN_LOCKOUT_MINUTES", 15)
 REQUIRE_ADMIN_2FA = envbool("CARELOOP_REQUIRE_ADMIN_2FA", not DEBUG)
 SESSION_COOKIE_AGE = envint("CARELOOP_SESSION_IDLE_MINUTES", 30) * 60
-SESSION_SAVE_EVERY_REQUEST = True  # the age above then counts from the last request: an idle timeout
+# The age above counts from the session's last save. Saving on every request would cost every page view a
+# write; SessionRefreshMiddleware saves at most once a minute instead, so the idle timeout holds to a minute.
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_REFRESH_SECONDS = 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

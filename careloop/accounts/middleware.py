@@ -1,4 +1,5 @@
 import functools
+import time
 import uuid
 from collections.abc import Callable
 
@@ -11,6 +12,7 @@ from careloop.accounts import audit, clientaddress
 from careloop.accounts.roles import Role
 
 GetResponse = Callable[[HttpRequest], HttpResponseBase]
+SESSION_REFRESHED = "careloop_refreshed"
 
 
 class _IdentifiedRequest(HttpRequest):
@@ -64,6 +66,24 @@ class RequestContextMiddleware:
         finally:
             audit.reset_context(token)
         response["X-Request-ID"] = request.request_id
+        return response
+
+
+class SessionRefreshMiddleware:
+    """Saves a signed-in session at most once every SESSION_REFRESH_SECONDS, so that its expiry (the idle
+    timeout, SESSION_COOKIE_AGE from the last save) moves on while the user is active, without a session
+    write on every page view. Must come after SessionMiddleware and AuthenticationMiddleware."""
+
+    def __init__(self, get_response: GetResponse) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        session = request.session
+        if request.user.is_authenticated and session.session_key is not None:
+            now = time.time()
+            if now - session.get(SESSION_REFRESHED, 0.0) >= settings.SESSION_REFRESH_SECONDS:
+                session[SESSION_REFRESHED] = now  # marks the session modified: SessionMiddleware saves it
         return response
 
 

@@ -22,6 +22,10 @@ def busy_org(org, doctor, nurse):
     return org
 
 
+def writes(queries) -> list[str]:
+    return [q["sql"] for q in queries if q["sql"].split()[0].upper() in {"INSERT", "UPDATE", "DELETE"}]
+
+
 @pytest.mark.django_db
 def test_patient_page_view_writes_who_what_where(logged_in, nurse, patient, settings):
     settings.TRUSTED_PROXIES = ["10.20.30.0/24"]
@@ -51,6 +55,17 @@ def test_appending_an_entry_is_one_plain_insert(org):
     assert len(queries) == 1
     assert queries[0]["sql"].startswith(f'INSERT INTO "{ENTRIES}"')
     assert not AuditSeal.objects.exists()  # the sealer seals it, later
+
+
+@pytest.mark.django_db
+def test_a_page_view_writes_the_entry_and_nothing_else_and_locks_nothing(logged_in, nurse, patient):
+    client = logged_in(nurse)
+    url = reverse("patients:detail", args=[patient.pk])
+    client.get(url)  # a session's first request refreshes its expiry (at most once a minute)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    assert [sql.split('"')[1] for sql in writes(queries)] == [ENTRIES]
+    assert not [q for q in queries if "FOR UPDATE" in q["sql"].upper()]
 
 
 @pytest.mark.django_db
