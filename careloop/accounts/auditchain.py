@@ -18,7 +18,7 @@ import hmac
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 GENESIS = "0" * 64
@@ -139,29 +139,75 @@ class Pin:
     at: str
 
 
+def gettext_noop(message: str) -> str:
+    """Marks a message for the translation catalogue (makemessages looks for this name) and returns it as it
+    is: the command prints the English; the audit page translates it when it shows it."""
+    return message
+
+
+# Why a chain does not hold, by kind; each message is completed with the break's params.
+REASONS = {
+    "missing_seal": gettext_noop("seal %(expected)s is missing (the next one found is %(found)s)"),
+    "unlinked": gettext_noop("it does not link to the seal before it"),
+    "entry_removed": gettext_noop("its entry (id %(entry_id)s) was removed"),
+    "unknown_key": gettext_noop("it was sealed with key '%(key)s', which is not among the configured keys"),
+    "mismatch": gettext_noop(
+        "its entry does not match its seal (changed after sealing, or sealed without the key)"
+    ),
+    "not_pinned": gettext_noop(
+        "it is not the seal the checkpoint of %(at)s recorded (the chain was rewritten or rolled back since)"
+    ),
+    "chain_removed": gettext_noop(
+        "the chain was removed: the checkpoint of %(at)s recorded %(recorded)s sealed entries, none is left"
+    ),
+    "head_removed": gettext_noop(
+        "its newest entries or seals were removed: the checkpoint of %(at)s recorded %(recorded)s sealed "
+        "entries, %(left)s are left"
+    ),
+    "checkpoints_disagree": gettext_noop(
+        "the checkpoints of %(first)s and %(second)s record different seals %(seq)s: the chain was rewritten "
+        "between them"
+    ),
+    "overdue": gettext_noop(
+        "%(count)s entries have had no seal for more than %(minutes)s minutes (the oldest: entry id "
+        "%(entry_id)s, written %(at)s UTC): added behind the sealer's back, or the sealer is not running"
+    ),
+}
+
+
 @dataclass(frozen=True)
 class Break:
-    """Where a chain stops holding: the seal at `seq` (None: the chain's head) and why, in words."""
+    """Where a chain stops holding: the seal at `seq` (None: the chain's head), the kind of break (a key of
+    REASONS) and what completes its message."""
 
     seq: int | None
     entry_id: int | None
-    reason: str
+    kind: str
+    params: Mapping[str, str | int] = field(default_factory=dict)
+
+    @property
+    def reason(self) -> str:
+        return REASONS[self.kind] % self.params
 
 
-def check_link(link: Link, expected_seq: int, prev: str, chain: int, keys: Mapping[str, SealKey]) -> str:
-    """Why this seal does not hold as the next link, or "" when it does."""
+def check_link(
+    link: Link, expected_seq: int, prev: str, chain: int, keys: Mapping[str, SealKey]
+) -> Break | None:
+    """Why this seal does not hold as the next link, or None when it does."""
+    kind, params = "", dict[str, str | int]()
     if link.seq != expected_seq:
-        return f"seal {expected_seq} is missing (the next one found is {link.seq})"
-    if link.prev != prev:
-        return "it does not link to the seal before it"
-    if link.entry is None:
-        return f"its entry (id {link.entry_id}) was removed"
-    key = keys.get(link.key_id)
-    if key is None:
-        return f"it was sealed with key {link.key_id!r}, which is not among the configured keys"
-    if not hmac.compare_digest(seal_mac(key, chain, link.seq, link.prev, link.entry), link.mac):
-        return "its entry does not match its seal (changed after sealing, or sealed without the key)"
-    return ""
+        kind, params = "missing_seal", {"expected": expected_seq, "found": link.seq}
+    elif link.prev != prev:
+        kind = "unlinked"
+    elif link.entry is None:
+        kind, params = "entry_removed", {"entry_id": link.entry_id}
+    elif link.key_id not in keys:
+        kind, params = "unknown_key", {"key": link.key_id}
+    elif not hmac.compare_digest(
+        seal_mac(keys[link.key_id], chain, link.seq, link.prev, link.entry), link.mac
+    ):
+        kind = "mismatch"
+    return Break(link.seq, link.entry_id, kind, params) if kind else None
 
 
 def verify(
@@ -178,22 +224,17 @@ def verify(
     pins = pins or {}
     tip = EMPTY
     for link in links:
-        reason = check_link(link, tip.seq + 1, tip.mac, chain, keys)
-        if not reason and link.seq in pins and not hmac.compare_digest(pins[link.seq].mac, link.mac):
-            reason = (
-                f"it is not the seal the checkpoint of {pins[link.seq].at} recorded "
-                "(the chain was rewritten or rolled back since)"
-            )
-        if reason:
-            return Break(link.seq, link.entry_id, reason), tip
+        broken = check_link(link, tip.seq + 1, tip.mac, chain, keys)
+        pin = pins.get(link.seq)
+        if broken is None and pin is not None and not hmac.compare_digest(pin.mac, link.mac):
+            broken = Break(link.seq, link.entry_id, "not_pinned", {"at": pin.at})
+        if broken is not None:
+            return broken, tip
         tip = Tip(link.seq, link.mac)
-    if pins:
-        highest = max(pins)
-        if highest > tip.seq:
-            recorded = f"the checkpoint of {pins[highest].at} recorded {highest} sealed entries"
-            if tip.seq == 0:
-                reason = f"the chain was removed: {recorded}, none is left"
-            else:
-                reason = f"its newest entries or seals were removed: {recorded}, {tip.seq} are left"
-            return Break(None, None, reason), tip
+    highest = max(pins, default=0)
+    if highest > tip.seq:
+        recorded: dict[str, str | int] = {"at": pins[highest].at, "recorded": highest}
+        if tip.seq == 0:
+            return Break(None, None, "chain_removed", recorded), tip
+        return Break(None, None, "head_removed", {**recorded, "left": tip.seq}), tip
     return None, tip

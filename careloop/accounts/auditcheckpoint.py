@@ -21,7 +21,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from careloop.accounts.auditchain import Pin, Tip
+from careloop.accounts.auditchain import Break, Pin, Tip
 
 FORMAT = 1
 SYSLOG_PORTS = {"udp": 514, "tcp": 601}
@@ -138,7 +138,7 @@ class ChainPins:
     """What every checkpoint recorded about one chain, and where checkpoints contradict each other."""
 
     pins: dict[int, Pin] = field(default_factory=dict)
-    conflicts: list[str] = field(default_factory=list)
+    conflicts: list[Break] = field(default_factory=list)
 
 
 def pins_by_chain(checkpoints: Iterable[Checkpoint]) -> dict[int, ChainPins]:
@@ -154,8 +154,6 @@ def pins_by_chain(checkpoints: Iterable[Checkpoint]) -> dict[int, ChainPins]:
             if earlier is None:
                 pinned.pins[tip.seq] = Pin(tip.mac, checkpoint.at)
             elif earlier.mac != tip.mac:
-                pinned.conflicts.append(
-                    f"the checkpoints of {earlier.at} and {checkpoint.at} record different seals {tip.seq}: "
-                    "the chain was rewritten between them"
-                )
+                params: dict[str, str | int] = {"first": earlier.at, "second": checkpoint.at, "seq": tip.seq}
+                pinned.conflicts.append(Break(None, None, "checkpoints_disagree", params))
     return chains

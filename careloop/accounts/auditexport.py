@@ -16,6 +16,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.conf import settings
+from django.utils.translation import gettext_noop
 
 from careloop.accounts import auditcheckpoint, auditkeys
 from careloop.accounts.auditcheckpoint import Checkpoint
@@ -68,13 +69,36 @@ def export(checkpoint: Checkpoint, at: datetime.datetime) -> list[str]:
     return places
 
 
+PROBLEMS = {
+    "unreadable": gettext_noop("%(where)s: not a checkpoint CareLoop can read"),
+    "unknown_key": gettext_noop(
+        "%(where)s: signed with key %(key)s, which is not configured (CARELOOP_AUDIT_CHECKPOINT_PUBLIC_KEYS)"
+    ),
+    "bad_signature": gettext_noop(
+        "%(where)s: its signature does not hold (the checkpoint was altered or forged)"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class CheckpointProblem:
+    """A checkpoint line refused: a key of PROBLEMS and what completes its message."""
+
+    kind: str
+    params: dict[str, str]
+
+    @property
+    def text(self) -> str:
+        return PROBLEMS[self.kind] % self.params
+
+
 @dataclass
 class CheckpointSet:
     """The checkpoints read for a verification, whether their signatures hold, and what was wrong."""
 
     sources: list[str] = field(default_factory=list)
     checkpoints: list[Checkpoint] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
+    problems: list[CheckpointProblem] = field(default_factory=list)
     other_installations: int = 0
 
     @property
@@ -108,17 +132,14 @@ def read_checkpoints(paths: Iterable[Path]) -> CheckpointSet:
 def read_line(found: CheckpointSet, where: str, line: str, public_keys: dict[str, Ed25519PublicKey]) -> None:
     try:
         checkpoint = auditcheckpoint.parse_line(line)
-    except ValueError as error:
-        found.problems.append(f"{where}: {error}")
+    except ValueError:
+        found.problems.append(CheckpointProblem("unreadable", {"where": where}))
         return
     if checkpoint.installation != settings.AUDIT_INSTALLATION:
         found.other_installations += 1
     elif checkpoint.key_id not in public_keys:
-        found.problems.append(
-            f"{where}: signed with key {checkpoint.key_id}, which is not configured "
-            "(CARELOOP_AUDIT_CHECKPOINT_PUBLIC_KEYS)"
-        )
+        found.problems.append(CheckpointProblem("unknown_key", {"where": where, "key": checkpoint.key_id}))
     elif not auditcheckpoint.signature_holds(checkpoint, public_keys):
-        found.problems.append(f"{where}: its signature does not hold (the checkpoint was altered or forged)")
+        found.problems.append(CheckpointProblem("bad_signature", {"where": where}))
     else:
         found.checkpoints.append(checkpoint)

@@ -107,16 +107,16 @@ def verify_chain(
     pinned = pinned or ChainPins()
     broken, tip = auditchain.verify(chain, links(chain), keys, pinned.pins)
     if broken is None and pinned.conflicts:
-        broken = Break(None, None, pinned.conflicts[0])
+        broken = pinned.conflicts[0]
     if broken is None and waiting.overdue:
-        minutes = int(grace.total_seconds() // 60)
-        broken = Break(
-            None,
-            waiting.oldest_overdue_id,
-            f"{waiting.overdue} entries have had no seal for more than {minutes} minutes (the oldest: entry "
-            f"id {waiting.oldest_overdue_id}, written {waiting.oldest_overdue_at:%Y-%m-%d %H:%M:%S} UTC): "
-            "added behind the sealer's back, or the sealer is not running",
-        )
+        oldest = waiting.oldest_overdue_at
+        params: dict[str, str | int] = {
+            "count": waiting.overdue,
+            "minutes": int(grace.total_seconds() // 60),
+            "entry_id": waiting.oldest_overdue_id or 0,
+            "at": f"{oldest:%Y-%m-%d %H:%M:%S}" if oldest else "",
+        }
+        broken = Break(None, waiting.oldest_overdue_id, "overdue", params)
     highest = max(pinned.pins, default=0)
     return ChainReport(chain, tip.seq, waiting, broken, pinned.pins.get(highest), highest)
 
@@ -167,11 +167,13 @@ def report_for_page(report: ChainReport, checkpoints: CheckpointSet) -> dict[str
         "seq": report.broken.seq if report.broken else None,
         "entry_id": report.broken.entry_id if report.broken else None,
         "reason": report.broken.reason if report.broken else "",
+        "kind": report.broken.kind if report.broken else "",
+        "params": dict(report.broken.params) if report.broken else {},
         "checkpoint": {
             "configured": bool(checkpoints.sources),
             "count": len(checkpoints.checkpoints),
             "newest_at": local_text(newest.at) if newest else "",
             "covers": report.checkpoint_seq,
-            "problems": checkpoints.problems[:5],
+            "problems": [{"kind": p.kind, "params": dict(p.params)} for p in checkpoints.problems[:5]],
         },
     }

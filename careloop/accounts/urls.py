@@ -1,6 +1,6 @@
 from django.urls import path
 
-from careloop.accounts import views
+from careloop.accounts import audit_views, views
 
 app_name = "accounts"
 
@@ -9,6 +9,6 @@ urlpatterns = [
     path("login/verify/", views.totp_verify_view, name="totp_verify"),
     path("logout/", views.logout_view, name="logout"),
     path("account/second-factor/", views.totp_setup_view, name="totp_setup"),
-    path("audit/", views.audit_list_view, name="audit"),
-    path("audit/verify/", views.audit_verify_view, name="audit_verify"),
+    path("audit/", audit_views.audit_list_view, name="audit"),
+    path("audit/verify/", audit_views.audit_verify_view, name="audit_verify"),
 ]

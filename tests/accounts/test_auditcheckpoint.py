@@ -75,7 +75,7 @@ def test_pins_gather_every_checkpoint_and_report_contradictions():
     pins = auditcheckpoint.pins_by_chain([first, second, rewritten])
     assert {seq: pin.mac[0] for seq, pin in pins[5].pins.items()} == {2: "x", 4: "y"}
     assert set(pins) == {5, 6}
-    assert pins[5].conflicts == [
+    assert [conflict.reason for conflict in pins[5].conflicts] == [
         "the checkpoints of 2026-11-24T10:05:00Z and 2026-11-24T10:10:00Z record different seals 4: "
         "the chain was rewritten between them"
     ]

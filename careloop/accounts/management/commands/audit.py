@@ -105,7 +105,7 @@ class Command(BaseCommand):
                 f"{len(broken)} of {len(verification.reports)} audit chain(s) broken"
                 + (f", {len(problems)} checkpoint(s) refused" if problems else "")
                 + "; "
-                + "; ".join(broken + problems)
+                + "; ".join(broken + [problem.text for problem in problems])
             )
 
     def describe_checkpoints(self, verification: Verification) -> None:
@@ -126,7 +126,7 @@ class Command(BaseCommand):
                 f"checkpoints: {len(found.checkpoints)} read from {where}, the newest of {newest.at}"
             )
         for problem in found.problems:
-            self.stdout.write(f"checkpoint REFUSED: {problem}")
+            self.stdout.write(f"checkpoint REFUSED: {problem.text}")
 
     def describe(self, report: ChainReport) -> str:
         if report.broken is not None:
