@@ -71,11 +71,15 @@ def links(chain: int) -> Iterator[Link]:
         after = page[-1][0]
 
 
-def unsealed_by_chain(now: datetime.datetime, grace: datetime.timedelta) -> dict[int, Unsealed]:
+def unsealed_by_chain(
+    now: datetime.datetime, grace: datetime.timedelta, chains: list[int] | None = None
+) -> dict[int, Unsealed]:
     overdue = Q(at__lt=now - grace)
+    entries = AuditEntry.objects.filter(unsealed())
+    if chains is not None:
+        entries = entries.filter(chain__in=chains)
     rows = (
-        AuditEntry.objects.filter(unsealed())
-        .values("chain")
+        entries.values("chain")
         .annotate(
             count=Count("pk"),
             overdue=Count("pk", filter=overdue),
@@ -145,7 +149,7 @@ def verify(
     grace = datetime.timedelta(
         minutes=settings.AUDIT_SEAL_GRACE_MINUTES if grace_minutes is None else grace_minutes
     )
-    waiting = unsealed_by_chain(datetime.datetime.now(datetime.UTC), grace)
+    waiting = unsealed_by_chain(datetime.datetime.now(datetime.UTC), grace, chains)
     chains = all_chains(pins) if chains is None else chains
     reports = [verify_chain(c, keys, pins.get(c), waiting.get(c, Unsealed()), grace) for c in chains]
     return Verification(checkpoints, reports)
