@@ -57,6 +57,7 @@ bench: install
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python bench/seed.py
 	$(BIN)/python bench/import.py
+	$(BIN)/python bench/audit.py
 
 clean:
 	rm -rf $(VENV) var/static .pytest_cache

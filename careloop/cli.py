@@ -2,9 +2,9 @@
 
 careloop demo            migrate, seed demo data if the database is empty, serve with a worker
 careloop serve           the web server (gunicorn)
-careloop worker          the background task worker
+careloop worker          the background task worker and the audit sealer
 careloop seed ...        synthetic patients
-careloop audit verify    check the audit trail's hash chain
+careloop audit verify    check the audit trail's chains against the keys and checkpoints
 careloop rotate-keys     re-encrypt identifiers with the newest field key
 careloop <command>       any other Django management command (migrate, check --deploy, ...)
 """
@@ -12,7 +12,7 @@ careloop <command>       any other Django management command (migrate, check --d
 import os
 import sys
 
-ALIASES = {"worker": "db_worker", "rotate-keys": "rotate_keys"}
+ALIASES = {"rotate-keys": "rotate_keys"}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,5 +1,6 @@
 """CareLoop settings. Every value comes from an environment variable; see docs/deploy.md."""
 
+from collections.abc import Callable
 from pathlib import Path
 
 import dj_database_url
@@ -8,6 +9,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
+from careloop.accounts.auditchain import parse_keys
+from careloop.accounts.auditcheckpoint import parse_syslog_target, private_key_from_text, public_key_from_text
+from careloop.accounts.clientaddress import parse_networks
 from careloop.devkeys import development_keys
 from careloop.envconfig import envbool, envint, envlist, envsecret, envstr
 from careloop.observations.importlimits import MB, ImportLimits
@@ -35,6 +39,46 @@ if not (SECRET_KEY and FIELD_KEYS and INDEX_KEY):
     SECRET_KEY = SECRET_KEY or dev["secret_key"]
     FIELD_KEYS = FIELD_KEYS or dev["field_keys"]
     INDEX_KEY = INDEX_KEY or dev["index_key"]
+
+# The audit trail's keys (docs/deploy.md, "The audit trail"). Only the worker and `careloop audit` use them.
+AUDIT_KEYS = envsecret("CARELOOP_AUDIT_KEYS")  # id:secret,... newest first
+AUDIT_SIGNING_KEY = envsecret("CARELOOP_AUDIT_SIGNING_KEY")  # Ed25519 private key, 32 bytes in base64
+if DEBUG and not (AUDIT_KEYS and AUDIT_SIGNING_KEY):
+    dev = development_keys(VAR_DIR / "dev-keys.json")
+    AUDIT_KEYS = AUDIT_KEYS or dev["audit_keys"]
+    AUDIT_SIGNING_KEY = AUDIT_SIGNING_KEY or dev["audit_signing_key"]
+AUDIT_CHECKPOINT_PUBLIC_KEYS = envlist("CARELOOP_AUDIT_CHECKPOINT_PUBLIC_KEYS")
+_audit_checkpoint_dir = envstr("CARELOOP_AUDIT_CHECKPOINT_DIR", str(VAR_DIR / "audit-checkpoints"))
+AUDIT_CHECKPOINT_DIR = Path(_audit_checkpoint_dir) if _audit_checkpoint_dir else None
+# udp://host:514, tcp://host:601 or /dev/log: checkpoints also go there
+AUDIT_CHECKPOINT_SYSLOG = envstr("CARELOOP_AUDIT_CHECKPOINT_SYSLOG")
+AUDIT_CHECKPOINT_SECONDS = envint("CARELOOP_AUDIT_CHECKPOINT_SECONDS", 300)
+AUDIT_SEAL_SECONDS = envint("CARELOOP_AUDIT_SEAL_SECONDS", 5)
+AUDIT_SEAL_GRACE_MINUTES = envint("CARELOOP_AUDIT_SEAL_GRACE_MINUTES", 60)
+AUDIT_INSTALLATION = envstr("CARELOOP_AUDIT_INSTALLATION", "careloop")
+
+
+def _valid(name: str, check: Callable[[], object]) -> None:
+    try:
+        check()
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{name}: {error}") from None
+
+
+_valid("CARELOOP_AUDIT_KEYS", lambda: parse_keys(AUDIT_KEYS))
+_valid("CARELOOP_AUDIT_SIGNING_KEY", lambda: AUDIT_SIGNING_KEY and private_key_from_text(AUDIT_SIGNING_KEY))
+_valid(
+    "CARELOOP_AUDIT_CHECKPOINT_PUBLIC_KEYS",
+    lambda: list(map(public_key_from_text, AUDIT_CHECKPOINT_PUBLIC_KEYS)),
+)
+_valid(
+    "CARELOOP_AUDIT_CHECKPOINT_SYSLOG",
+    lambda: AUDIT_CHECKPOINT_SYSLOG and parse_syslog_target(AUDIT_CHECKPOINT_SYSLOG),
+)
+
+# Proxies whose X-Forwarded-For and X-Request-ID are believed (addresses or CIDRs); nobody else's are.
+TRUSTED_PROXIES = envlist("CARELOOP_TRUSTED_PROXIES")
+_valid("CARELOOP_TRUSTED_PROXIES", lambda: parse_networks(TRUSTED_PROXIES))
 
 ALLOWED_HOSTS = envlist("CARELOOP_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = envlist("CARELOOP_CSRF_TRUSTED_ORIGINS")
@@ -70,6 +114,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "careloop.accounts.middleware.RequestContextMiddleware",
+    "careloop.accounts.middleware.SessionRefreshMiddleware",
     "careloop.accounts.middleware.SecondFactorMiddleware",
     "careloop.accounts.password_middleware.PasswordChangeRequiredMiddleware",
 ]
@@ -141,7 +186,10 @@ LOGIN_BACKOFF_MAX_SECONDS = envint("CARELOOP_LOGIN_BACKOFF_MAX_SECONDS", 3600)
 LOGIN_ACCOUNT_BACKOFF_MAX_SECONDS = envint("CARELOOP_LOGIN_ACCOUNT_BACKOFF_MAX_SECONDS", 300)
 REQUIRE_ADMIN_2FA = envbool("CARELOOP_REQUIRE_ADMIN_2FA", not DEBUG)
 SESSION_COOKIE_AGE = envint("CARELOOP_SESSION_IDLE_MINUTES", 30) * 60
-SESSION_SAVE_EVERY_REQUEST = True  # the age above then counts from the last request: an idle timeout
+# The age above counts from the session's last save. Saving on every request would cost every page view a
+# write; SessionRefreshMiddleware saves at most once a minute instead, so the idle timeout holds to a minute.
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_REFRESH_SECONDS = 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

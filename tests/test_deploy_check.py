@@ -22,6 +22,7 @@ def production_env(**overrides: str) -> dict[str, str]:
             "CARELOOP_CSRF_TRUSTED_ORIGINS": "https://careloop.example-hospital.cn",
             "CARELOOP_HSTS_PRELOAD": "true",
             "CARELOOP_BEHIND_PROXY": "true",
+            "CARELOOP_TRUSTED_PROXIES": "127.0.0.1",
             **overrides,
         }
     )

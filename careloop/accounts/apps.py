@@ -10,7 +10,7 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
-        from careloop.accounts import checks  # noqa: F401  (registers the system checks)
+        from careloop.accounts import audit_checks, checks  # noqa: F401  (registers the system checks)
         from careloop.accounts.password_actions import on_login
 
         # Whichever view logs a user in, a password past the organization's maximum age must be changed.

@@ -1,4 +1,5 @@
-import re
+import functools
+import time
 import uuid
 from collections.abc import Callable
 
@@ -7,12 +8,11 @@ from django.http import HttpRequest, HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from careloop.accounts import audit
+from careloop.accounts import audit, clientaddress
 from careloop.accounts.roles import Role
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9\-]{8,36}$")
-
 GetResponse = Callable[[HttpRequest], HttpResponseBase]
+SESSION_REFRESHED = "careloop_refreshed"
 
 
 class _IdentifiedRequest(HttpRequest):
@@ -21,13 +21,27 @@ class _IdentifiedRequest(HttpRequest):
     request_id: str
 
 
+@functools.cache
+def _trusted_proxies(cidrs: tuple[str, ...]) -> tuple[clientaddress.Network, ...]:
+    return clientaddress.parse_networks(cidrs)
+
+
+def trusted_proxies() -> tuple[clientaddress.Network, ...]:
+    return _trusted_proxies(tuple(settings.TRUSTED_PROXIES))
+
+
 def client_ip(request: HttpRequest) -> str:
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-        forwarded: str = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()[:45]
-    remote: str = request.META.get("REMOTE_ADDR", "")
-    return remote[:45]
+    """The client's address; X-Forwarded-For is believed only from CARELOOP_TRUSTED_PROXIES."""
+    return clientaddress.client_address(
+        request.META.get("REMOTE_ADDR", ""), request.META.get("HTTP_X_FORWARDED_FOR", ""), trusted_proxies()
+    )
+
+
+def request_id_for(request: HttpRequest) -> str:
+    """A trusted proxy's X-Request-ID in the strict format, or a fresh one."""
+    supplied = request.META.get("HTTP_X_REQUEST_ID", "")
+    kept = clientaddress.request_id(request.META.get("REMOTE_ADDR", ""), supplied, trusted_proxies())
+    return kept or str(uuid.uuid4())
 
 
 class RequestContextMiddleware:
@@ -37,8 +51,7 @@ class RequestContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: _IdentifiedRequest) -> HttpResponseBase:
-        incoming = request.headers.get("X-Request-ID", "")
-        request.request_id = incoming if _REQUEST_ID.match(incoming) else str(uuid.uuid4())
+        request.request_id = request_id_for(request)
         user = request.user if request.user.is_authenticated else None
         token = audit.set_context(
             audit.AuditContext(
@@ -53,6 +66,24 @@ class RequestContextMiddleware:
         finally:
             audit.reset_context(token)
         response["X-Request-ID"] = request.request_id
+        return response
+
+
+class SessionRefreshMiddleware:
+    """Saves a signed-in session at most once every SESSION_REFRESH_SECONDS, so that its expiry (the idle
+    timeout, SESSION_COOKIE_AGE from the last save) moves on while the user is active, without a session
+    write on every page view. Must come after SessionMiddleware and AuthenticationMiddleware."""
+
+    def __init__(self, get_response: GetResponse) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        session = request.session
+        if request.user.is_authenticated and session.session_key is not None:
+            now = time.time()
+            if now - session.get(SESSION_REFRESHED, 0.0) >= settings.SESSION_REFRESH_SECONDS:
+                session[SESSION_REFRESHED] = now  # marks the session modified: SessionMiddleware saves it
         return response
 
 

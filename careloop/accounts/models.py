@@ -178,32 +178,36 @@ class PasswordHistory(models.Model):
         return f"{self.user_id} @ {self.set_at:%Y-%m-%d}"
 
 
-class AuditChainHead(models.Model):
-    """The newest link of one organization's audit chain; locked while an entry is appended."""
+class AppendOnlyQuerySet[M: models.Model](models.QuerySet[M]):
+    """Bulk UPDATE and DELETE are refused too, so no code path rewrites the trail by accident.
 
-    chain = models.BigIntegerField(primary_key=True)  # the organization id, 0 for installation-wide events
-    seq = models.BigIntegerField(default=0)
-    hash = models.CharField(max_length=64)
-
-    def __str__(self) -> str:
-        return f"audit chain {self.chain} @ {self.seq}"
-
-
-class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
-    """Bulk UPDATE and DELETE are refused too, so no code path rewrites the trail by accident."""
+    On PostgreSQL triggers refuse them in the database as well (migration 0002_audit_sealed_behind_inserts).
+    """
 
     def update(self, **kwargs: Any) -> NoReturn:
-        raise RuntimeError("audit entries are append-only")
+        raise RuntimeError("the audit trail is append-only")
 
     def delete(self) -> NoReturn:
-        raise RuntimeError("audit entries are append-only")
+        raise RuntimeError("the audit trail is append-only")
 
 
-class AuditEntry(models.Model):
-    """One read or change of data, append-only and hash-chained per organization."""
+class AppendOnlyModel(models.Model):
+    class Meta:
+        abstract = True
 
-    chain = models.BigIntegerField(_("chain"))
-    seq = models.BigIntegerField(_("sequence"))
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:  # a row read back from the database is never written again
+            raise RuntimeError("the audit trail is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise RuntimeError("the audit trail is append-only")
+
+
+class AuditEntry(AppendOnlyModel):
+    """One read or change of data: a plain insert, sealed into its organization's chain later (AuditSeal)."""
+
+    chain = models.BigIntegerField(_("chain"))  # the organization id, 0 for installation-wide events
     at = models.DateTimeField(_("time"))
     organization = models.ForeignKey(
         Organization, on_delete=models.DO_NOTHING, null=True, db_constraint=False, related_name="+"
@@ -225,16 +229,13 @@ class AuditEntry(models.Model):
     ip = models.CharField(_("IP address"), max_length=45, blank=True)
     request_id = models.CharField(_("request id"), max_length=36, blank=True)
     detail = models.JSONField(_("detail"), default=dict, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64)
 
-    objects = AuditEntryQuerySet.as_manager()
+    objects = AppendOnlyQuerySet["AuditEntry"].as_manager()
 
     class Meta:
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit entries")
         ordering = ["-at", "-id"]
-        constraints = [models.UniqueConstraint(fields=["chain", "seq"], name="audit_unique_seq")]
         indexes = [
             models.Index(fields=["organization", "patient_id", "at"], name="audit_by_patient"),
             models.Index(fields=["organization", "actor", "at"], name="audit_by_actor"),
@@ -242,12 +243,24 @@ class AuditEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.action} #{self.seq} ({self.actor_label})"
+        return f"{self.action} #{self.pk} ({self.actor_label})"
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise RuntimeError("audit entries are append-only")
-        super().save(*args, **kwargs)
 
-    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise RuntimeError("audit entries are append-only")
+class AuditSeal(AppendOnlyModel):
+    """An entry's link in its chain: written by the sealer behind the entry, never by the request."""
+
+    entry = models.OneToOneField(AuditEntry, on_delete=models.PROTECT, related_name="seal")
+    chain = models.BigIntegerField()
+    seq = models.BigIntegerField()
+    prev = models.CharField(max_length=64)
+    mac = models.CharField(max_length=64)
+    key_id = models.CharField(max_length=32)
+    sealed_at = models.DateTimeField()
+
+    objects = AppendOnlyQuerySet["AuditSeal"].as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["chain", "seq"], name="audit_seal_unique_seq")]
+
+    def __str__(self) -> str:
+        return f"seal {self.chain}/{self.seq}"

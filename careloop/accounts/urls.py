@@ -1,6 +1,6 @@
 from django.urls import path
 
-from careloop.accounts import login_views, second_factor_views, views
+from careloop.accounts import audit_views, login_views, second_factor_views
 
 app_name = "accounts"
 
@@ -10,6 +10,6 @@ urlpatterns = [
     path("logout/", login_views.logout_view, name="logout"),
     path("account/second-factor/", second_factor_views.totp_setup_view, name="totp_setup"),
     path("account/second-factor/new/", second_factor_views.totp_replace_view, name="totp_replace"),
-    path("audit/", views.audit_list_view, name="audit"),
-    path("audit/verify/", views.audit_verify_view, name="audit_verify"),
+    path("audit/", audit_views.audit_list_view, name="audit"),
+    path("audit/verify/", audit_views.audit_verify_view, name="audit_verify"),
 ]

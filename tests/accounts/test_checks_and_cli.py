@@ -46,7 +46,7 @@ def commands(monkeypatch):
 @pytest.mark.parametrize(
     ("typed", "run"),
     [
-        (["careloop", "worker"], ["careloop", "db_worker"]),
+        (["careloop", "worker"], ["careloop", "worker"]),  # the task worker and the sealer
         (["careloop", "rotate-keys", "--dry-run"], ["careloop", "rotate_keys", "--dry-run"]),
         (["careloop", "migrate"], ["careloop", "migrate"]),
         (["careloop"], ["careloop"]),

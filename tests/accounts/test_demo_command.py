@@ -146,6 +146,7 @@ def test_demo_serves_the_login_page_and_stops_both_children_on_a_signal(tmp_path
         assert _wait_for(f"http://127.0.0.1:{port}/login/", process) == 200
         children = _children_of(process.pid)
         assert len(children) == 2  # the worker and the web server
+        assert _wait_for_checkpoint(tmp_path / "audit-checkpoints")  # the worker seals the demo's trail
         process.send_signal(stop_with)
         output, _ = process.communicate(timeout=30)
     finally:
@@ -154,6 +155,15 @@ def test_demo_serves_the_login_page_and_stops_both_children_on_a_signal(tmp_path
     assert process.returncode == 0
     assert f"http://127.0.0.1:{port}/" in output and "reception" in output and DEMO_PASSWORD in output
     assert not [pid for pid in children if os.path.exists(f"/proc/{pid}") and _is_running(pid)]
+
+
+def _wait_for_checkpoint(directory, seconds: float = 60) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if any(path.stat().st_size for path in directory.glob("*.jsonl")):
+            return True
+        time.sleep(0.3)
+    return False
 
 
 def _is_running(pid: int) -> bool:

@@ -148,12 +148,16 @@ def test_admin_enrols_with_a_valid_code_and_then_gets_in(en_client, admin_2fa_re
 
 
 def test_sessions_expire_after_idle_time_counted_from_the_last_request(settings):
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+    # Saved at most once a minute, not on every request (tests/accounts/test_session_refresh.py).
+    assert settings.SESSION_SAVE_EVERY_REQUEST is False
+    assert "careloop.accounts.middleware.SessionRefreshMiddleware" in settings.MIDDLEWARE
+    assert settings.SESSION_REFRESH_SECONDS == 60
     assert settings.SESSION_COOKIE_AGE == 30 * 60
 
 
 @pytest.mark.django_db
-def test_each_request_pushes_the_session_expiry_forward(en_client, nurse):
+def test_each_request_pushes_the_session_expiry_forward(en_client, nurse, settings):
+    settings.SESSION_REFRESH_SECONDS = 0  # every request is a refresh's minute later
     login(en_client, nurse)
     key = en_client.session.session_key
     Session.objects.filter(session_key=key).update(expire_date=timezone.now() + datetime.timedelta(minutes=1))

@@ -22,7 +22,7 @@ HTMX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "tab-panel"}
 def actions_logged(patient, prefix="card."):
     return list(
         AuditEntry.objects.filter(patient_id=patient.pk, action__startswith=prefix)
-        .order_by("seq")
+        .order_by("id")
         .values_list("action", flat=True)
     )
 

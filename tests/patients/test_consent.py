@@ -100,7 +100,7 @@ def test_the_ledger_is_append_only(nurse, patient):
     first_again = ConsentEvent.objects.get(pk=first.pk)
     assert first_again.granted is True and first_again.at == first.at
     assert ConsentEvent.objects.filter(patient=patient).count() == 2
-    logged = AuditEntry.objects.filter(patient_id=patient.pk, action__startswith="consent.").order_by("seq")
+    logged = AuditEntry.objects.filter(patient_id=patient.pk, action__startswith="consent.").order_by("id")
     assert list(logged.values_list("action", flat=True)) == ["consent.grant", "consent.withdraw"]
 
 

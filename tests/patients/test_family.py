@@ -133,7 +133,7 @@ def test_act_for_toggles_and_is_audited(logged_in, nurse, patient):
     assert 'aria-pressed="true"' in response.content.decode()
     client.post(url)
     assert FamilyLink.objects.get(pk=link.pk).can_act_for is False
-    changes = [e.detail["changes"] for e in AuditEntry.objects.filter(action="family.update").order_by("seq")]
+    changes = [e.detail["changes"] for e in AuditEntry.objects.filter(action="family.update").order_by("id")]
     assert changes == [{"can_act_for": ["False", "True"]}, {"can_act_for": ["True", "False"]}]
 
 
@@ -156,7 +156,7 @@ def test_editing_keeps_the_stored_mobile_unless_a_new_one_is_typed(logged_in, nu
     client.post(url, {"related_name": "张小红", "related_mobile": "13700000000", "relationship": "guardian"})
     link.refresh_from_db()
     assert link.related_mobile == "13700000000"
-    details = [e.detail for e in AuditEntry.objects.filter(action="family.update").order_by("seq")]
+    details = [e.detail for e in AuditEntry.objects.filter(action="family.update").order_by("id")]
     assert details[-1]["changes"]["related_mobile"] == "(changed)"
     assert "13700000000" not in str(details)
 

@@ -150,7 +150,7 @@ class Command(BaseCommand):
         # Own sessions: a Ctrl-C reaches only this process, which then stops both children in order.
         # The commands are fixed; only the port (an int) comes from the options.
         children = {
-            "worker": subprocess.Popen([*django, "db_worker", "--no-reload"], start_new_session=True),  # noqa: S603
+            "worker": subprocess.Popen([*django, "worker", "--no-reload"], start_new_session=True),  # noqa: S603
             "web server": subprocess.Popen(  # noqa: S603
                 [*django, "runserver", f"127.0.0.1:{port}", "--noreload"], start_new_session=True
             ),

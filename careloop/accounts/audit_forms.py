@@ -1,0 +1,77 @@
+"""The audit page's filters: which patient (by name), which action (in words), who, when."""
+
+import datetime
+from typing import Any, cast
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from careloop.accounts import audit_labels
+from careloop.accounts.models import AuditEntry, User
+from careloop.patients import querykind
+from careloop.patients.scoping import patients_for
+from careloop.patients.search import search
+
+# The patient filter is a GET parameter, so it stays in addresses and access logs: names only, never numbers.
+NAME_KINDS = {"name", "pinyin"}
+
+
+def _action_choices() -> list[tuple[str, str]]:
+    return [("", str(_("All actions"))), *audit_labels.action_choices()]
+
+
+class StaffChoiceField(forms.ModelChoiceField[User]):
+    def label_from_instance(self, obj: User) -> str:
+        return f"{obj} ({obj.username})"
+
+
+class AuditFilterForm(forms.Form):
+    patient = forms.CharField(
+        label=_("Patient"),
+        required=False,
+        max_length=60,
+        widget=forms.TextInput(attrs={"placeholder": _("Name or pinyin initials"), "autocomplete": "off"}),
+    )
+    action = forms.ChoiceField(label=_("Action"), required=False, choices=_action_choices)
+    user = StaffChoiceField(
+        label=_("User"), queryset=User.objects.none(), required=False, empty_label=_("Everyone")
+    )
+    since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.viewer = user
+        assert user.organization_id is not None  # the page lets in only staff of an organization
+        user_field = cast("StaffChoiceField", self.fields["user"])
+        user_field.queryset = User.objects.filter(organization_id=user.organization_id).order_by("username")
+
+    def clean_patient(self) -> str:
+        text: str = self.cleaned_data["patient"].strip()
+        if text and querykind.classify(text) not in NAME_KINDS:
+            raise forms.ValidationError(
+                _("Search by the patient's name here: a number typed here would be kept in the address.")
+            )
+        return text
+
+    def filter(self, entries: QuerySet[AuditEntry]) -> QuerySet[AuditEntry]:
+        """The entries the valid filters leave (the organization's scope is the caller's)."""
+        if not self.is_valid():
+            return entries
+        data = self.cleaned_data
+        if data["patient"]:
+            patients, _kind = search(patients_for(self.viewer), data["patient"])
+            entries = entries.filter(patient_id__in=patients.values("pk"))
+        if data["action"]:
+            entries = entries.filter(audit_labels.action_filter(data["action"]))
+        if data["user"]:
+            entries = entries.filter(actor=data["user"])
+        tz = timezone.get_current_timezone()
+        if data["since"]:
+            entries = entries.filter(at__gte=datetime.datetime.combine(data["since"], datetime.time.min, tz))
+        if data["until"]:
+            next_day = data["until"] + datetime.timedelta(days=1)
+            entries = entries.filter(at__lt=datetime.datetime.combine(next_day, datetime.time.min, tz))
+        return entries
