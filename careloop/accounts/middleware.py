@@ -88,7 +88,10 @@ class SessionRefreshMiddleware:
 
 
 class SecondFactorMiddleware:
-    """Administrators must enrol a TOTP second factor before anything else, when so configured."""
+    """Administrators, audit reviewers and superusers must enrol a TOTP second factor first, when so configured.
+
+    These are the three powers kept apart (三员分立): each can change or read what no clinician can.
+    """
 
     def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
@@ -98,7 +101,7 @@ class SecondFactorMiddleware:
         if (
             settings.REQUIRE_ADMIN_2FA
             and user.is_authenticated
-            and (user.role == Role.ADMIN or user.is_superuser)
+            and (user.role in (Role.ADMIN, Role.AUDITOR) or user.is_superuser)
             and not user.totp_confirmed
         ):
             allowed = (reverse("accounts:totp_setup"), reverse("accounts:logout"), reverse("set_language"))

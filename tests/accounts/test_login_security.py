@@ -118,6 +118,13 @@ def test_admin_without_second_factor_is_sent_to_setup(en_client, admin_2fa_requi
 
 
 @pytest.mark.django_db
+def test_an_audit_reviewer_without_second_factor_is_sent_to_setup(en_client, admin_2fa_required, auditor):
+    login(en_client, auditor)
+    response = en_client.get(reverse("accounts:audit"))
+    assert response.status_code == 302 and response["Location"] == reverse("accounts:totp_setup")
+
+
+@pytest.mark.django_db
 def test_other_roles_are_not_forced_to_enrol(en_client, admin_2fa_required, nurse):
     login(en_client, nurse)
     assert en_client.get(reverse("patients:list")).status_code == 200
