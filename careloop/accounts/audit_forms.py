@@ -1,4 +1,8 @@
-"""The audit page's filters: which patient (by name), which action (in words), who, when."""
+"""The audit page's filters: which patient, which action (in words), who, when.
+
+They are posted and kept in the session under an opaque token (`careloop.patients.searchtokens`), as the
+patient search is: a name or number typed into the patient box never reaches a URL or an access log.
+"""
 
 import datetime
 from typing import Any, cast
@@ -10,12 +14,10 @@ from django.utils.translation import gettext_lazy as _
 
 from careloop.accounts import audit_labels
 from careloop.accounts.models import AuditEntry, User
-from careloop.patients import querykind
+from careloop.encryption import cipher
+from careloop.fieldcrypto import Undecryptable
 from careloop.patients.scoping import patients_for
 from careloop.patients.search import search
-
-# The patient filter is a GET parameter, so it stays in addresses and access logs: names only, never numbers.
-NAME_KINDS = {"name", "pinyin"}
 
 
 def _action_choices() -> list[tuple[str, str]]:
@@ -32,7 +34,9 @@ class AuditFilterForm(forms.Form):
         label=_("Patient"),
         required=False,
         max_length=60,
-        widget=forms.TextInput(attrs={"placeholder": _("Name or pinyin initials"), "autocomplete": "off"}),
+        widget=forms.TextInput(
+            attrs={"placeholder": _("Name, pinyin initials, ID or mobile number"), "autocomplete": "off"}
+        ),
     )
     action = forms.ChoiceField(label=_("Action"), required=False, choices=_action_choices)
     user = StaffChoiceField(
@@ -48,13 +52,24 @@ class AuditFilterForm(forms.Form):
         user_field = cast("StaffChoiceField", self.fields["user"])
         user_field.queryset = User.objects.filter(organization_id=user.organization_id).order_by("username")
 
-    def clean_patient(self) -> str:
-        text: str = self.cleaned_data["patient"].strip()
-        if text and querykind.classify(text) not in NAME_KINDS:
-            raise forms.ValidationError(
-                _("Search by the patient's name here: a number typed here would be kept in the address.")
-            )
-        return text
+    def kept(self) -> dict[str, Any]:
+        """What the session keeps of valid filters: the typed patient encrypted, the rest as text."""
+        data = self.cleaned_data
+        return {
+            "patient": cipher().encrypt(data["patient"] or ""),
+            "action": data["action"] or "",
+            "user": str(data["user"].pk) if data["user"] else "",
+            "since": data["since"].isoformat() if data["since"] else "",
+            "until": data["until"].isoformat() if data["until"] else "",
+        }
+
+    @staticmethod
+    def data_from(kept: dict[str, Any]) -> dict[str, str] | None:
+        """Kept filters as form input again; None when the patient text can no longer be read."""
+        patient = cipher().read(kept.get("patient") or "")
+        if isinstance(patient, Undecryptable):
+            return None
+        return {**{name: str(value) for name, value in kept.items()}, "patient": patient}
 
     def filter(self, entries: QuerySet[AuditEntry]) -> QuerySet[AuditEntry]:
         """The entries the valid filters leave (the organization's scope is the caller's)."""

@@ -9,7 +9,6 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.tasks import TaskResult
 from django.urls import reverse
-from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -19,11 +18,13 @@ from careloop.accounts.models import AuditEntry, User
 from careloop.accounts.requests import StaffRequest
 from careloop.accounts.roles import Perm
 from careloop.accounts.tasks import verify_audit_chain
+from careloop.patients import searchtokens
 from careloop.patients.models import Patient
 from careloop.patients.scoping import require
 
 PER_PAGE = 50
 CHECK_KEY = "careloop_audit_check"
+FILTERS_KEY = "audit_filters"
 
 
 @dataclass(frozen=True)
@@ -93,11 +94,20 @@ def audit_list_view(request: StaffRequest) -> HttpResponse:
     words = check_words(check)
     if request.htmx and request.GET.get("check"):
         return render(request, "accounts/_audit_check.html", {"check": check, **words})
-    form = AuditFilterForm(request.GET or None, user=request.user)
+    token, expired = "", False
+    if request.method == "POST":
+        form = AuditFilterForm(request.POST, user=request.user)
+        if form.is_valid():
+            token = searchtokens.remember(request.session, form.kept(), key=FILTERS_KEY)
+            return redirect(f"{reverse('accounts:audit')}?s={token}")
+    else:
+        token = request.GET.get("s", "")
+        kept = searchtokens.recall(request.session, token, key=FILTERS_KEY) if token else None
+        data = AuditFilterForm.data_from(kept) if kept is not None else None
+        expired = bool(token) and data is None
+        form = AuditFilterForm(data, user=request.user)
     entries = form.filter(AuditEntry.objects.filter(organization_id=org_id).select_related("actor"))
     page = Paginator(entries, PER_PAGE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "accounts/audit_list.html",
@@ -105,7 +115,8 @@ def audit_list_view(request: StaffRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "rows": audit_rows(list(page.object_list), org_id),
-            "query": query.urlencode(),
+            "query": f"s={token}" if token and not expired else "",
+            "expired": expired,
             "check": check,
             **words,
         },
@@ -120,7 +131,6 @@ def audit_verify_view(request: StaffRequest) -> HttpResponse:
     assert org_id is not None  # require() lets in only staff of an organization
     result = verify_audit_chain.enqueue(org_id)
     request.session[CHECK_KEY] = result.id
-    filters = AuditFilterForm(request.GET, user=request.user)  # back to the same filters, if they were valid
-    kept = {name: str(value) for name, value in request.GET.items() if name in filters.fields}
-    query = urlencode(kept) if filters.is_valid() else ""
-    return redirect(reverse("accounts:audit") + (f"?{query}" if query else ""))
+    token = request.GET.get("s", "")  # back to the same filters, if they are still kept
+    kept = searchtokens.recall(request.session, token, key=FILTERS_KEY) if token else None
+    return redirect(reverse("accounts:audit") + (f"?s={token}" if kept is not None else ""))

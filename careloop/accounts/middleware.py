@@ -88,7 +88,7 @@ class SessionRefreshMiddleware:
 
 
 class SecondFactorMiddleware:
-    """Administrators, audit reviewers and superusers must enrol a TOTP second factor first, when so configured.
+    """Administrators, audit reviewers and superusers must enrol a TOTP second factor first, if so set.
 
     These are the three powers kept apart (三员分立): each can change or read what no clinician can.
     """

@@ -13,19 +13,21 @@ SESSION_KEY = "patient_searches"
 KEEP = 10  # the newest searches a session keeps; an older token then reads as expired
 
 
-def remember(store: MutableMapping[str, Any], criteria: Mapping[str, Any]) -> str:
-    """A new token for these criteria; the oldest searches beyond `KEEP` are forgotten."""
-    kept: dict[str, Any] = dict(store.get(SESSION_KEY) or {})
+def remember(store: MutableMapping[str, Any], criteria: Mapping[str, Any], key: str = SESSION_KEY) -> str:
+    """A new token for these criteria; the oldest searches beyond `KEEP` are forgotten.
+
+    `key` keeps one page's searches apart from another's (the patient list, the audit page)."""
+    kept: dict[str, Any] = dict(store.get(key) or {})
     token = secrets.token_urlsafe(12)
     kept[token] = dict(criteria)
     while len(kept) > KEEP:
         kept.pop(next(iter(kept)))
     # A new dict, assigned: a session notices an assignment, not a change inside a value it holds.
-    store[SESSION_KEY] = kept
+    store[key] = kept
     return token
 
 
-def recall(store: Mapping[str, Any], token: str) -> dict[str, Any] | None:
+def recall(store: Mapping[str, Any], token: str, key: str = SESSION_KEY) -> dict[str, Any] | None:
     """The criteria kept under `token`, or None when it is unknown or has been dropped."""
-    saved = (store.get(SESSION_KEY) or {}).get(token)
+    saved = (store.get(key) or {}).get(token)
     return dict(saved) if isinstance(saved, dict) else None

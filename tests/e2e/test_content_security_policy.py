@@ -158,6 +158,11 @@ def test_no_page_or_flow_violates_the_content_security_policy(login_page, live_s
     # The unmatched list's candidate search (an htmx POST inside the match form).
     page.goto(f"{base}/imports/unmatched/")
     page.locator("#unmatched button", has_text="查找").first.click()
+    # Type only once htmx has swapped the search box in and settled it: before that it listens to nothing.
+    page.wait_for_function(
+        "() => document.querySelector('#unmatched form.candidates')"
+        " && !document.querySelector('.htmx-request, .htmx-settling, .htmx-added')"
+    )
     page.locator("#unmatched input[type=search]").fill("zxt")
     expect(page.locator("#unmatched .candidate")).to_have_count(1)
     watch.check(page)
