@@ -35,7 +35,7 @@ def seen(org, doctor, nurse):
     return first, second
 
 
-def filtered(client: Client, filters: dict):
+def filtered(client: Client, filters: dict[str, object]):
     """The page after posting `filters`: they are kept under a token, and the page is `?s=<token>`."""
     response = client.post(reverse("accounts:audit"), filters, follow=True)
     assert response.redirect_chain and response.redirect_chain[-1][0].startswith(
