@@ -9,24 +9,11 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
+from careloop.accounts import auditchain
 from careloop.accounts.models import AuditEntry, User
 
-# The entry columns a seal covers (auditchain.SEALED_FIELDS), as the ORM names them.
-SEALED_COLUMNS = (
-    "id",
-    "at",
-    "organization_id",
-    "actor_id",
-    "actor_label",
-    "actor_role",
-    "action",
-    "object_type",
-    "object_id",
-    "patient_id",
-    "ip",
-    "request_id",
-    "detail",
-)
+# The entry columns a seal covers: the ORM names them as the chain does.
+SEALED_COLUMNS = auditchain.SEALED_FIELDS
 
 
 @dataclass
