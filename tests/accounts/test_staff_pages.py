@@ -314,6 +314,8 @@ def test_each_role_starts_on_its_own_page_with_its_links(en_client, org, role, s
     assert ('id="nav-organization"' in page) is organization_link
     assert 'id="nav-admin"' not in page
     assert 'id="my-account"' in page
+    # The patient list is linked only for those who may open it: not the audit reviewer.
+    assert (f'href="{reverse("patients:list")}"' in page) is (role != "auditor")
 
 
 @pytest.mark.django_db
