@@ -10,6 +10,7 @@ from django.http import HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from careloop.accounts import audit
@@ -93,7 +94,9 @@ def not_stored_text(batch: ImportBatch) -> str:
     """How many refusals were counted but not stored, by kind, in the active language ("" for none)."""
     if not batch.problems_not_stored:
         return ""
-    kinds = "; ".join(f"{label} {number:,}" for label, number in batch.not_stored_by_kind)
+    # Translators: what separates the kinds in a list such as "not a number 2,000; duplicate 7".
+    separator = pgettext("list separator", "; ")
+    kinds = separator.join(f"{label} {number:,}" for label, number in batch.not_stored_by_kind)
     return _(
         "%(count)s more refused items were not stored (an import stores the first %(cap)s): %(kinds)s."
     ) % {

@@ -95,7 +95,7 @@ def test_the_admin_form_refuses_a_superuser_with_an_organization(client, root, o
         "is_active": "on",
         "is_superuser": "on",
     }
-    response = client.post(f"/admin/accounts/user/{nurse.pk}/change/", data)
+    response = client.post(f"/admin/accounts/user/{nurse.pk}/change/", data, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
     assert "belongs to no organization" in response.content.decode()
     nurse.refresh_from_db()

@@ -97,5 +97,5 @@ def test_refusals_past_the_stored_cap_are_summed_up_on_the_page_and_in_the_repor
         page.click("#download-errors")
     report = list(csv.reader(io.StringIO(download.value.path().read_text(encoding="utf-8-sig"))))
     assert len(report) == 1 + 10 + 1
-    assert report[-1][0].startswith("2,990,000 more refused items were not stored")
+    assert report[-1][0].startswith("另有 2,990,000 条被拒绝的条目未保存")
     summary.scroll_into_view_if_needed()  # for the screenshot
