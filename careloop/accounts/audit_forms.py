@@ -14,8 +14,6 @@ from django.utils.translation import gettext_lazy as _
 
 from careloop.accounts import audit_labels
 from careloop.accounts.models import AuditEntry, User
-from careloop.encryption import cipher
-from careloop.fieldcrypto import Undecryptable
 from careloop.patients.scoping import patients_for
 from careloop.patients.search import search
 
@@ -51,25 +49,6 @@ class AuditFilterForm(forms.Form):
         assert user.organization_id is not None  # the page lets in only staff of an organization
         user_field = cast("StaffChoiceField", self.fields["user"])
         user_field.queryset = User.objects.filter(organization_id=user.organization_id).order_by("username")
-
-    def kept(self) -> dict[str, Any]:
-        """What the session keeps of valid filters: the typed patient encrypted, the rest as text."""
-        data = self.cleaned_data
-        return {
-            "patient": cipher().encrypt(data["patient"] or ""),
-            "action": data["action"] or "",
-            "user": str(data["user"].pk) if data["user"] else "",
-            "since": data["since"].isoformat() if data["since"] else "",
-            "until": data["until"].isoformat() if data["until"] else "",
-        }
-
-    @staticmethod
-    def data_from(kept: dict[str, Any]) -> dict[str, str] | None:
-        """Kept filters as form input again; None when the patient text can no longer be read."""
-        patient = cipher().read(kept.get("patient") or "")
-        if isinstance(patient, Undecryptable):
-            return None
-        return {**{name: str(value) for name, value in kept.items()}, "patient": patient}
 
     def filter(self, entries: QuerySet[AuditEntry]) -> QuerySet[AuditEntry]:
         """The entries the valid filters leave (the organization's scope is the caller's)."""

@@ -18,6 +18,7 @@ from careloop.accounts.models import AuditEntry, User
 from careloop.accounts.requests import StaffRequest
 from careloop.accounts.roles import Perm
 from careloop.accounts.tasks import verify_audit_chain
+from careloop.encryption import cipher
 from careloop.patients import searchtokens
 from careloop.patients.models import Patient
 from careloop.patients.scoping import require
@@ -98,12 +99,12 @@ def audit_list_view(request: StaffRequest) -> HttpResponse:
     if request.method == "POST":
         form = AuditFilterForm(request.POST, user=request.user)
         if form.is_valid():
-            token = searchtokens.remember(request.session, form.kept(), key=FILTERS_KEY)
+            criteria = searchtokens.criteria(form.data, form.fields)
+            token = searchtokens.remember(request.session, criteria, cipher(), key=FILTERS_KEY)
             return redirect(f"{reverse('accounts:audit')}?s={token}")
     else:
         token = request.GET.get("s", "")
-        kept = searchtokens.recall(request.session, token, key=FILTERS_KEY) if token else None
-        data = AuditFilterForm.data_from(kept) if kept is not None else None
+        data = searchtokens.recall(request.session, token, cipher(), key=FILTERS_KEY) if token else None
         expired = bool(token) and data is None
         form = AuditFilterForm(data, user=request.user)
     entries = form.filter(AuditEntry.objects.filter(organization_id=org_id).select_related("actor"))
@@ -132,5 +133,5 @@ def audit_verify_view(request: StaffRequest) -> HttpResponse:
     result = verify_audit_chain.enqueue(org_id)
     request.session[CHECK_KEY] = result.id
     token = request.GET.get("s", "")  # back to the same filters, if they are still kept
-    kept = searchtokens.recall(request.session, token, key=FILTERS_KEY) if token else None
+    kept = searchtokens.recall(request.session, token, cipher(), key=FILTERS_KEY) if token else None
     return redirect(reverse("accounts:audit") + (f"?s={token}" if kept is not None else ""))

@@ -9,6 +9,7 @@ from django.contrib.sessions.models import Session
 from django.urls import reverse
 
 from careloop.accounts.models import AuditEntry
+from careloop.encryption import cipher
 from careloop.observations.models import UnmatchedResult
 from careloop.patients import searchtokens
 from tests.factories import make_patient, make_user
@@ -133,9 +134,9 @@ def test_unmatched_candidates_search_is_posted_and_ignores_a_query_in_the_url(lo
 @pytest.mark.parametrize("count", [1, searchtokens.KEEP, searchtokens.KEEP + 5])
 def test_the_session_keeps_only_the_newest_searches(count):
     store: dict[str, object] = {}
-    tokens = [searchtokens.remember(store, {"q": str(n)}) for n in range(count)]
+    tokens = [searchtokens.remember(store, {"q": str(n)}, cipher()) for n in range(count)]
     assert len(set(tokens)) == count
-    kept = [t for t in tokens if searchtokens.recall(store, t) is not None]
+    kept = [t for t in tokens if searchtokens.recall(store, t, cipher()) is not None]
     assert kept == tokens[-searchtokens.KEEP :]
-    assert searchtokens.recall(store, tokens[-1]) == {"q": str(count - 1)}
-    assert searchtokens.recall(store, "made-up") is None
+    assert searchtokens.recall(store, tokens[-1], cipher()) == {"q": str(count - 1)}
+    assert searchtokens.recall(store, "made-up", cipher()) is None

@@ -1,7 +1,7 @@
 """The patient list and its search, which never puts what was typed into a URL.
 
 A search is a POST (HTMX for the live results). Its criteria are kept in the session under an opaque
-token (`searchtokens`), the typed text encrypted like a stored identifier; the answer and every link
+token (`searchtokens`), encrypted like a stored identifier; the answer and every link
 after it carry only `?s=<token>&page=N`. So an ID or mobile number typed into the box reaches no access
 log, no Referer and no browser history.
 """
@@ -18,30 +18,9 @@ from django.urls import reverse
 from careloop.accounts.requests import StaffRequest
 from careloop.accounts.roles import Perm
 from careloop.encryption import cipher
-from careloop.fieldcrypto import Undecryptable
 from careloop.patients import actions, search, searchtokens
 from careloop.patients.forms import PatientSearchForm
 from careloop.patients.scoping import patients_for, require
-
-CHOICE_FIELDS = ("tag", "department", "doctor")
-
-
-def _kept(form: PatientSearchForm) -> dict[str, Any]:
-    """What the session keeps of a valid search: the text encrypted, the choices by primary key."""
-    data = form.cleaned_data
-    kept: dict[str, Any] = {"q": cipher().encrypt(data["q"] or "")}
-    kept.update({name: data[name].pk if data[name] else None for name in CHOICE_FIELDS})
-    return kept
-
-
-def _form_data(kept: dict[str, Any]) -> dict[str, str] | None:
-    """The kept criteria as form input again; None when the text can no longer be read (keys rotated)."""
-    text = cipher().read(kept.get("q") or "")
-    if isinstance(text, Undecryptable):
-        return None
-    data = {"q": text}
-    data.update({name: str(kept.get(name) or "") for name in CHOICE_FIELDS})
-    return data
 
 
 @login_required
@@ -53,13 +32,14 @@ def patient_list(request: StaffRequest) -> HttpResponse:
     if request.method == "POST":
         form = PatientSearchForm(request.POST, organization_id=org_id)
         if form.is_valid():
-            token = searchtokens.remember(request.session, _kept(form))
+            token = searchtokens.remember(
+                request.session, searchtokens.criteria(form.data, form.fields), cipher()
+            )
             if not request.htmx:
                 return redirect(f"{reverse('patients:list')}?s={token}")
     else:
         token = request.GET.get("s", "")
-        kept = searchtokens.recall(request.session, token) if token else None
-        data = _form_data(kept) if kept is not None else None
+        data = searchtokens.recall(request.session, token, cipher()) if token else None
         expired = bool(token) and data is None
         form = PatientSearchForm(data, organization_id=org_id)
     context = _results(request, form, token if not expired else "")
