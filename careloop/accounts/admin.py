@@ -38,7 +38,7 @@ class OrganizationAdmin(admin.ModelAdmin[Organization]):
         before = None
         if change:
             stored = Organization.objects.get(pk=obj.pk)
-            before = {"name": stored.name, "code": stored.code, "created_at": stored.created_at}
+            before = audit.snapshot(stored, ["name", "code", "created_at"])
         organization_actions.do_save_organization(_acting(request), obj, before)
 
     def delete_model(self, request: HttpRequest, obj: Organization) -> None:

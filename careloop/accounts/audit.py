@@ -6,6 +6,7 @@ other. The sealer (`auditseal.py`, run by `careloop worker`) chains the entries 
 
 import contextvars
 import datetime
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,3 +73,13 @@ def record(
     )
     entry.save(force_insert=True)
     return entry
+
+
+def snapshot(instance: object, fields: Iterable[str]) -> dict[str, Any]:
+    """The fields as they are now: taken before a form changes the instance, then given to `changes`."""
+    return {name: getattr(instance, name) for name in fields}
+
+
+def changes(before: Mapping[str, Any], after: object) -> dict[str, list[Any]]:
+    """The fields of `before` whose value `after` no longer has, as [old, new]: what an update records."""
+    return {name: [old, getattr(after, name)] for name, old in before.items() if old != getattr(after, name)}

@@ -39,9 +39,7 @@ def do_save_organization(by: User, organization: Organization, before: dict[str,
     if before is None:
         action, detail = "organization.created", {"name": organization.name, "code": organization.code}
     else:
-        changes = {
-            k: [v, getattr(organization, k)] for k, v in before.items() if v != getattr(organization, k)
-        }
+        changes = audit.changes(before, organization)
         if not changes:
             return
         action, detail = "organization.updated", {"changes": changes}
@@ -122,9 +120,7 @@ def do_set_password_policy(by: User, organization_id: int, rules: PasswordRules)
     PasswordPolicy.objects.update_or_create(
         organization_id=organization_id, defaults=dataclasses.asdict(rules)
     )
-    changes = {
-        k: [v, getattr(rules, k)] for k, v in dataclasses.asdict(old).items() if v != getattr(rules, k)
-    }
+    changes = audit.changes(dataclasses.asdict(old), rules)
     audit.record(
         "password_policy.changed", organization_id=organization_id, actor=by, detail={"changes": changes}
     )

@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from careloop.accounts import organization_actions
+from careloop.accounts import audit, organization_actions
 from careloop.accounts.models import Department, PasswordPolicy, User
 from careloop.accounts.password_validation import rules_for
 from careloop.accounts.requests import StaffRequest
@@ -108,7 +108,7 @@ def tags(request: StaffRequest) -> HttpResponse:
 def tag_edit(request: StaffRequest, tag_id: int) -> HttpResponse:
     org_id = organization_id_of(request, Perm.TAG_MANAGE)
     tag = get_object_or_404(Tag, pk=tag_id, organization_id=org_id)
-    before = {name: getattr(tag, name) for name in tag_actions.TAG_FIELDS}
+    before = audit.snapshot(tag, tag_actions.TAG_FIELDS)
     form = TagForm(request.POST, instance=tag)
     saved = form.is_valid()
     if saved:

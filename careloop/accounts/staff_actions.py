@@ -64,7 +64,7 @@ def as_staff(user: User) -> Staff:
 
 def staff_snapshot(user: User) -> dict[str, Any]:
     """The account's fields as they are now: take it before a form changes the instance."""
-    return {name: getattr(user, name) for name in STAFF_FIELDS}
+    return audit.snapshot(user, STAFF_FIELDS)
 
 
 def _before_staff(before: dict[str, Any], pk: int | None) -> Staff:
@@ -95,11 +95,7 @@ def _department_names(*ids: int | None) -> dict[int | None, str]:
 
 
 def _changes(before: dict[str, Any], user: User) -> dict[str, list[Any]]:
-    changes: dict[str, list[Any]] = {}
-    for name, old in before.items():
-        new = getattr(user, name)
-        if old != new:
-            changes[name.removesuffix("_id")] = [old, new]
+    changes = {name.removesuffix("_id"): pair for name, pair in audit.changes(before, user).items()}
     if "department" in changes:
         names = _department_names(*changes["department"])
         changes["department"] = [names.get(i, str(i)) for i in changes["department"]]

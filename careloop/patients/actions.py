@@ -22,10 +22,6 @@ def changed_fields(before: dict[str, Any], after: models.Model) -> dict[str, Any
     return changes
 
 
-def snapshot(instance: models.Model, fields: list[str]) -> dict[str, Any]:
-    return {name: getattr(instance, name) for name in fields}
-
-
 @transaction.atomic
 def do_register_patient(user: User, patient: Patient) -> Patient:
     assert user.organization_id is not None  # only staff of an organization may register patients

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from careloop.accounts import audit
 from careloop.accounts.models import User
 from careloop.patients import tag_actions
 from careloop.patients.models import Tag
@@ -31,7 +32,7 @@ class TagAdmin(admin.ModelAdmin[Tag]):
     def save_model(self, request: HttpRequest, obj: Tag, form: Any, change: bool) -> None:
         if change:
             stored = Tag.objects.get(pk=obj.pk)
-            before = {name: getattr(stored, name) for name in tag_actions.TAG_FIELDS}
+            before = audit.snapshot(stored, tag_actions.TAG_FIELDS)
             tag_actions.do_update_tag(_acting(request), obj, before)
         else:
             tag_actions.do_create_tag(_acting(request), obj)

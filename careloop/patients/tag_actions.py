@@ -41,7 +41,7 @@ def tag_named(by: User, organization_id: int, name: str) -> Tag:
 def do_update_tag(by: User, tag: Tag, before: dict[str, Any]) -> None:
     """Save the tag's new name, colour or description; `before` holds TAG_FIELDS as they were."""
     authorize_in(by, tag.organization_id, Perm.TAG_MANAGE)
-    changes = {k: [v, getattr(tag, k)] for k, v in before.items() if v != getattr(tag, k)}
+    changes = audit.changes(before, tag)
     if not changes:
         return
     tag.save()

@@ -12,9 +12,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from careloop.accounts import audit
+from careloop.accounts.audit import snapshot
 from careloop.accounts.models import User
 from careloop.fieldcrypto import Undecryptable
-from careloop.patients.actions import changed_fields, snapshot
+from careloop.patients.actions import changed_fields
 from careloop.patients.cardnumbers import card_number
 from careloop.patients.forms import identifier_message
 from careloop.patients.idcard import IdentifierError, parse_mobile

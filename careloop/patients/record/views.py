@@ -15,6 +15,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from careloop.accounts import audit
 from careloop.accounts.requests import StaffRequest
 from careloop.accounts.roles import Perm
 from careloop.patients import actions
@@ -61,7 +62,7 @@ def _done(request: StaffRequest, patient: Patient, section: Section, notice: str
 
 
 def _edit(request: StaffRequest, patient: Patient, section: Section, item: RecordItem | None) -> HttpResponse:
-    before = actions.snapshot(item, section.fields) if item is not None else None
+    before = audit.snapshot(item, section.fields) if item is not None else None
     form = section.form(request.POST if request.method == "POST" else None, instance=item, patient=patient)
     if request.method == "POST" and form.is_valid():
         actions.do_save_record_item(request.user, patient, form.save(commit=False), before)

@@ -6,6 +6,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from careloop.accounts import audit
 from careloop.accounts.requests import StaffRequest
 from careloop.accounts.roles import Perm
 from careloop.encryption import shown
@@ -34,7 +35,7 @@ def patient_register(request: StaffRequest) -> HttpResponse:
 @login_required
 def patient_edit(request: StaffRequest, patient_id: int) -> HttpResponse:
     patient = patient_for_user(request.user, patient_id, Perm.PATIENT_EDIT)
-    before = actions.snapshot(patient, EDITABLE)
+    before = audit.snapshot(patient, EDITABLE)
     form = PatientForm(request.POST or None, instance=patient, organization_id=patient.organization_id)
     if request.method == "POST" and form.is_valid():
         actions.do_update_patient(request.user, form.save(commit=False), before)
