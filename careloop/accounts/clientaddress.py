@@ -6,12 +6,11 @@ trusted proxy is the client (the approach of RFC 7239 section 7.4 and of nginx's
 Only a valid IP address, as `ipaddress` writes it, is ever returned.
 """
 
-import ipaddress
 import re
 from collections.abc import Iterable, Sequence
 
-type Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-type Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+from careloop import ipaddresses
+from careloop.ipaddresses import Network
 
 # A request id a trusted proxy may hand on: nginx's $request_id (32 hex digits), a UUID, and the like.
 REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{7,35}")  # 36 at most: the column's width
@@ -22,40 +21,26 @@ def parse_networks(items: Iterable[str]) -> tuple[Network, ...]:
     networks = []
     for item in items:
         try:
-            networks.append(ipaddress.ip_network(item.strip(), strict=False))
+            networks.append(ipaddresses.network(item))
         except ValueError:
             raise ValueError(f"{item!r} is not an IP network such as 10.0.0.0/8 or 127.0.0.1") from None
     return tuple(networks)
 
 
-def parse_address(text: str) -> Address | None:
-    """An IP address, IPv4-mapped IPv6 written as IPv4; None for anything else (a port, a name, a script)."""
-    text = text.strip()
-    if text.startswith("[") and text.endswith("]"):
-        text = text[1:-1]
-    try:
-        address = ipaddress.ip_address(text)
-    except ValueError:
-        return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    return address
-
-
-def is_trusted(address: Address | None, proxies: Sequence[Network]) -> bool:
-    return address is not None and any(address in network for network in proxies)
+def is_trusted(address: ipaddresses.Address | None, proxies: Sequence[Network]) -> bool:
+    return ipaddresses.within(address, tuple(proxies))
 
 
 def client_address(peer: str, forwarded_for: str, proxies: Sequence[Network]) -> str:
     """The client's address: the direct peer's, or, when the peer is a trusted proxy, the nearest hop in
     X-Forwarded-For that is not one. An unreadable hop stops the walk at the last address known good."""
-    address = parse_address(peer)
+    address = ipaddresses.address(peer)
     if address is None:
         return ""
     if not is_trusted(address, proxies):
         return str(address)
     for hop in reversed([part for part in forwarded_for.split(",") if part.strip()]):
-        forwarded = parse_address(hop)
+        forwarded = ipaddresses.address(hop)
         if forwarded is None:
             break
         address = forwarded
@@ -66,6 +51,6 @@ def client_address(peer: str, forwarded_for: str, proxies: Sequence[Network]) ->
 
 def request_id(peer: str, supplied: str, proxies: Sequence[Network]) -> str | None:
     """The X-Request-ID to keep: only one a trusted proxy sent, and only in the strict format."""
-    if supplied and is_trusted(parse_address(peer), proxies) and REQUEST_ID.fullmatch(supplied):
+    if supplied and is_trusted(ipaddresses.address(peer), proxies) and REQUEST_ID.fullmatch(supplied):
         return supplied
     return None

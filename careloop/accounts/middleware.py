@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from careloop import ipaddresses
 from careloop.accounts import audit, clientaddress
 from careloop.accounts.roles import Role
 
@@ -22,11 +23,11 @@ class _IdentifiedRequest(HttpRequest):
 
 
 @functools.cache
-def _trusted_proxies(cidrs: tuple[str, ...]) -> tuple[clientaddress.Network, ...]:
+def _trusted_proxies(cidrs: tuple[str, ...]) -> tuple[ipaddresses.Network, ...]:
     return clientaddress.parse_networks(cidrs)
 
 
-def trusted_proxies() -> tuple[clientaddress.Network, ...]:
+def trusted_proxies() -> tuple[ipaddresses.Network, ...]:
     return _trusted_proxies(tuple(settings.TRUSTED_PROXIES))
 
 

@@ -14,6 +14,8 @@ import ipaddress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from careloop import ipaddresses
+
 # 2**40 times any first wait of a second or more is beyond every sensible cap; stop doubling there so that
 # a very long run of failures never overflows the arithmetic.
 _MAX_DOUBLINGS = 40
@@ -69,12 +71,9 @@ def network_of(address: str) -> str:
 
     An IPv4 address mapped into IPv6 (`::ffff:203.0.113.9`) counts as the IPv4 address it is.
     """
-    try:
-        ip = ipaddress.ip_address(address.strip())
-    except ValueError:
+    ip = ipaddresses.address(address)
+    if ip is None:
         return UNKNOWN_NETWORK
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
     prefix = IPV4_NETWORK_PREFIX if ip.version == 4 else IPV6_NETWORK_PREFIX
     return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
 

@@ -5,13 +5,11 @@ every address in. Names are refused: the check runs on the address of every conn
 is read, with no DNS lookup. Pure: no Django import, no sockets.
 """
 
-import contextlib
-import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-Address = ipaddress.IPv4Address | ipaddress.IPv6Address
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+from careloop import ipaddresses
+from careloop.ipaddresses import Network
 
 
 @dataclass(frozen=True)
@@ -24,21 +22,11 @@ class Peer:
         return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
 
 
-def address_of(host: str) -> Address:
-    """The address in `host`, without an IPv6 zone; "::ffff:10.1.2.3" (a dual-stack socket) as 10.1.2.3."""
-    address = ipaddress.ip_address(host.split("%", 1)[0])
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        return address.ipv4_mapped
-    return address
-
-
 def peer_from(peername: object, certificate: str = "") -> Peer:
     """A Peer from a socket's getpeername() (IPv4 or IPv6 tuple); an unknown shape gives host "?"."""
     if isinstance(peername, tuple) and len(peername) >= 2:
-        host = str(peername[0])
-        with contextlib.suppress(ValueError):  # not an address: kept as the socket gave it
-            host = str(address_of(host))
-        return Peer(host, int(peername[1]), certificate)
+        address = ipaddresses.address(str(peername[0]))  # not an address: kept as the socket gave it
+        return Peer(str(address or peername[0]), int(peername[1]), certificate)
     return Peer("?", 0, certificate)
 
 
@@ -47,10 +35,8 @@ def is_loopback(host: str) -> bool:
     localhost are not)."""
     if host.lower() in ("localhost", "localhost.localdomain", "ip6-localhost"):
         return True
-    try:
-        return address_of(host).is_loopback
-    except ValueError:
-        return False
+    address = ipaddresses.address(host)
+    return address is not None and address.is_loopback
 
 
 def exposure_warnings(host: str, allowlist: "PeerAllowlist", tls: bool) -> dict[str, str]:
@@ -85,7 +71,7 @@ class PeerAllowlist:
             if not text:
                 continue
             try:
-                networks.append(_network(text))
+                networks.append(ipaddresses.network(text))
             except ValueError:
                 raise ValueError(f"{text!r} is not an IP address or network (CIDR)") from None
         return cls(networks)
@@ -98,22 +84,7 @@ class PeerAllowlist:
     def allows(self, host: str) -> bool:
         if self.open:
             return True
-        try:
-            address = address_of(host)
-        except ValueError:
-            return False
-        return any(address.version == network.version and address in network for network in self.networks)
+        return ipaddresses.within(ipaddresses.address(host), self.networks)
 
     def __str__(self) -> str:
         return ", ".join(str(network) for network in self.networks) or "any address"
-
-
-def _network(text: str) -> Network:
-    if "/" not in text:
-        address = address_of(text)
-        return ipaddress.ip_network(address)
-    network = ipaddress.ip_network(text, strict=False)
-    if isinstance(network, ipaddress.IPv6Network) and network.network_address.ipv4_mapped:
-        mapped = network.network_address.ipv4_mapped
-        return ipaddress.ip_network(f"{mapped}/{max(0, network.prefixlen - 96)}")
-    return network
