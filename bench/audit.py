@@ -20,34 +20,16 @@ import hashlib
 import json
 import os
 import statistics
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
+from scratch import configure, postgres_database
+
 ROOT = Path(__file__).resolve().parent.parent
 ORGANIZATIONS = 5
-
-
-def configure(database_url: str) -> None:
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "careloop.settings",
-            "DATABASE_URL": database_url,
-            "CARELOOP_DEBUG": "true",
-            "CARELOOP_VAR_DIR": tempfile.mkdtemp(prefix="careloop-bench-"),
-            "CARELOOP_LOG_LEVEL": "WARNING",
-        }
-    )
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def make_old_tables() -> None:
@@ -217,13 +199,8 @@ def main() -> None:
         "--server", default=os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
     )
     args = parser.parse_args()
-    import psycopg
-
-    name = f"careloop_bench_audit_{os.getpid()}"
-    with psycopg.connect(f"{args.server}/postgres", autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        configure(f"{args.server}/{name}")
+    with postgres_database(args.server, "careloop_bench_audit") as database_url:
+        configure(database_url)
         make_old_tables()
         threads = [int(n) for n in args.threads.split(",")]
         append_figures = {}
@@ -238,12 +215,6 @@ def main() -> None:
             }
         sizes = [int(s) for s in args.sizes.split(",")]
         seal_figures = {str(size): sealing(size) for size in sizes}
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(f"{args.server}/postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     largest, smallest = seal_figures[str(sizes[-1])], seal_figures[str(sizes[0])]
     print(
         json.dumps(

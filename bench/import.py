@@ -13,7 +13,6 @@ Once: Django ORM save() per row on a sample, and parsing alone with fhir.resourc
 """
 
 import argparse
-import base64
 import json
 import os
 import subprocess
@@ -27,29 +26,11 @@ if TYPE_CHECKING:
     from careloop.accounts.models import Organization
     from careloop.observations.models import ImportBatch
 
+from scratch import configure, postgres_database
+
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = "http://his.example.cn/fhir"
 PATIENTS = 100_000
-
-
-def configure(database_url: str) -> None:
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "careloop.settings",
-            "DATABASE_URL": database_url,
-            "CARELOOP_DEBUG": "true",
-            "CARELOOP_VAR_DIR": tempfile.mkdtemp(prefix="careloop-bench-"),
-            "CARELOOP_LOG_LEVEL": "WARNING",
-        }
-    )
-    os.environ.setdefault("CARELOOP_SECRET_KEY", base64.urlsafe_b64encode(os.urandom(40)).decode())
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def make_population(patients: int) -> "Organization":
@@ -261,13 +242,8 @@ def main() -> None:
     if args.sqlite_child is not None:
         sqlite_child(args.sqlite_child)
         return
-    import psycopg
-
-    name = f"careloop_bench_{os.getpid()}"
-    with psycopg.connect(f"{args.server}/postgres", autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        configure(f"{args.server}/{name}")
+    with postgres_database(args.server, "careloop_bench") as database_url:
+        configure(database_url)
         from careloop.observations.fhir.ndjson import synthetic_observations
 
         organization = make_population(PATIENTS)
@@ -280,12 +256,6 @@ def main() -> None:
             per_size[size] = summary(rounds, size)
         orm = orm_rate(organization, args.orm_sample)
         parse_only = fhir_resources_rate(data, args.parse_sample)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(f"{args.server}/postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     sqlite = sqlite_rate(args.sqlite_size) if args.sqlite_size else None
     largest, smallest = per_size[sizes[-1]], per_size[sizes[0]]
     print(

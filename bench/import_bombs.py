@@ -11,7 +11,6 @@ batch's status and refused count, the problem rows stored, and the report's seco
 """
 
 import argparse
-import base64
 import json
 import os
 import resource
@@ -21,6 +20,8 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from scratch import configure
 
 ROOT = Path(__file__).resolve().parent.parent
 ID_NUMBER = "110101199001011234"
@@ -60,23 +61,6 @@ def bombs() -> dict[str, Callable[[], tuple[str, bytes]]]:
         ),
         "ndjson_5m_bad_lines": lambda: ("lines.ndjson", b"{}\n" * 5_000_000),
     }
-
-
-def configure(tree: Path, var: Path) -> None:
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "careloop.settings",
-            "DATABASE_URL": f"sqlite:///{var / 'bench.sqlite3'}",
-            "CARELOOP_DEBUG": "true",
-            "CARELOOP_VAR_DIR": str(var),
-            "CARELOOP_LOG_LEVEL": "WARNING",
-        }
-    )
-    os.environ.setdefault("CARELOOP_SECRET_KEY", base64.urlsafe_b64encode(os.urandom(40)).decode())
-    sys.path.insert(0, str(tree))
-    import django
-
-    django.setup()
 
 
 def peak_mb() -> float:
@@ -193,7 +177,9 @@ def main() -> None:
     options = parser.parse_args()
     if options.child:
         step, var, arg = options.child
-        configure(options.tree, Path(var))
+        configure(
+            f"sqlite:///{Path(var) / 'bench.sqlite3'}", var_dir=Path(var), tree=options.tree, migrate=False
+        )
         steps = {"setup": lambda: child_setup(), "import": lambda: child_import(Path(arg))}
         result = steps.get(step, lambda: child_report(int(arg)))()
         print(json.dumps(result, ensure_ascii=False))
