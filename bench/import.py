@@ -66,9 +66,9 @@ def make_population(patients: int) -> "Organization":
 
 
 def run_import(organization: "Organization", data: bytes) -> "tuple[float, ImportBatch]":
-    from careloop.observations.formats import read_chunks
+    from careloop.observations.importing.pipeline import run_import as pipeline
     from careloop.observations.models import ImportBatch
-    from careloop.observations.pipeline import run_import as pipeline
+    from careloop.observations.sources.formats import read_chunks
 
     batch = ImportBatch.objects.create(organization=organization, kind="fhir", filename="bench.ndjson")
     started = time.perf_counter()
@@ -206,7 +206,7 @@ def fhir_resources_rate(data: bytes, sample: int) -> float | None:
 
 
 def sqlite_child(size: int) -> None:
-    from careloop.observations.fhir.ndjson import synthetic_observations
+    from careloop.observations.sources.fhir.ndjson import synthetic_observations
 
     with tempfile.TemporaryDirectory() as folder:
         configure(f"sqlite:///{folder}/bench.sqlite3")
@@ -244,7 +244,7 @@ def main() -> None:
         return
     with postgres_database(args.server, "careloop_bench") as database_url:
         configure(database_url)
-        from careloop.observations.fhir.ndjson import synthetic_observations
+        from careloop.observations.sources.fhir.ndjson import synthetic_observations
 
         organization = make_population(PATIENTS)
         sizes = [int(s) for s in args.sizes.split(",")]

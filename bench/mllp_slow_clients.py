@@ -26,8 +26,8 @@ START = b"\x0b"
 LISTENER = (
     "import logging, sys\n"
     "logging.basicConfig(level=logging.WARNING, stream=sys.stderr)\n"
-    "logging.getLogger('careloop.observations.hl7v2.mllp').setLevel(logging.INFO)\n"
-    "from careloop.observations.hl7v2 import mllp\n"
+    "logging.getLogger('careloop.observations.sources.hl7v2.mllp').setLevel(logging.INFO)\n"
+    "from careloop.observations.sources.hl7v2 import mllp\n"
     "mllp.serve('127.0.0.1', 0, lambda *message_and_peer: b'')\n"
 )
 MSH = b"MSH|^~\\&|LIS|HOSP-A|CARELOOP|CL|20240315103000||ORU^R01^ORU_R01|SLOW0001|P|2.5.1\r"

@@ -14,7 +14,7 @@ from careloop.accounts.auditcheckpoint import parse_syslog_target, private_key_f
 from careloop.accounts.clientaddress import parse_networks
 from careloop.devkeys import development_keys
 from careloop.envconfig import envbool, envint, envlist, envsecret, envstr
-from careloop.observations.importlimits import MB, ImportLimits
+from careloop.observations.importing.limits import MB, ImportLimits
 
 # Django's generic classes take a subscript at run time, as django-stubs types them: ModelForm[Patient],
 # ModelAdmin[Tag]. (django-tasks-db does this on import too; the code should not depend on that.)

@@ -11,11 +11,11 @@ from django.utils import timezone
 
 from careloop.accounts import audit
 from careloop.accounts.models import User
-from careloop.observations import formats
-from careloop.observations.chunk import import_chunk
+from careloop.observations.importing.chunk import import_chunk
+from careloop.observations.importing.parsed import EncounterRecord, ParseResult, PatientRef, ReportRecord
+from careloop.observations.importing.unmatched import record_from_json
 from careloop.observations.models import ImportBatch, UnmatchedResult
-from careloop.observations.records import EncounterRecord, ParseResult, PatientRef, ReportRecord
-from careloop.observations.unmatched import record_from_json
+from careloop.observations.sources import formats
 from careloop.patients.models import Patient
 
 

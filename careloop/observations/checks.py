@@ -11,8 +11,8 @@ from django.apps import AppConfig
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning, register
 
-from careloop.observations.hl7v2.limits import MIB, ListenerLimits
-from careloop.observations.hl7v2.peers import PeerAllowlist, exposure_warnings
+from careloop.observations.sources.hl7v2.limits import MIB, ListenerLimits
+from careloop.observations.sources.hl7v2.peers import PeerAllowlist, exposure_warnings
 
 
 @register("careloop")

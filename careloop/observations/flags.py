@@ -10,7 +10,7 @@ and the bands differ, no range applies and the flag is None rather than a guess;
 """
 
 from careloop.observations.catalogue import Indicator, RefRange
-from careloop.observations.records import because
+from careloop.observations.importing.parsed import because
 from careloop.observations.units import ResultRefused
 
 NORMAL = "normal"

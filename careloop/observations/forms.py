@@ -8,9 +8,9 @@ from django.utils.translation import gettext_lazy as _
 
 from careloop.observations import flags
 from careloop.observations.catalogue import Indicator
-from careloop.observations.formats import SUPPORTED_SUFFIXES, parse_mapping
 from careloop.observations.language import in_chinese
 from careloop.observations.models import ImportBatch
+from careloop.observations.sources.formats import SUPPORTED_SUFFIXES, parse_mapping
 from careloop.observations.trendview import indicator_name
 
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from careloop.accounts.models import Organization, User
 from careloop.encryption import EncryptedTextField, shown
-from careloop.observations import problemkinds
+from careloop.observations.importing import problemkinds
 from careloop.patients.masking import mask_id_number
 from careloop.patients.models import Patient
 from careloop.redaction import redact

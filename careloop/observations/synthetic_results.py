@@ -10,7 +10,7 @@ import random
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from careloop.observations.records import PatientRef, ReportRecord, ResultRecord
+from careloop.observations.importing.parsed import PatientRef, ReportRecord, ResultRecord
 
 SOURCE_SYSTEM = "demo-health-checks"
 TZ = datetime.timezone(datetime.timedelta(hours=8))

@@ -1,10 +1,10 @@
 from django.conf import settings
 from django.tasks import task
 
-from careloop.observations import formats
 from careloop.observations.actions import stored_path
+from careloop.observations.importing.pipeline import run_import
 from careloop.observations.models import ImportBatch
-from careloop.observations.pipeline import run_import
+from careloop.observations.sources import formats
 
 
 @task()

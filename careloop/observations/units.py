@@ -18,7 +18,7 @@ import re
 import unicodedata
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
-from careloop.observations.records import Problem, Reason, because
+from careloop.observations.importing.parsed import Problem, Reason, because
 
 if TYPE_CHECKING:  # catalogue imports this module; the type is only needed by the checker
     from careloop.observations.catalogue import Conversion

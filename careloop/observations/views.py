@@ -17,11 +17,13 @@ from careloop.accounts import audit
 from careloop.accounts.models import User
 from careloop.accounts.requests import StaffRequest
 from careloop.accounts.roles import Perm
-from careloop.observations import actions, problemkinds, tabular
+from careloop.observations import actions
 from careloop.observations.forms import MatchForm, UploadForm
-from careloop.observations.importlimits import MB
+from careloop.observations.importing import problemkinds
+from careloop.observations.importing.limits import MB
+from careloop.observations.importing.parsed import Problem
 from careloop.observations.models import ImportBatch, UnmatchedResult
-from careloop.observations.records import Problem
+from careloop.observations.sources import tabular
 from careloop.patients import actions as patient_actions
 from careloop.patients import search
 from careloop.patients.scoping import patient_for_user, patients_for, require

@@ -11,7 +11,7 @@ import struct
 import zipfile
 from collections.abc import Iterable, Iterator
 
-from careloop.observations.tabular.template import template_headers
+from careloop.observations.sources.tabular.template import template_headers
 
 SHEET = "xl/worksheets/sheet1.xml"
 SHARED_STRINGS = "xl/sharedStrings.xml"

@@ -14,11 +14,11 @@ import pytest
 
 from careloop.observations import catalogue
 from careloop.observations.catalogue import Indicator
-from careloop.observations.hl7v2 import ack
-from careloop.observations.hl7v2.mllp import MllpServer
-from careloop.observations.hl7v2.peers import Peer
-from careloop.observations.merge import COLUMNS
-from careloop.observations.tabular.template import template_headers
+from careloop.observations.importing.merge import COLUMNS
+from careloop.observations.sources.hl7v2 import ack
+from careloop.observations.sources.hl7v2.mllp import MllpServer
+from careloop.observations.sources.hl7v2.peers import Peer
+from careloop.observations.sources.tabular.template import template_headers
 
 
 def address(server: MllpServer) -> tuple[str, int]:

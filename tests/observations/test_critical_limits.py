@@ -8,11 +8,11 @@ import pytest
 from django.urls import reverse
 
 from careloop.accounts.models import AuditEntry
-from careloop.observations import pipeline
-from careloop.observations.chunk import import_chunk
 from careloop.observations.criticals import critical_limits_for, do_set_critical_limits
-from careloop.observations.fhir import iter_ndjson, parse_ndjson
+from careloop.observations.importing import pipeline
+from careloop.observations.importing.chunk import import_chunk
 from careloop.observations.models import CriticalLimit, ImportBatch, Observation
+from careloop.observations.sources.fhir import iter_ndjson, parse_ndjson
 from tests.factories import make_patient, make_user
 from tests.observations.helpers import indicator
 

@@ -6,7 +6,7 @@ from typing import Any
 import orjson
 import pytest
 
-from careloop.observations.fhir import parse_bundle
+from careloop.observations.sources.fhir import parse_bundle
 
 SAMPLES = Path(__file__).parent / "samples"
 RESIDENT_ID = "110105198003070020"

@@ -3,7 +3,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from careloop.observations.fhir.dates import SHANGHAI, parse_date, parse_datetime
+from careloop.observations.sources.fhir.dates import SHANGHAI, parse_date, parse_datetime
 
 UTC = datetime.UTC
 PLUS8 = datetime.timezone(datetime.timedelta(hours=8))

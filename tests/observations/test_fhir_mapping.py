@@ -5,8 +5,8 @@ import datetime
 
 import pytest
 
-from careloop.observations.fhir.parse import ResourceMapper
-from careloop.observations.records import ParseResult, PatientRef, ResultRecord
+from careloop.observations.importing.parsed import ParseResult, PatientRef, ResultRecord
+from careloop.observations.sources.fhir.parse import ResourceMapper
 
 PLUS8 = datetime.timezone(datetime.timedelta(hours=8))
 RESIDENT_ID = "110105198003070020"  # valid GB 11643 check character

@@ -9,10 +9,10 @@ from typing import Any
 import orjson
 import pytest
 
-from careloop.observations.fhir import RESULT_FIELDS, References, iter_ndjson, parse_ndjson
-from careloop.observations.fhir.ndjson import chunk_sizes, synthetic_observations
-from careloop.observations.normalize import normalize_result
-from careloop.observations.records import ResultRecord
+from careloop.observations.importing.normalize import normalize_result
+from careloop.observations.importing.parsed import ResultRecord
+from careloop.observations.sources.fhir import RESULT_FIELDS, References, iter_ndjson, parse_ndjson
+from careloop.observations.sources.fhir.ndjson import chunk_sizes, synthetic_observations
 
 SAMPLES = Path(__file__).parent / "samples"
 RESIDENT_ID = "110105198003070020"

@@ -9,8 +9,8 @@ from typing import Any
 import orjson
 import pytest
 
-from careloop.observations.fhir.parse import FieldProblem, References, ResourceMapper
-from careloop.observations.records import PatientRef
+from careloop.observations.importing.parsed import PatientRef
+from careloop.observations.sources.fhir.parse import FieldProblem, References, ResourceMapper
 
 LOINC = "http://loinc.org"
 

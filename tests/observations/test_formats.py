@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from careloop.observations import formats
+from careloop.observations.sources import formats
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from careloop.observations.hl7v2.ack import (
+from careloop.observations.importing.parsed import ParseResult, Problem
+from careloop.observations.sources.hl7v2.ack import (
     MAX_ERR_SEGMENTS,
     acknowledgement_code,
     build_ack,
@@ -12,8 +13,7 @@ from careloop.observations.hl7v2.ack import (
     respond,
     segment_count,
 )
-from careloop.observations.hl7v2.parse import parse_message, read_header
-from careloop.observations.records import ParseResult, Problem
+from careloop.observations.sources.hl7v2.parse import parse_message, read_header
 
 SAMPLES = Path(__file__).parent / "samples"
 NOW = datetime.datetime(2024, 3, 15, 10, 30, tzinfo=ZoneInfo("Asia/Shanghai"))

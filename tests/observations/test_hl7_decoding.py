@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from careloop.observations.hl7v2.decoding import (
+from careloop.observations.sources.hl7v2.decoding import (
     codec_for,
     declared_charset,
     decode_file,

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from careloop.observations.hl7v2 import ack
-from careloop.observations.hl7v2.framing import END, START, Frame, FrameReader, frame
-from careloop.observations.hl7v2.limits import ListenerLimits
-from careloop.observations.hl7v2.mllp import MllpServer, send
-from careloop.observations.hl7v2.peers import Peer
+from careloop.observations.sources.hl7v2 import ack
+from careloop.observations.sources.hl7v2.framing import END, START, Frame, FrameReader, frame
+from careloop.observations.sources.hl7v2.limits import ListenerLimits
+from careloop.observations.sources.hl7v2.mllp import MllpServer, send
+from careloop.observations.sources.hl7v2.peers import Peer
 from tests.observations.helpers import address
 
 SAMPLES = Path(__file__).parent / "samples"
@@ -107,7 +107,7 @@ def test_handle_that_raises_is_answered_ae():
 
 
 def test_log_names_control_id_and_type_but_no_patient_identifier(listener, caplog):
-    caplog.set_level("INFO", logger="careloop.observations.hl7v2.mllp")
+    caplog.set_level("INFO", logger="careloop.observations.sources.hl7v2.mllp")
     send(*address(listener), [GOOD])
     text = caplog.text
     assert "MSG00001" in text and "ORU^R01" in text
@@ -147,7 +147,7 @@ def test_sigterm_stops_the_listener_cleanly(tmp_path):
     script = (
         "import logging, sys\n"
         "logging.basicConfig(level=logging.INFO, stream=sys.stderr)\n"
-        "from careloop.observations.hl7v2 import ack, mllp\n"
+        "from careloop.observations.sources.hl7v2 import ack, mllp\n"
         "mllp.serve('127.0.0.1', 0, lambda m, peer: ack.respond(m, lambda p: []))\n"
     )
     process = subprocess.Popen(

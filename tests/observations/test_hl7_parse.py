@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from careloop.observations.hl7v2.parse import (
+from careloop.observations.sources.hl7v2.parse import (
     Delimiters,
     TimestampError,
     escape,

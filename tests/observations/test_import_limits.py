@@ -10,8 +10,7 @@ from dataclasses import replace
 
 import pytest
 
-from careloop.observations import formats
-from careloop.observations.importlimits import (
+from careloop.observations.importing.limits import (
     MAX_COLUMNS,
     ImportLimits,
     bundle_refusal,
@@ -20,10 +19,11 @@ from careloop.observations.importlimits import (
     ndjson_refusal,
     size_text,
 )
-from careloop.observations.records import ParseResult
-from careloop.observations.tabular import parse_table, template_xlsx
-from careloop.observations.tabular.archive import archive_refusal, declared_directory, declares_dtd
-from careloop.observations.tabular.reading import physical_lines
+from careloop.observations.importing.parsed import ParseResult
+from careloop.observations.sources import formats
+from careloop.observations.sources.tabular import parse_table, template_xlsx
+from careloop.observations.sources.tabular.archive import archive_refusal, declared_directory, declares_dtd
+from careloop.observations.sources.tabular.reading import physical_lines
 from tests.observations import bombs
 
 ID_NUMBER = "110101199001011234"
@@ -321,7 +321,7 @@ def test_csv_line_of_millions_of_commas_is_refused_before_it_is_split():
 def test_a_refusal_of_the_whole_file_is_labelled_as_such():
     from django.utils import translation
 
-    from careloop.observations import problemkinds
+    from careloop.observations.importing import problemkinds
 
     with translation.override("en"):
         assert problemkinds.location_text("file") == "the whole file"

@@ -4,10 +4,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from careloop.observations.keylookup import bigint_array, key_filters, text_array, value_rows
-from careloop.observations.matching import match_patients
+from careloop.observations.importing.keylookup import bigint_array, key_filters, text_array, value_rows
+from careloop.observations.importing.matching import match_patients
+from careloop.observations.importing.parsed import PatientRef
 from careloop.observations.models import PatientIdentifier
-from careloop.observations.records import PatientRef
 from careloop.patients.models import Patient
 from tests.factories import make_patient
 

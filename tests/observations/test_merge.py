@@ -5,9 +5,8 @@ from django.db import DataError, InternalError, connection, transaction
 from django.utils import timezone
 
 from careloop.bulkinsert import column_name, concrete_field
-from careloop.observations import copy_rows, merge_postgres
-from careloop.observations.matching import match_patients, remember_identifiers
-from careloop.observations.merge import (
+from careloop.observations.importing.matching import match_patients, remember_identifiers
+from careloop.observations.importing.merge import (
     COLUMNS,
     CONTENT,
     MERGE_COLUMNS,
@@ -20,8 +19,10 @@ from careloop.observations.merge import (
     merge_observations,
     start_merge,
 )
+from careloop.observations.importing.parsed import PatientRef
+from careloop.observations.importing.postgres import copy_rows
+from careloop.observations.importing.postgres import merge as merge_postgres
 from careloop.observations.models import Observation, ObservationVersion
-from careloop.observations.records import PatientRef
 from tests.factories import make_patient
 from tests.observations.helpers import merge_row
 

@@ -4,8 +4,8 @@ import pytest
 from django.core.management import CommandError
 
 from careloop.observations.checks import mllp_exposure, mllp_settings_are_usable
-from careloop.observations.hl7v2.limits import MIB, ListenerLimits
 from careloop.observations.management.commands.mllp import Command, listener
+from careloop.observations.sources.hl7v2.limits import MIB, ListenerLimits
 from tests.observations.certificates import Authority
 from tests.test_deploy_check import check_deploy, production_env
 

@@ -5,10 +5,10 @@ import threading
 import time
 from pathlib import Path
 
-from careloop.observations.hl7v2.framing import START, frame
-from careloop.observations.hl7v2.limits import ListenerLimits
-from careloop.observations.hl7v2.mllp import MllpServer, send
-from careloop.observations.hl7v2.peers import PeerAllowlist
+from careloop.observations.sources.hl7v2.framing import START, frame
+from careloop.observations.sources.hl7v2.limits import ListenerLimits
+from careloop.observations.sources.hl7v2.mllp import MllpServer, send
+from careloop.observations.sources.hl7v2.peers import PeerAllowlist
 from tests.observations.helpers import Recorder, address, msa_code, running, seconds_until_closed, wait_for
 
 SAMPLES = Path(__file__).parent / "samples"
@@ -65,7 +65,7 @@ def drip(connection: socket.socket, byte: bytes, count: int, first: bytes = b"")
 
 
 def test_a_sender_dripping_a_frame_is_closed_after_the_frame_timeout(caplog):
-    caplog.set_level("WARNING", logger="careloop.observations.hl7v2.mllp")
+    caplog.set_level("WARNING", logger="careloop.observations.sources.hl7v2.mllp")
     recorder = Recorder()
     with (
         running(listener(recorder, idle_timeout=5.0, frame_timeout=0.6)) as server,
@@ -92,7 +92,7 @@ def test_restarting_a_frame_does_not_restart_its_deadline():
 
 
 def test_an_oversize_frame_is_answered_ar_and_not_kept(caplog):
-    caplog.set_level("WARNING", logger="careloop.observations.hl7v2.mllp")
+    caplog.set_level("WARNING", logger="careloop.observations.sources.hl7v2.mllp")
     recorder = Recorder()
     with running(listener(recorder, max_message_bytes=64 * KIB, max_buffered_bytes=128 * KIB)) as server:
         huge = GOOD + b"NTE|1||" + b"13800138000 " * 40_000 + b"\r"
@@ -106,7 +106,7 @@ def test_an_oversize_frame_is_answered_ar_and_not_kept(caplog):
 
 
 def test_connections_past_the_limit_are_closed_on_arrival_and_served_again_later(caplog):
-    caplog.set_level("WARNING", logger="careloop.observations.hl7v2.mllp")
+    caplog.set_level("WARNING", logger="careloop.observations.sources.hl7v2.mllp")
     with running(listener(Recorder(), max_connections=2)) as server:
         first, second = (socket.create_connection(address(server)) for _ in range(2))
         wait_for(lambda: server.connections == 2)
@@ -122,7 +122,7 @@ def test_connections_past_the_limit_are_closed_on_arrival_and_served_again_later
 def test_unfinished_frames_of_all_connections_stay_within_the_buffer_limit(caplog):
     """Ten senders each start a 60 KiB message; the listener holds at most 150 KiB of them and closes the
     senders whose bytes would pass it, while one that finishes its message is answered."""
-    caplog.set_level("WARNING", logger="careloop.observations.hl7v2.mllp")
+    caplog.set_level("WARNING", logger="careloop.observations.sources.hl7v2.mllp")
     limits = {"max_message_bytes": 100 * KIB, "max_buffered_bytes": 150 * KIB}
     with running(listener(Recorder(), **limits)) as server:
         body = GOOD + b"NTE|1||" + b"z" * (60 * KIB) + b"\r"
@@ -151,7 +151,7 @@ def _still_open(connection: socket.socket) -> bool:
 
 
 def test_a_peer_outside_the_allowlist_is_closed_before_anything_is_read(caplog):
-    caplog.set_level("INFO", logger="careloop.observations.hl7v2.mllp")
+    caplog.set_level("INFO", logger="careloop.observations.sources.hl7v2.mllp")
     recorder = Recorder()
     server = listener(recorder)
     server.allowlist = PeerAllowlist.parse(["10.0.0.0/8", "192.168.0.0/16"])
@@ -175,7 +175,7 @@ def test_a_peer_inside_the_allowlist_is_served_and_named_to_the_handler():
 
 
 def test_a_peer_knocking_again_and_again_is_logged_once(caplog):
-    caplog.set_level("WARNING", logger="careloop.observations.hl7v2.mllp")
+    caplog.set_level("WARNING", logger="careloop.observations.sources.hl7v2.mllp")
     server = listener(Recorder())
     server.allowlist = PeerAllowlist.parse(["10.0.0.0/8"])
     with running(server):

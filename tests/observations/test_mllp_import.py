@@ -6,11 +6,11 @@ from pathlib import Path
 import pytest
 
 from careloop.accounts.models import AuditEntry
-from careloop.observations.hl7v2 import tls
-from careloop.observations.hl7v2.decoding import split_messages
-from careloop.observations.hl7v2.mllp import MllpServer, send
 from careloop.observations.management.commands.mllp import receive
 from careloop.observations.models import ImportBatch, Observation
+from careloop.observations.sources.hl7v2 import tls
+from careloop.observations.sources.hl7v2.decoding import split_messages
+from careloop.observations.sources.hl7v2.mllp import MllpServer, send
 from careloop.patients.models import Encounter
 from tests.factories import make_patient
 from tests.observations.certificates import Authority

@@ -2,8 +2,13 @@
 
 import pytest
 
-from careloop.observations.hl7v2.framing import END, START, FrameReader
-from careloop.observations.hl7v2.limits import BufferBudget, ConnectionClock, ListenerLimits, ReportThrottle
+from careloop.observations.sources.hl7v2.framing import END, START, FrameReader
+from careloop.observations.sources.hl7v2.limits import (
+    BufferBudget,
+    ConnectionClock,
+    ListenerLimits,
+    ReportThrottle,
+)
 
 LIMITS = ListenerLimits(idle_timeout=60, frame_timeout=30)
 
@@ -87,7 +92,7 @@ def test_limits_refuse_values_that_would_lock_the_listener(changes):
     ],
 )
 def test_frame_reader_holds_no_more_than_its_limit(chunks, buffered, in_frame, pending, monkeypatch):
-    monkeypatch.setattr("careloop.observations.hl7v2.framing.HEAD_BYTES", 1024)
+    monkeypatch.setattr("careloop.observations.sources.hl7v2.framing.HEAD_BYTES", 1024)
     reader = FrameReader(max_bytes=1000)
     for chunk in chunks:
         reader.feed(chunk)

@@ -2,7 +2,13 @@
 
 import pytest
 
-from careloop.observations.hl7v2.peers import Peer, PeerAllowlist, exposure_warnings, is_loopback, peer_from
+from careloop.observations.sources.hl7v2.peers import (
+    Peer,
+    PeerAllowlist,
+    exposure_warnings,
+    is_loopback,
+    peer_from,
+)
 
 HOSPITAL = ["10.12.0.0/16", "192.168.1.20", "fd00:12::/32"]
 

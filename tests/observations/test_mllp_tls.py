@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from careloop.observations.hl7v2 import tls
-from careloop.observations.hl7v2.framing import frame
-from careloop.observations.hl7v2.limits import ListenerLimits
-from careloop.observations.hl7v2.mllp import MllpServer, send
-from careloop.observations.hl7v2.peers import PeerAllowlist
+from careloop.observations.sources.hl7v2 import tls
+from careloop.observations.sources.hl7v2.framing import frame
+from careloop.observations.sources.hl7v2.limits import ListenerLimits
+from careloop.observations.sources.hl7v2.mllp import MllpServer, send
+from careloop.observations.sources.hl7v2.peers import PeerAllowlist
 from tests.observations.certificates import Authority
 from tests.observations.helpers import Recorder, address, msa_code, running, seconds_until_closed
 
@@ -44,7 +44,7 @@ def test_a_tls_client_is_answered_over_tls(hospital):
 
 
 def test_a_plain_client_gets_no_answer_from_a_tls_listener(hospital, caplog):
-    caplog.set_level("WARNING", logger="careloop.observations.hl7v2.mllp")
+    caplog.set_level("WARNING", logger="careloop.observations.sources.hl7v2.mllp")
     recorder = Recorder()
     with (
         running(tls_listener(recorder, hospital)) as server,
@@ -91,7 +91,7 @@ def test_mutual_tls_serves_a_client_certificate_the_ca_signed_and_names_it(hospi
 def test_mutual_tls_refuses_a_client_without_a_certificate_the_ca_signed(
     hospital, stranger, with_certificate, caplog
 ):
-    caplog.set_level("WARNING", logger="careloop.observations.hl7v2.mllp")
+    caplog.set_level("WARNING", logger="careloop.observations.sources.hl7v2.mllp")
     recorder = Recorder()
     if with_certificate == "none":
         context = tls.client_context(str(hospital.cert))
@@ -108,7 +108,7 @@ def test_mutual_tls_refuses_a_client_without_a_certificate_the_ca_signed(
 
 
 def test_the_allowlist_is_checked_before_the_tls_handshake(hospital, caplog):
-    caplog.set_level("WARNING", logger="careloop.observations.hl7v2.mllp")
+    caplog.set_level("WARNING", logger="careloop.observations.sources.hl7v2.mllp")
     server = tls_listener(Recorder(), hospital)
     server.allowlist = PeerAllowlist.parse(["10.0.0.0/8"])
     with running(server), pytest.raises((ssl.SSLError, ConnectionError)):

@@ -4,8 +4,8 @@ import datetime
 
 import pytest
 
-from careloop.observations import normalize
-from careloop.observations.records import PatientRef, Problem, ResultRecord
+from careloop.observations.importing import normalize
+from careloop.observations.importing.parsed import PatientRef, Problem, ResultRecord
 
 WHEN = datetime.datetime(2025, 3, 5, 8, 30, tzinfo=datetime.UTC)
 

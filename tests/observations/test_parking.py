@@ -4,10 +4,10 @@ import orjson
 import pytest
 from django.utils import timezone
 
-from careloop.observations.fhir import iter_ndjson
+from careloop.observations.importing.parking import park
+from careloop.observations.importing.pipeline import run_import
 from careloop.observations.models import ImportBatch, UnmatchedResult
-from careloop.observations.parking import park
-from careloop.observations.pipeline import run_import
+from careloop.observations.sources.fhir import iter_ndjson
 
 
 def feed(value: float = 4.9) -> bytes:

@@ -12,8 +12,8 @@ from django.core.management import CommandError, call_command
 from django.utils import translation
 
 from careloop.accounts.models import AuditEntry
-from careloop.observations import formats
 from careloop.observations.actions import do_match_unmatched
+from careloop.observations.importing.pipeline import run_import
 from careloop.observations.models import (
     ImportBatch,
     ImportProblem,
@@ -21,7 +21,7 @@ from careloop.observations.models import (
     ObservationVersion,
     UnmatchedResult,
 )
-from careloop.observations.pipeline import run_import
+from careloop.observations.sources import formats
 from careloop.patients.models import Encounter
 from tests.factories import make_patient, resident_id
 from tests.observations.helpers import results_xlsx, yearly_glucose_rows

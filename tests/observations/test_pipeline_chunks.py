@@ -7,11 +7,11 @@ import orjson
 import pytest
 from django.db import connection, connections
 
-from careloop.observations import overlap, pipeline
-from careloop.observations.chunk import match_chunk
-from careloop.observations.fhir import iter_ndjson
-from careloop.observations.merge import merge_observations
+from careloop.observations.importing import overlap, pipeline
+from careloop.observations.importing.chunk import match_chunk
+from careloop.observations.importing.merge import merge_observations
 from careloop.observations.models import ImportBatch, Observation, ObservationVersion, UnmatchedResult
+from careloop.observations.sources.fhir import iter_ndjson
 from tests.factories import make_patient
 from tests.observations.helpers import merge_row
 
@@ -150,7 +150,7 @@ def test_a_database_error_in_the_merge_reaches_the_caller_as_djangos(org, doctor
         pytest.skip("the merge runs beside the caller on PostgreSQL only")
     import psycopg
 
-    from careloop.observations import merge_postgres
+    from careloop.observations.importing.postgres import merge as merge_postgres
 
     def failing(*args, **kwargs):
         raise psycopg.errors.DiskFull("could not extend file")

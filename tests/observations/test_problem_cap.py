@@ -11,10 +11,10 @@ import pytest
 from django.urls import reverse
 
 from careloop.accounts.models import AuditEntry
+from careloop.observations.importing.parsed import ParseResult, Problem
+from careloop.observations.importing.pipeline import run_import
+from careloop.observations.importing.problemcap import ProblemTally
 from careloop.observations.models import ImportBatch, ImportProblem
-from careloop.observations.pipeline import run_import
-from careloop.observations.problemcap import ProblemTally
-from careloop.observations.records import ParseResult, Problem
 from careloop.observations.tasks import run_import_file
 from tests.factories import make_patient
 from tests.observations import bombs
@@ -53,7 +53,7 @@ def bad_rows_csv(id_number: str, count: int) -> bytes:
 
 def csv_import(org, data: bytes, mode: str = "keep_good") -> ImportBatch:
     batch = ImportBatch.objects.create(organization=org, kind="csv", filename="bad.csv", mode=mode)
-    from careloop.observations.formats import read_chunks
+    from careloop.observations.sources.formats import read_chunks
 
     batch, _problems = run_import(batch, read_chunks(data, "bad.csv", "HOSP", {}))
     return batch

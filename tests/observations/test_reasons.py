@@ -4,8 +4,8 @@
 import pytest
 from django.utils import translation
 
-from careloop.observations.problemkinds import field_text, location_text, reason_text
-from careloop.observations.records import Problem, because
+from careloop.observations.importing.parsed import Problem, because
+from careloop.observations.importing.problemkinds import field_text, location_text, reason_text
 
 
 def test_because_is_the_english_sentence_carrying_its_template():
@@ -45,8 +45,8 @@ def test_reason_text_translates_the_template_or_falls_back(language, template, p
 
 @pytest.mark.django_db
 def test_a_problem_stored_by_the_pipeline_is_shown_in_chinese(org):
+    from careloop.observations.importing.pipeline import _problem_row
     from careloop.observations.models import ImportBatch
-    from careloop.observations.pipeline import _problem_row
 
     batch = ImportBatch.objects.create(organization=org, kind="csv", filename="x.csv")
     problem = Problem("row 3", "code", "X-1", because(TEMPLATE, code="X-1"), "unknown_code")

@@ -7,17 +7,18 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import translation
 
-from careloop.observations import chunk as chunk_steps
-from careloop.observations import formats, pipeline
-from careloop.observations.fhir import iter_ndjson
-from careloop.observations.fhir.ndjson import _Holding, _key_in
-from careloop.observations.merge import (
+from careloop.observations.importing import chunk as chunk_steps
+from careloop.observations.importing import pipeline
+from careloop.observations.importing.merge import (
     merge_observations,
     start_merge,
     start_stored_as_sent,
     stored_positions,
 )
 from careloop.observations.models import ImportBatch, Observation, ObservationVersion, PatientIdentifier
+from careloop.observations.sources import formats
+from careloop.observations.sources.fhir import iter_ndjson
+from careloop.observations.sources.fhir.ndjson import _Holding, _key_in
 from tests.factories import make_patient
 from tests.observations.helpers import merge_row
 

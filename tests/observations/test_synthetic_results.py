@@ -1,8 +1,8 @@
 import datetime
 import statistics
 
-from careloop.observations.normalize import normalize_result
-from careloop.observations.records import Problem
+from careloop.observations.importing.normalize import normalize_result
+from careloop.observations.importing.parsed import Problem
 from careloop.observations.synthetic_results import Person, yearly_checks
 
 TODAY = datetime.date(2026, 11, 24)

@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 import openpyxl
 import pytest
 
-from careloop.observations.records import Problem
-from careloop.observations.tabular import error_report_csv, parse_table, template_csv, template_xlsx
-from careloop.observations.tabular.columns import column_letter, normalize_header, split_unit
-from careloop.observations.tabular.dates import BadDate, parse_datetime_text
-from careloop.observations.tabular.reading import decode, sniff_delimiter
-from careloop.observations.tabular.template import EXAMPLE, template_headers
+from careloop.observations.importing.parsed import Problem
+from careloop.observations.sources.tabular import error_report_csv, parse_table, template_csv, template_xlsx
+from careloop.observations.sources.tabular.columns import column_letter, normalize_header, split_unit
+from careloop.observations.sources.tabular.dates import BadDate, parse_datetime_text
+from careloop.observations.sources.tabular.reading import decode, sniff_delimiter
+from careloop.observations.sources.tabular.template import EXAMPLE, template_headers
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ID_A = "110101199003070011"

@@ -65,9 +65,9 @@ def make_demo_organization() -> Organization:
 
 def import_demo_results(organization: Organization) -> "ImportBatch":
     """Five years of yearly health checks for the demo patients, through the real import pipeline."""
+    from careloop.observations.importing.parsed import ParseResult
+    from careloop.observations.importing.pipeline import run_import
     from careloop.observations.models import ImportBatch
-    from careloop.observations.pipeline import run_import
-    from careloop.observations.records import ParseResult
     from careloop.observations.synthetic_results import Person, yearly_checks
     from careloop.patients.models import Condition, Patient
 

@@ -1,7 +1,7 @@
 """`careloop makemessages`: Django's, also extracting refusal reasons written as `because("...")`.
 
 The import parsers are pure modules (no Django import), so they cannot mark strings with gettext; they
-build reasons with `careloop.observations.records.because`, and the UI translates them when shown.
+build reasons with `careloop.observations.importing.parsed.because`, and the UI translates them when shown.
 """
 
 from django.core.management.commands import makemessages

@@ -10,9 +10,10 @@ from tqdm import tqdm
 
 from careloop.accounts.audit import AuditContext, reset_context, set_context
 from careloop.accounts.models import Organization
-from careloop.observations import formats, problemkinds
+from careloop.observations.importing import problemkinds
+from careloop.observations.importing.pipeline import run_import
 from careloop.observations.models import ImportBatch
-from careloop.observations.pipeline import run_import
+from careloop.observations.sources import formats
 
 
 class Command(BaseCommand):

@@ -13,13 +13,13 @@ from django.db import close_old_connections, connections
 
 from careloop.accounts.audit import AuditContext, reset_context, set_context
 from careloop.accounts.models import Organization
-from careloop.observations.hl7v2 import ack, tls
-from careloop.observations.hl7v2.limits import MIB, ListenerLimits
-from careloop.observations.hl7v2.mllp import MllpServer
-from careloop.observations.hl7v2.peers import Peer, PeerAllowlist, exposure_warnings
+from careloop.observations.importing.parsed import ParseResult, Problem
+from careloop.observations.importing.pipeline import run_import
 from careloop.observations.models import ImportBatch
-from careloop.observations.pipeline import run_import
-from careloop.observations.records import ParseResult, Problem
+from careloop.observations.sources.hl7v2 import ack, tls
+from careloop.observations.sources.hl7v2.limits import MIB, ListenerLimits
+from careloop.observations.sources.hl7v2.mllp import MllpServer
+from careloop.observations.sources.hl7v2.peers import Peer, PeerAllowlist, exposure_warnings
 
 logger = logging.getLogger(__name__)
 

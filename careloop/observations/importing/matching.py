@@ -1,0 +1,125 @@
+"""Which of our patients a source means: by resident ID number (blind index), then by the source's MRN.
+
+Set-based: one query per kind of identifier for a whole chunk of records, never one per record.
+"""
+
+import datetime
+from collections.abc import Iterable
+
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+from careloop.observations.importing.keylookup import key_filters, value_rows
+from careloop.observations.importing.parsed import PatientRef
+from careloop.observations.models import PatientIdentifier
+from careloop.patients.idcard import normalize_resident_id
+from careloop.patients.identity import id_number_index
+from careloop.patients.models import Patient
+
+
+class Matches(dict[PatientRef, int]):
+    """Patient id per matched ref.
+
+    `by_id_number` are the refs found by ID number: their MRN may be new to us. `demographics` holds the
+    sex and birth date of the patients looked up (not of those an earlier chunk matched): normalizing
+    needs them, and the lookup reads them in the same query.
+    """
+
+    by_id_number: set[PatientRef]
+    demographics: dict[int, tuple[str, datetime.date | None]]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.by_id_number = set()
+        self.demographics = {}
+
+
+# An import remembers at most this many matched refs across its chunks.
+KNOWN_LIMIT = 500_000
+
+
+def match_patients(
+    organization_id: int,
+    refs: Iterable[PatientRef],
+    known: dict[PatientRef, int] | None = None,
+    reader: BaseDatabaseWrapper | None = None,
+) -> Matches:
+    """Patient id for every ref that matches one of the organization's patients; others are absent.
+
+    `known` carries what earlier chunks of the same import matched: those refs are not looked up again,
+    and new matches are added to it. `reader`: the connection to read on (keylookup.value_rows).
+    """
+    found = Matches()
+    unique = set(refs)
+    if known:
+        for ref in unique:
+            patient_id = known.get(ref)
+            if patient_id is not None:
+                found[ref] = patient_id
+        unique.difference_update(found)
+    _look_up(organization_id, unique, found, reader)
+    if known is not None and len(known) < KNOWN_LIMIT:
+        known.update({ref: found[ref] for ref in unique if ref in found})
+    return found
+
+
+def _look_up(
+    organization_id: int, refs: set[PatientRef], found: Matches, reader: BaseDatabaseWrapper | None
+) -> None:
+    by_index: dict[str, list[PatientRef]] = {}
+    for ref in refs:
+        if ref.id_number:
+            by_index.setdefault(id_number_index(normalize_resident_id(ref.id_number)), []).append(ref)
+    for keys in key_filters("id_number_index", list(by_index)):
+        patients = Patient.objects.filter(organization_id=organization_id, **keys)
+        by_patient = patients.values_list("id_number_index", "id", "sex", "birth_date")
+        for index, patient_id, sex, birth in value_rows(by_patient, reader):
+            found.demographics[patient_id] = (sex, birth)
+            for ref in by_index[index]:
+                found[ref] = patient_id
+    found.by_id_number = {ref for ref in refs if ref in found}
+    # system -> MRN -> the refs that name it (usually one)
+    by_mrn: dict[str, dict[str, list[PatientRef]]] = {}
+    for ref in refs:
+        if ref.mrn and ref not in found:
+            by_mrn.setdefault(ref.mrn_system, {}).setdefault(ref.mrn, []).append(ref)
+    for system, values in by_mrn.items():
+        for keys in key_filters("value", list(values)):
+            identifiers = PatientIdentifier.objects.filter(
+                organization_id=organization_id, system=system, **keys
+            )
+            by_value = identifiers.values_list("value", "patient_id", "patient__sex", "patient__birth_date")
+            for value, patient_id, sex, birth in value_rows(by_value, reader):
+                found.demographics[patient_id] = (sex, birth)
+                for ref in values[value]:
+                    found[ref] = patient_id
+    # An MRN that one of these refs brings beside its ID number is not stored yet (remember_identifiers runs
+    # after the match), yet a Patient line and the results naming it by that MRN may share a chunk.
+    learnt = mrns_learnt(found)
+    if learnt:
+        for system, values in by_mrn.items():
+            for value, named in values.items():
+                patient_id = learnt.get((system, value))
+                if patient_id is not None:
+                    for ref in named:
+                        found.setdefault(ref, patient_id)
+
+
+def mrns_learnt(matches: Matches) -> dict[tuple[str, str], int]:
+    """(MRN system, MRN) -> patient id, for the refs matched by ID number that carry an MRN.
+
+    Refs matched by their MRN are already known: writing them again would cost a conflict per row.
+    """
+    return {(ref.mrn_system, ref.mrn): matches[ref] for ref in matches.by_id_number if ref.mrn}
+
+
+def remember_identifiers(organization_id: int, matches: Matches) -> int:
+    """Store the MRNs learnt (`mrns_learnt`), so later messages that carry only the MRN find the patient."""
+    pairs = mrns_learnt(matches)
+    if not pairs:
+        return 0
+    rows = [
+        PatientIdentifier(organization_id=organization_id, system=system, value=value, patient_id=pid)
+        for (system, value), pid in pairs.items()
+    ]
+    created = PatientIdentifier.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(created)

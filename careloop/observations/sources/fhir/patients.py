@@ -1,0 +1,78 @@
+"""Which identifiers of a FHIR Patient (or a reference's `identifier`) are the resident ID, which an MRN.
+
+The resident ID (居民身份证号, GB 11643-1999) is recognised three ways, because senders label it three ways:
+- its identifier system is a known one: urn:oid:2.16.156.10011.1.3 (the resident ID card in the
+  2.16.156.10011 OID arc of China's health information standards, as used by Chinese FHIR/CDA profiles;
+  taken from the project's issue brief, not re-verified against the OID registry here);
+- its type is coded "NI" (national unique individual identifier) or "NNCHN" (national person identifier
+  of China), both from HL7 v2 table 0203, which FHIR's identifier-type value set reuses;
+- or, with any other system, its value has the resident ID shape and a correct GB 11643 check character
+  (the check keeps an 18-digit MRN from being taken for an ID number).
+Every other identifier with a value is a candidate MRN; one typed "MR" wins over the first one.
+"""
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from careloop.observations.importing.parsed import PatientRef
+from careloop.patients.idcard import check_character
+
+RESIDENT_ID_SYSTEMS = frozenset({"urn:oid:2.16.156.10011.1.3"})
+RESIDENT_ID_TYPES = frozenset({"NI", "NNCHN"})
+_SHAPE = re.compile(r"[1-9][0-9]{16}[0-9Xx]")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def looks_like_resident_id(value: str) -> bool:
+    return (
+        len(value) == 18
+        and _SHAPE.fullmatch(value) is not None
+        and check_character(value[:17]) == value[17].upper()
+    )
+
+
+def _type_codes(identifier: dict[str, Any]) -> set[str]:
+    kind = identifier.get("type")
+    if not kind:
+        return set()
+    return {coding.get("code") for coding in kind.get("coding") or ()}
+
+
+def ref_from_identifiers(
+    identifiers: Iterable[dict[str, Any]], default_system: str, fallback_id: str = "", **demographics: Any
+) -> PatientRef:
+    """A PatientRef from FHIR Identifiers; with none usable, the resource id is the MRN in default_system."""
+    id_number = mrn = mrn_system = ""
+    mrn_typed = False
+    for identifier in identifiers:
+        value = identifier.get("value")
+        if not value or type(value) is not str:
+            continue
+        codes = _type_codes(identifier)
+        system = identifier.get("system") or ""
+        if not id_number and (
+            system in RESIDENT_ID_SYSTEMS or codes & RESIDENT_ID_TYPES or looks_like_resident_id(value)
+        ):
+            id_number = value
+        elif not mrn or ("MR" in codes and not mrn_typed):
+            mrn, mrn_system, mrn_typed = value, system or default_system, "MR" in codes
+    if not mrn and fallback_id:
+        # The resource id is then the MRN: what "Patient/<id>" means to an Observation read before it.
+        mrn, mrn_system = fallback_id, default_system
+    return PatientRef(id_number=id_number, mrn=mrn, mrn_system=mrn_system, **demographics)
+
+
+def person_name(names: Sequence[dict[str, Any]]) -> str:
+    """name[0].text, else family and given joined: no space for Chinese names (张三), one otherwise."""
+    if not names:
+        return ""
+    name = names[0]
+    text: str | None = name.get("text")
+    if text:
+        return text
+    family = name.get("family") or ""
+    given = [part for part in name.get("given") or () if part]
+    if _CJK.search(family) or any(_CJK.search(part) for part in given):
+        return family + "".join(given)
+    return " ".join([*given, family]).strip()
