@@ -11,7 +11,7 @@ import pytest
 
 from careloop.observations.importing.normalize import normalize_result
 from careloop.observations.importing.parsed import ResultRecord
-from careloop.observations.sources.fhir import RESULT_FIELDS, References, iter_ndjson, parse_ndjson
+from careloop.observations.sources.fhir import References, iter_ndjson, parse_ndjson
 from careloop.observations.sources.fhir.ndjson import chunk_sizes, synthetic_observations
 
 SAMPLES = Path(__file__).parent / "samples"
@@ -73,8 +73,8 @@ def test_a_value_keeps_the_text_json_gives_it_however_often_it_comes():
         line(observation(number, valueQuantity={"value": value, "unit": "mmol/L"}))
         for number, value in enumerate(values)
     ]
-    (chunk,) = iter_ndjson(b"\n".join(lines), "HIS-A", as_rows=True)
-    assert [row[RESULT_FIELDS.index("value")] for row in chunk.rows] == texts
+    (chunk,) = iter_ndjson(b"\n".join(lines), "HIS-A")
+    assert [row.value for row in chunk.results] == texts
 
 
 def test_results_come_in_chunks_of_the_requested_size():
@@ -99,8 +99,8 @@ def test_the_first_chunks_are_smaller_and_none_exceeds_the_chunk_size(chunk_size
 
 def test_a_large_file_starts_with_small_chunks():
     data = b"\n".join(line(observation(n)) for n in range(10_100))
-    chunks = list(iter_ndjson(data, "HIS-A", chunk_size=5_000, as_rows=True))
-    assert [len(chunk.rows) for chunk in chunks] == [1_250, 2_500, 5_000, 1_350]
+    chunks = list(iter_ndjson(data, "HIS-A", chunk_size=5_000))
+    assert [len(chunk.results) for chunk in chunks] == [1_250, 2_500, 5_000, 1_350]
 
 
 @pytest.mark.parametrize("ending", [b"\n", b"\r\n", b"\r"])
@@ -191,18 +191,6 @@ def test_a_patient_arriving_later_in_the_stream_wins_for_the_lines_after_it():
     assert out.results[0].patient.mrn == out.results[1].patient.mrn == "p1"  # both still meet on the MRN
 
 
-def test_row_chunks_rebuild_the_same_records():
-    data = (SAMPLES / "fhir_observations_broken.ndjson").read_bytes()
-    records = parse_ndjson(data, "HIS-A")
-    rows = parse_ndjson(data, "HIS-A", as_rows=True)
-    tuples = rows.rows  # as_rows: plain tuples in RESULT_FIELDS order
-    assert rows.results == []
-    assert tuples
-    assert all(type(row) is tuple and len(row) == len(RESULT_FIELDS) for row in tuples)
-    assert [ResultRecord(*row) for row in tuples] == records.results
-    assert rows.problems == records.problems
-
-
 def test_synthetic_feed_parses_and_normalizes_without_problems_and_its_values_vary():
     out = parse_ndjson(synthetic_observations(500), "HIS-A")
     assert (len(out.results), out.problems) == (500, [])
@@ -235,16 +223,12 @@ def test_parser_speed(capsys):
     """
     count = 200_000
     data = synthetic_observations(count)
-    figures = {}
-    for as_rows in (True, False):
-        best = 0.0
-        for _ in range(2):
-            started = time.process_time()
-            chunks = iter_ndjson(data, "HIS-A", as_rows=as_rows)
-            parsed = sum(len(chunk.results) + len(chunk.rows) for chunk in chunks)
-            best = max(best, parsed / (time.process_time() - started))
-        assert parsed == count
-        figures["rows" if as_rows else "records"] = round(best)
+    best = 0.0
+    for _ in range(2):
+        started = time.process_time()
+        parsed = sum(len(chunk.results) for chunk in iter_ndjson(data, "HIS-A"))
+        best = max(best, parsed / (time.process_time() - started))
+    assert parsed == count
     with capsys.disabled():
-        print(f"\nFHIR NDJSON parse, {count} lines: {figures} lines/s")
-    assert figures["rows"] > 40_000
+        print(f"\nFHIR NDJSON parse, {count} lines: {round(best)} lines/s")
+    assert best > 40_000

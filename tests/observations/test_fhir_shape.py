@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 import pytest
 
-from careloop.observations.importing.parsed import PatientRef
+from careloop.observations.importing.parsed import PatientRef, ResultRecord
 from careloop.observations.sources.fhir.parse import FieldProblem, References, ResourceMapper
 
 LOINC = "http://loinc.org"
@@ -92,7 +92,7 @@ CASES = [
 ]
 
 
-def general_rows(resource: dict[str, Any], references: References) -> list[tuple[Any, ...]] | None:
+def general_rows(resource: dict[str, Any], references: References) -> list[ResultRecord] | None:
     mapper = ResourceMapper("HIS-A", references=references)
     try:
         return mapper.observation_rows(copy.deepcopy(resource), "line 1")

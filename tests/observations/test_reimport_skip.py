@@ -42,9 +42,7 @@ def line(number: int, value: float = 4.9, **extra: Any) -> bytes:
 
 
 def chunks(lines: list[bytes], chunk_size: int = 3, context: bytes | None = CONTEXT):
-    return iter_ndjson(
-        b"\n".join(lines), "HIS", chunk_size=chunk_size, unchanged_context=context, as_rows=True
-    )
+    return iter_ndjson(b"\n".join(lines), "HIS", chunk_size=chunk_size, unchanged_context=context)
 
 
 # -- the parser --------------------------------------------------------------------------------------------
@@ -56,7 +54,7 @@ def test_each_result_carries_its_lines_digest_which_depends_on_the_line_and_the_
         for chunk in chunks(lines, context=context):
             if chunk.held:
                 chunk.held.read(set())
-            found += [row[-1] for row in chunk.rows]
+            found += [row[-1] for row in chunk.results]
         return found
 
     first = digests([line(1), line(2)])
@@ -70,10 +68,10 @@ def test_each_result_carries_its_lines_digest_which_depends_on_the_line_and_the_
 
 def test_held_lines_are_read_in_order_but_for_the_positions_skipped():
     (chunk,) = chunks([line(1), line(2), line(3)])
-    assert chunk.rows == [] and chunk.held is not None
+    assert chunk.results == [] and chunk.held is not None
     assert [key[:2] for key in chunk.held.keys] == [("HIS", "o1"), ("HIS", "o2"), ("HIS", "o3")]
     chunk.held.read({1})
-    assert [row[6] for row in chunk.rows] == ["o1", "o3"]
+    assert [row[6] for row in chunk.results] == ["o1", "o3"]
     assert (chunk.skipped, chunk.held) == (1, None)
 
 
@@ -85,13 +83,13 @@ def test_an_import_that_carries_patients_reads_every_line_and_keeps_no_digest():
     patient = orjson.dumps({"resourceType": "Patient", "id": "p1", "identifier": [{"value": "M-1"}]})
     (chunk,) = chunks([line(1), patient, line(2)])
     assert chunk.held is None  # read at once, as the chunk ends
-    assert chunk.skipped == 0 and [row[-1] for row in chunk.rows] == [None, None]
+    assert chunk.skipped == 0 and [row[-1] for row in chunk.results] == [None, None]
 
     later = list(chunks([patient, line(1)], chunk_size=1))
     for each in later:
         if each.held:
             each.held.read(set())
-    assert [row[-1] for each in later for row in each.rows] == [None]
+    assert [row[-1] for each in later for row in each.results] == [None]
 
 
 def test_held_lines_read_after_the_next_chunk_read_as_they_would_have_where_they_stood():
@@ -113,11 +111,11 @@ def test_held_lines_read_after_the_next_chunk_read_as_they_would_have_where_they
     third = next(stream)
     assert first.held is not None and second.held is None and third.held is None
     first.held.read(set())
-    [(alone, *_rest)] = first.rows
-    [(after_the_patient, *_rest)] = third.rows
+    [(alone, *_rest)] = first.results
+    [(after_the_patient, *_rest)] = third.results
     assert (alone.mrn, alone.mrn_system) == ("p1", "HIS")  # "Patient/p1" read alone: MRN p1 of the source
     assert (after_the_patient.mrn, after_the_patient.mrn_system) == ("M-1", "HIS")
-    assert first.rows[0][-1] is not None and third.rows[0][-1] is None
+    assert first.results[0][-1] is not None and third.results[0][-1] is None
 
 
 def test_a_line_spelt_otherwise_is_parsed_to_find_its_key():
@@ -157,14 +155,14 @@ def test_a_source_with_nothing_stored_holds_only_every_recheck_th_chunk_and_keep
     data = b"\n".join(lines)
     held, first = [], None
     for number, chunk in enumerate(
-        iter_ndjson(data, "HIS", chunk_size=1, unchanged_context=CONTEXT, as_rows=True, hold=False)
+        iter_ndjson(data, "HIS", chunk_size=1, unchanged_context=CONTEXT, hold=False)
     ):
         if chunk.held is not None:
             held.append(number)
             chunk.held.read(set())  # as the pipeline would: nothing stored
         first = first or chunk
     assert held == [_Holding.RECHECK - 1, 2 * _Holding.RECHECK - 1]  # the first chunks are read at once
-    assert first is not None and type(first.rows[0][-1]) is int
+    assert first is not None and type(first.results[0][-1]) is int
 
 
 def test_a_parked_or_malformed_line_is_not_held_and_unsupported_types_still_count():
@@ -319,7 +317,7 @@ def test_held_lines_that_are_broken_or_unusual_are_read_as_any_line_would_be():
     assert chunk.skipped == 1
 
 
-def test_records_as_well_as_rows_keep_the_lines_digest():
+def test_records_read_whole_keep_the_lines_digest():
     below = line(7, valueQuantity={"value": 0.5, "comparator": "<", "unit": "mmol/L", "code": "mmol/L"})
     parsed = iter_ndjson(b"\n".join([line(1), below]), "HIS", unchanged_context=CONTEXT, chunk_size=1)
     first = next(parsed)
@@ -350,7 +348,7 @@ def test_the_files_reader_holds_lines_only_where_the_source_has_results_stored(o
     data = b"\n".join(line(n) for n in range(1, 4))
     first = next(formats.read_chunks(data, "results.ndjson", "HIS", {}, organization_id=org.pk))
     assert (first.held is not None) is stored_before
-    assert (len(first.rows) == 3) is not stored_before  # not held: read at once, with their digests
+    assert (len(first.results) == 3) is not stored_before  # not held: read at once, with their digests
 
 
 @pytest.mark.django_db

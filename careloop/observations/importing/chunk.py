@@ -39,12 +39,10 @@ from careloop.observations.importing.merge import (
 from careloop.observations.importing.normalize import NO_CRITICAL_LIMITS
 from careloop.observations.importing.parking import park
 from careloop.observations.importing.parsed import (
-    RESULT_FIELDS,
     HeldLines,
     ParseResult,
     PatientRef,
     Problem,
-    result_row,
 )
 from careloop.observations.importing.upserts import unmatched_row, upsert_encounters, upsert_reports
 from careloop.observations.models import ImportBatch, UnmatchedResult
@@ -150,7 +148,7 @@ def match_chunk(
     organization_id = batch.organization_id
     if parsed.held is not None:
         _skip_stored(parsed, probing or start_probe(organization_id, parsed.held), busy)
-    refs = [r[0] for r in parsed.rows] + [r.patient for r in parsed.results]
+    refs = [r.patient for r in parsed.results]
     refs += [r.patient for r in parsed.reports] + [e.patient for e in parsed.encounters] + parsed.patients
     matches = match_patients(organization_id, refs, memo.patients, reader)
     memo.demographics.update(matches.demographics)
@@ -185,8 +183,7 @@ def normalize_rows(batch: ImportBatch, chunk: Chunk, memo: ImportMemo) -> None:
     organization_id = batch.organization_id
     parsed, matches, demographics = chunk.parsed, chunk.matches, chunk.demographics
     report_ids = chunk.report_ids
-    # Results travel as tuples in RESULT_FIELDS order (the parsers' fast path); records are turned into one.
-    results = parsed.rows + [result_row(r) for r in parsed.results]
+    results = parsed.results
     problems, rows, parked = chunk.problems, chunk.rows, chunk.parked
     problems += parsed.problems
     stored_values, critical = normalize.stored_values, memo.critical
@@ -221,7 +218,7 @@ def normalize_rows(batch: ImportBatch, chunk: Chunk, memo: ImportMemo) -> None:
             if patient_id is not None:
                 sex, birth = demographics[patient_id]
         if patient_id is None:
-            data = dict(zip(RESULT_FIELDS, row, strict=True))
+            data = row._asdict()
             parked.append(unmatched_row(organization_id, batch, "result", patient, data))
             continue
         stored = stored_values(code, value, unit, when, where, sex, birth, critical)
@@ -249,9 +246,9 @@ def normalize_rows(batch: ImportBatch, chunk: Chunk, memo: ImportMemo) -> None:
             )
         )
     chunk.to_merge = MergeRows.of(rows, now)
-    for report in parsed.reports:  # the report's conclusion and package, kept until its results are matched
-        if report.patient not in matches:
-            parked.append(unmatched_row(organization_id, batch, "report", report.patient, asdict(report)))
+    for exam in parsed.reports:  # the report's conclusion and package, kept until its results are matched
+        if exam.patient not in matches:
+            parked.append(unmatched_row(organization_id, batch, "report", exam.patient, asdict(exam)))
     for encounter in parsed.encounters:
         if encounter.patient not in matches:
             parked.append(

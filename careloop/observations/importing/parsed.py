@@ -7,9 +7,8 @@ Pure: no Django import.
 
 import datetime
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
-from operator import attrgetter
-from typing import Any, NamedTuple, final
+from dataclasses import dataclass, field
+from typing import NamedTuple, final
 
 
 class PatientRef(NamedTuple):
@@ -27,13 +26,10 @@ class PatientRef(NamedTuple):
     sex: str = ""  # FHIR AdministrativeGender: male / female / other / unknown
 
 
-@final  # the pipeline tells records from tuples by `type(r) is ResultRecord`
-@dataclass(slots=True)
-class ResultRecord:
+class ResultRecord(NamedTuple):
     """One observation as reported (FHIR Observation / HL7 OBX / one CSV cell).
 
-    Not frozen: it is never a dict key, and a frozen 13-field dataclass costs as much to build as
-    parsing the JSON line it came from (measured by the FHIR importer's benchmark).
+    A NamedTuple: a feed builds one per result, and a tuple is the cheapest typed record to build.
     """
 
     patient: PatientRef
@@ -52,12 +48,6 @@ class ResultRecord:
     # A 64-bit hash of the source line this result is all of (FHIR NDJSON), so that a re-import can skip the
     # line when it is stored exactly as it is; None where a result is not a whole line of its own.
     digest: int | None = None
-
-
-# ResultRecord's fields in order. Fast paths carry results as plain tuples in this order (building a
-# dataclass per result costs as much as parsing it); `result_row` turns a ResultRecord into one.
-RESULT_FIELDS = tuple(f.name for f in fields(ResultRecord))
-result_row: Callable[[ResultRecord], tuple[Any, ...]] = attrgetter(*RESULT_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -137,9 +127,6 @@ class Problem:
 @dataclass
 class ParseResult:
     results: list[ResultRecord] = field(default_factory=list)
-    # The parsers' fast path: results as plain tuples in RESULT_FIELDS order (see above); the pipeline
-    # takes both lists.
-    rows: list[tuple[Any, ...]] = field(default_factory=list)
     reports: list[ReportRecord] = field(default_factory=list)
     encounters: list[EncounterRecord] = field(default_factory=list)
     patients: list[PatientRef] = field(

@@ -67,13 +67,7 @@ def run_import(
 
     def account(chunk: Chunk, counts: MergeCounts, problems: list[Problem], parked: int) -> None:
         parsed = chunk.parsed
-        batch.received += (
-            len(parsed.rows)
-            + len(parsed.results)
-            + len(parsed.encounters)
-            + len(parsed.problems)
-            + parsed.skipped
-        )
+        batch.received += len(parsed.results) + len(parsed.encounters) + len(parsed.problems) + parsed.skipped
         batch.created += counts.created
         batch.updated += counts.updated
         batch.unchanged += counts.unchanged + parsed.skipped

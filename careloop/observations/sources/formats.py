@@ -76,7 +76,6 @@ def read_chunks(
         yield from iter_ndjson(
             data,
             source_system,
-            as_rows=True,
             unchanged_context=catalogue.fingerprint(),
             hold=organization_id is None or _stored_from(organization_id, source_system),
         )

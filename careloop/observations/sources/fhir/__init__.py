@@ -3,18 +3,16 @@
 Pure (no Django, no database) and fast: msgspec Structs for the common Observation line, orjson and plain
 dict access for the rest, no fhir.resources/pydantic.
 - `parse_bundle(data, source_system)` -> ParseResult
-- `iter_ndjson(data, source_system, chunk_size=10_000)` -> ParseResult chunks (`as_rows=True`: tuples)
+- `iter_ndjson(data, source_system, chunk_size=10_000)` -> ParseResult chunks
 - `parse_datetime` for FHIR date/dateTime/instant text
 """
 
-from careloop.observations.importing.parsed import RESULT_FIELDS
 from careloop.observations.sources.fhir.bundle import parse_bundle
 from careloop.observations.sources.fhir.dates import SHANGHAI, parse_datetime
 from careloop.observations.sources.fhir.ndjson import iter_ndjson, parse_ndjson
 from careloop.observations.sources.fhir.parse import References
 
 __all__ = [
-    "RESULT_FIELDS",
     "SHANGHAI",
     "References",
     "iter_ndjson",

@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 from xxhash import xxh3_64_intdigest
 
-from careloop.observations.importing.parsed import HeldLines, ParseResult, Problem, ResultRecord, because
+from careloop.observations.importing.parsed import HeldLines, ParseResult, Problem, because
 from careloop.observations.sources.fhir.dates import SHANGHAI
 from careloop.observations.sources.fhir.parse import (
     SOURCE_ID_LENGTH,
@@ -71,16 +71,10 @@ def iter_ndjson(
     chunk_size: int = CHUNK_SIZE,
     references: References | None = None,
     source_kind: str = "hospital_system",
-    as_rows: bool = False,
     unchanged_context: bytes | None = None,
     hold: bool = True,
 ) -> Iterator[ParseResult]:
     """Stream NDJSON (bytes, or a binary file / any iterable of lines) as ParseResult chunks.
-
-    With as_rows=True each chunk's `rows` holds plain tuples in RESULT_FIELDS order instead of
-    ResultRecords in `results` (`ResultRecord(*row)` rebuilds one): the columnar fast path, ~1.4x the lines/s,
-    because building a frozen 13-field dataclass costs about as much as the JSON parsing (2.8 us a
-    record here, 0.4 us unfrozen); tests/observations/test_fhir_ndjson.py::test_parser_speed prints both.
 
     With `unchanged_context` (what else decides how a line is read, e.g. the indicator catalogue's
     fingerprint) each result carries its line's digest, and chunks may come with `held` lines for the
@@ -88,7 +82,7 @@ def iter_ndjson(
     False says that none are stored yet (a source's first import): then only every RECHECK-th chunk is
     held, as after a chunk that found none stored, not the first ones.
     """
-    mapper = ResourceMapper(source_system, default_tz, source_kind, references, as_rows)
+    mapper = ResourceMapper(source_system, default_tz, source_kind, references)
     lines = _lines_in_memory(source) if isinstance(source, bytes | bytearray) else source
     loads, decode_error, read = orjson.loads, orjson.JSONDecodeError, _read_line
     seed = (
@@ -211,23 +205,17 @@ def _read_line(mapper: ResourceMapper, line: bytes, where: str, out: ParseResult
             out.problems.append(_malformed(where, error))
         else:
             _add(mapper, resource, where, out, digest)
-    elif mapper.as_rows:
-        out.rows.append(row)
     else:
-        out.results.append(ResultRecord(*row))
+        out.results.append(row)
 
 
 def _add(mapper: ResourceMapper, resource: Any, where: str, out: ParseResult, digest: int | None) -> None:
     """The full mapper's answer for a line; a line that made exactly one result and no problem gives it
     its digest, as `shaped_row` does."""
-    rows, results, problems = len(out.rows), len(out.results), len(out.problems)
+    results, problems = len(out.results), len(out.problems)
     mapper.add(resource, where, out)
-    if digest is None or len(out.problems) != problems:
-        return
-    if len(out.rows) == rows + 1 and len(out.results) == results:
-        out.rows[-1] = (*out.rows[-1][:-1], digest)
-    elif len(out.results) == results + 1 and len(out.rows) == rows:
-        out.results[-1].digest = digest
+    if digest is not None and len(out.problems) == problems and len(out.results) == results + 1:
+        out.results[-1] = out.results[-1]._replace(digest=digest)
 
 
 # xxh3 answers an unsigned 64-bit number; the database column is a signed one.
@@ -305,7 +293,6 @@ def parse_ndjson(source: bytes | Iterable[bytes], source_system: str, **options:
     whole = ParseResult()
     for chunk in iter_ndjson(source, source_system, **options):
         whole.results += chunk.results
-        whole.rows += chunk.rows
         whole.reports += chunk.reports
         whole.encounters += chunk.encounters
         whole.patients += chunk.patients

@@ -235,13 +235,11 @@ class ResourceMapper:
         default_tz: datetime.tzinfo = SHANGHAI,
         source_kind: str = "hospital_system",
         references: References | None = None,
-        as_rows: bool = False,
     ):
         self.source_system = source_system
         self.tz = default_tz
         self.source_kind = source_kind
         self.refs = references if references is not None else References()
-        self.as_rows = as_rows
         self._report_of = self.refs.report_of  # the same dict, one attribute lookup closer
         self._fallback: dict[tuple[str, str], PatientRef] = {}
         # (source system, subject.reference) -> what `subject` answered; emptied when a Patient arrives.
@@ -416,20 +414,13 @@ class ResourceMapper:
     def observation(self, resource: dict[str, Any], where: str, out: ParseResult, full_url: str = "") -> None:
         row = None if full_url else self.common_row(resource, where)
         if row is not None:
-            if self.as_rows:
-                out.rows.append(row)
-            else:
-                out.results.append(ResultRecord(*row))
+            out.results.append(row)
             return
-        rows = self.observation_rows(resource, where, full_url)
-        if self.as_rows:
-            out.rows.extend(rows)
-        else:
-            out.results.extend([ResultRecord(*row) for row in rows])
+        out.results.extend(self.observation_rows(resource, where, full_url))
 
     def common_row(
         self, resource: dict[str, Any], where: str, digest: int | None = None
-    ) -> tuple[Any, ...] | None:
+    ) -> ResultRecord | None:
         """`shaped_row` of a parsed resource (a Bundle's entry); None if it is not of the common shape."""
         try:
             shaped = from_dict(resource)
@@ -437,7 +428,7 @@ class ResourceMapper:
             return None
         return self.shaped_row(shaped, where, digest)
 
-    def common_line(self, line: bytes, where: str, digest: int | None = None) -> tuple[Any, ...] | None:
+    def common_line(self, line: bytes, where: str, digest: int | None = None) -> ResultRecord | None:
         """`shaped_row` of an NDJSON line; None if it is not of the common shape (or not JSON)."""
         try:
             shaped = decode_line(line)
@@ -447,7 +438,7 @@ class ResourceMapper:
 
     def shaped_row(
         self, resource: CommonObservation, where: str, digest: int | None = None
-    ) -> tuple[Any, ...] | None:
+    ) -> ResultRecord | None:
         """An Observation of the shape bulk exports send, as a row; None for anything else.
 
         `digest` is the hash of the line the resource is all of (iter_ndjson), kept with the result.
@@ -532,7 +523,7 @@ class ResourceMapper:
             text = self._float_texts.get(value) or self._remember_float(value)
         else:
             text = str(value)
-        return (
+        return ResultRecord(
             patient,
             code,
             text,
@@ -604,8 +595,8 @@ class ResourceMapper:
 
     def observation_rows(
         self, resource: dict[str, Any], where: str, full_url: str = ""
-    ) -> list[tuple[Any, ...]]:
-        """The result(s) of one Observation as tuples in RESULT_FIELDS order: every shape, every check."""
+    ) -> list[ResultRecord]:
+        """The result(s) of one Observation: every shape, every check."""
         get = resource.get
         concept = get("code")
         coding = concept.get("coding") if concept else None
@@ -681,7 +672,7 @@ class ResourceMapper:
                 )
             value, unit = _value(resource, "")
         return [
-            (
+            ResultRecord(
                 patient,
                 code,
                 value,
@@ -712,9 +703,9 @@ class ResourceMapper:
         ranges: str,
         flag: str,
         where: str,
-    ) -> list[tuple[Any, ...]]:
+    ) -> list[ResultRecord]:
         """A panel (blood pressure 85354-9): one result per coded component, keyed under the panel's id."""
-        rows: list[tuple[Any, ...]] = []
+        rows: list[ResultRecord] = []
         for index, component in enumerate(components):
             prefix = f"component[{index}]."
             part = _loinc(component.get("code"), prefix + "code")
@@ -722,7 +713,7 @@ class ResourceMapper:
             part_range = _reference_range(component.get("referenceRange")) or ranges
             part_flag = _interpretation(component.get("interpretation")) or flag
             rows.append(
-                (patient, part, value, unit, when, system, f"{source_id}#{part}",
+                ResultRecord(patient, part, value, unit, when, system, f"{source_id}#{part}",
                  status, kind, report, part_range, part_flag, where, None)
             )  # fmt: skip
         return rows

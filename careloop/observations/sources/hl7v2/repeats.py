@@ -10,12 +10,7 @@ import.
 
 from dataclasses import dataclass
 
-from careloop.observations.importing.parsed import RESULT_FIELDS, ParseResult, Problem, because
-
-_SOURCE_SYSTEM = RESULT_FIELDS.index("source_system")
-_SOURCE_ID = RESULT_FIELDS.index("source_id")
-_CODE = RESULT_FIELDS.index("code")
-_LOCATION = RESULT_FIELDS.index("location")
+from careloop.observations.importing.parsed import ParseResult, Problem, because
 
 
 @dataclass
@@ -29,7 +24,6 @@ def repeated_results(parsed: ParseResult) -> list[Repeat]:
     """Per natural key sent more than once in `parsed`, in the order the keys first appear."""
     seen: dict[tuple[str, str], Repeat] = {}
     keyed = [(r.source_system, r.source_id, r.code, r.location) for r in parsed.results]
-    keyed += [(r[_SOURCE_SYSTEM], r[_SOURCE_ID], r[_CODE], r[_LOCATION]) for r in parsed.rows]
     for source_system, source_id, code, location in keyed:
         repeat = seen.get((source_system, source_id))
         if repeat is None:

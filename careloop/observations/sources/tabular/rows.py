@@ -22,7 +22,7 @@ Pure: no Django import.
 import datetime
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from careloop.observations.importing.parsed import (
@@ -358,7 +358,7 @@ class _Converter:
         results = self.result.results
         for index, report_id in self.pending:
             if report_id in self.reports:
-                results[index] = replace(results[index], report_source_id=report_id)
+                results[index] = results[index]._replace(report_source_id=report_id)
         for report_id, (patient, number, issued, institution, package, conclusion) in self.reports.items():
             self.result.reports.append(
                 ReportRecord(
