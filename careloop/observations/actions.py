@@ -1,6 +1,12 @@
-"""Starting imports and matching parked results; each writes its audit entry."""
+"""The import's actions: running an import of any input, starting an upload, filing parked results.
+
+`do_import` is the only way an import runs: the command line, the upload's background task, the MLLP
+listener, matching from the unmatched queue and the demo all call it. Each action writes its audit entries.
+"""
 
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
@@ -10,13 +16,66 @@ from django.db import transaction
 from django.utils import timezone
 
 from careloop.accounts import audit
-from careloop.accounts.models import User
-from careloop.observations.importing.chunk import import_chunk
-from careloop.observations.importing.parsed import EncounterRecord, ParseResult, PatientRef, ReportRecord
+from careloop.accounts.models import Organization, User
+from careloop.observations.importing.inputs import ImportInput, RecordsInput
+from careloop.observations.importing.parsed import (
+    EncounterRecord,
+    ParseResult,
+    PatientRef,
+    Problem,
+    ReportRecord,
+)
+from careloop.observations.importing.pipeline import run_import
 from careloop.observations.importing.unmatched import record_from_json
 from careloop.observations.models import ImportBatch, UnmatchedResult
 from careloop.observations.sources import formats
 from careloop.patients.models import Patient
+
+MODES = ("keep_good", "all_or_nothing")
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    batch: ImportBatch  # its status and counts
+    problems: list[Problem]  # the refusals stored (the batch counts those past the cap by kind)
+
+
+def do_import(
+    actor: User | None,
+    organization: Organization,
+    source: ImportInput,
+    mode: str = "keep_good",
+    *,
+    batch: ImportBatch | None = None,
+    progress: Callable[[ImportBatch], None] | None = None,
+) -> ImportOutcome:
+    """Import `source` into `organization`'s records; the batch row carries the outcome.
+
+    `actor` is the user who started it, None for the command line and the listener (the audit context
+    names those). `batch` is the record of an upload made when it was queued (`do_start_import`);
+    otherwise one is made here, with its "import.start" entry. `run_import` writes "import.finish".
+    """
+    if mode not in MODES:
+        raise ValueError(f"import mode {mode!r}: one of {', '.join(MODES)}")
+    if batch is None:
+        with transaction.atomic():
+            batch = ImportBatch.objects.create(
+                organization=organization,
+                kind=source.kind,
+                origin=source.origin,
+                filename=source.label[:200],
+                mode=mode,
+                started_by=actor,
+            )
+            audit.record(
+                "import.start",
+                organization_id=organization.pk,
+                obj=batch,
+                actor=actor,
+                detail={"file": batch.filename, "origin": batch.origin, "mode": mode},
+            )
+    batch, problems = run_import(batch, source.chunks(organization.pk), progress)
+    return ImportOutcome(batch, problems)
 
 
 def stored_path(batch: ImportBatch) -> Path:
@@ -37,6 +96,7 @@ def do_start_import(
             organization_id=user.organization_id,
             kind=formats.kind_for(name),
             filename=os.path.basename(name)[:200],
+            origin="upload",
             mode=mode,
             started_by=user,
         )
@@ -50,10 +110,9 @@ def do_start_import(
             "import.start",
             organization_id=batch.organization_id,
             obj=batch,
-            detail={"file": batch.filename, "mode": mode},
+            detail={"file": batch.filename, "origin": batch.origin, "mode": mode},
         )
-        source = source_system.strip() or f"upload:{batch.filename}"
-        transaction.on_commit(lambda: run_import_file.enqueue(batch.pk, source, mapping))
+        transaction.on_commit(lambda: run_import_file.enqueue(batch.pk, source_system.strip(), mapping))
     return batch
 
 
@@ -81,23 +140,13 @@ def do_match_unmatched(user: User, item: UnmatchedResult, patient: Patient) -> i
             chunk.encounters.append(record)
         else:
             chunk.results.append(record)
-    batch = ImportBatch.objects.create(
-        organization_id=item.organization_id, kind=item.batch.kind if item.batch else "fhir",
-        filename="manual match", started_by=user, status="done", finished_at=timezone.now(),
-    )  # fmt: skip
-    counts, problems, _parked = import_chunk(batch, chunk)
+    kind = item.batch.kind if item.batch else "fhir"
+    outcome = do_import(user, patient.organization, RecordsInput(kind, "match", lambda: [chunk]))
     now = timezone.now()
     UnmatchedResult.objects.filter(pk__in=[p.pk for p in items]).update(
         resolved_patient=patient, resolved_at=now, resolved_by=user
     )
     filed = sum(1 for parked in items if parked.kind != "report")  # reports ride along with their results
-    batch.received, batch.created, batch.updated, batch.refused = (
-        filed,
-        counts.created,
-        counts.updated,
-        len(problems),
-    )
-    batch.save()
     audit.record(
         "import.match",
         organization_id=item.organization_id,
@@ -106,8 +155,8 @@ def do_match_unmatched(user: User, item: UnmatchedResult, patient: Patient) -> i
         detail={
             "results": filed,
             "reports": len(items) - filed,
-            "created": counts.created,
-            "refused": len(problems),
+            "created": outcome.batch.created,
+            "refused": outcome.batch.refused,
         },
     )
     return filed

@@ -65,10 +65,19 @@ class ImportBatch(models.Model):
         ("refused", _("Refused")),
         ("failed", _("Failed")),
     ]
+    # Where the results came from: which way into CareLoop (actions.do_import runs them all).
+    ORIGINS = [
+        ("command", _("Command line")),
+        ("upload", _("Upload")),
+        ("mllp", _("HL7 v2 listener")),
+        ("match", _("Matched by hand")),
+        ("demo", _("Demo data")),
+    ]
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="import_batches")
     kind = models.CharField(_("format"), max_length=10, choices=KINDS)
     filename = models.CharField(_("file"), max_length=200, blank=True)
+    origin = models.CharField(_("origin"), max_length=10, choices=ORIGINS, default="command")
     mode = models.CharField(_("mode"), max_length=16, choices=MODES, default="keep_good")
     status = models.CharField(_("status"), max_length=10, choices=STATUSES, default="running")
     started_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
@@ -89,8 +98,12 @@ class ImportBatch(models.Model):
         ordering = ["-started_at", "-id"]
 
     def __str__(self) -> str:
-        what = self.filename or self.get_kind_display()
-        return f"{what} ({_day(self.started_at)}, {self.get_status_display()})"
+        return f"{self.name} ({_day(self.started_at)}, {self.get_status_display()})"
+
+    @property
+    def name(self) -> "StrOrPromise":
+        """The file's name, or where the results came from when they were not a file."""
+        return self.filename or self.get_origin_display()
 
     COUNTS = ("received", "created", "updated", "unchanged", "refused", "unmatched")
 

@@ -86,7 +86,7 @@ def test_every_audit_entry_the_listener_writes_names_the_sending_peer(listener, 
     assert all(msa(a) in (b"AA", b"AE") for a in answers)
     written = list(AuditEntry.objects.filter(id__gt=before))
     assert Observation.objects.filter(patient=wang).exists()
-    assert len(written) == 1 + len(adt)  # an import.finish per message
+    assert len(written) == 2 * (1 + len(adt))  # an import.start and an import.finish per message
     assert all((entry.ip, entry.actor_label) == ("127.0.0.1", "mllp") for entry in written), [
         (entry.action, entry.ip, entry.actor_label) for entry in written
     ]

@@ -28,7 +28,10 @@ def english():
 def test_import_rows_name_the_file_day_and_outcome():
     batch = ImportBatch(kind="csv", filename="checks.csv", status="done", started_at=AT)
     assert str(batch) == "checks.csv (2024-03-05, Done)"
-    assert str(ImportBatch(kind="hl7v2", started_at=AT)) == "HL7 v2 (2024-03-05, Running)"
+    assert (
+        str(ImportBatch(kind="hl7v2", origin="mllp", started_at=AT))
+        == "HL7 v2 listener (2024-03-05, Running)"
+    )
     problem = ImportProblem(location="row 7", field="value", value=ID_NUMBER, code="not_numeric")
     assert str(problem) == "row 7 value: Not a number"
 

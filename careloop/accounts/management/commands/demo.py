@@ -65,9 +65,9 @@ def make_demo_organization() -> Organization:
 
 def import_demo_results(organization: Organization) -> "ImportBatch":
     """Five years of yearly health checks for the demo patients, through the real import pipeline."""
+    from careloop.observations.actions import do_import
+    from careloop.observations.importing.inputs import RecordsInput
     from careloop.observations.importing.parsed import ParseResult
-    from careloop.observations.importing.pipeline import run_import
-    from careloop.observations.models import ImportBatch
     from careloop.observations.synthetic_results import Person, yearly_checks
     from careloop.patients.models import Condition, Patient
 
@@ -93,9 +93,7 @@ def import_demo_results(organization: Organization) -> "ImportBatch":
                 chunk = ParseResult()
         yield chunk
 
-    batch = ImportBatch.objects.create(organization=organization, kind="csv", filename="demo health checks")
-    batch, _problems = run_import(batch, chunks())
-    return batch
+    return do_import(None, organization, RecordsInput("csv", "demo", chunks)).batch
 
 
 class Command(BaseCommand):

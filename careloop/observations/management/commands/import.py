@@ -3,15 +3,15 @@
 from pathlib import Path
 from typing import Any, TextIO, cast
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 from tqdm import tqdm
 
 from careloop.accounts.audit import AuditContext, reset_context, set_context
 from careloop.accounts.models import Organization
+from careloop.observations.actions import do_import
 from careloop.observations.importing import problemkinds
-from careloop.observations.importing.pipeline import run_import
+from careloop.observations.importing.inputs import FileInput
 from careloop.observations.models import ImportBatch
 from careloop.observations.sources import formats
 
@@ -29,7 +29,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--mode", choices=["keep_good", "all_or_nothing"], default="keep_good")
         parser.add_argument(
-            "--source-system", default="", help="the sending system's name (default: file:<name>)"
+            "--source-system",
+            default="",
+            help="the sending system's name (default: the file's own, else one name for all files)",
         )
         parser.add_argument(
             "--map", action="append", default=[], metavar="FIELD=HEADER", help="CSV/Excel column mapping"
@@ -53,38 +55,24 @@ class Command(BaseCommand):
         except ValueError as error:
             wrong = options["map"][error.args[0] - 1]
             raise CommandError(_("--map %(wrong)r: write FIELD=HEADER") % {"wrong": wrong}) from None
+        source = FileInput(path.read_bytes(), path.name, "command", options["source_system"], mapping)
+        # The wrapped stream itself: OutputWrapper.write would end each redraw with a newline.
+        stream = cast(TextIO, self.stderr._out)  # the stubs type OutputWrapper attributes as methods
+        bar = tqdm(total=None, unit=" items", disable=options["no_progress"], file=stream)
+        seen = 0
+
+        def progress(current: ImportBatch) -> None:
+            nonlocal seen
+            bar.update(current.received - seen)
+            seen = current.received
+
         token = set_context(AuditContext(actor_label="command:import"))
         try:
-            batch = ImportBatch.objects.create(
-                organization=organization,
-                kind=formats.kind_for(path.name),
-                filename=path.name[:200],
-                mode=options["mode"],
-            )
-            source = options["source_system"] or f"file:{path.name}"
-            # The wrapped stream itself: OutputWrapper.write would end each redraw with a newline.
-            stream = cast(TextIO, self.stderr._out)  # the stubs type OutputWrapper attributes as methods
-            bar = tqdm(total=None, unit=" items", disable=options["no_progress"], file=stream)
-            seen = 0
-
-            def progress(current: ImportBatch) -> None:
-                nonlocal seen
-                bar.update(current.received - seen)
-                seen = current.received
-
-            chunks = formats.read_chunks(
-                path.read_bytes(),
-                path.name,
-                source,
-                mapping,
-                settings.INDEX_KEY.encode(),
-                organization_id=batch.organization_id,
-                limits=settings.IMPORT_LIMITS,
-            )
-            batch, problems = run_import(batch, chunks, progress)
+            outcome = do_import(None, organization, source, options["mode"], progress=progress)
             bar.close()
         finally:
             reset_context(token)
+        batch, problems = outcome.batch, outcome.problems
         summary = _(
             "%(status)s: %(received)s read, %(created)s new, %(updated)s corrected, %(unchanged)s already "
             "there, %(refused)s refused, %(unmatched)s waiting for a patient."

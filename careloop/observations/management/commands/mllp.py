@@ -13,9 +13,9 @@ from django.db import close_old_connections, connections
 
 from careloop.accounts.audit import AuditContext, reset_context, set_context
 from careloop.accounts.models import Organization
+from careloop.observations.actions import do_import
+from careloop.observations.importing.inputs import MessageInput
 from careloop.observations.importing.parsed import ParseResult, Problem
-from careloop.observations.importing.pipeline import run_import
-from careloop.observations.models import ImportBatch
 from careloop.observations.sources.hl7v2 import ack, tls
 from careloop.observations.sources.hl7v2.limits import MIB, ListenerLimits
 from careloop.observations.sources.hl7v2.mllp import MllpServer
@@ -150,10 +150,9 @@ def _tls_context(cert: str, key: str, client_ca: str) -> ssl.SSLContext | None:
 
 
 def store(organization_id: int, parsed: ParseResult) -> list[Problem]:
-    """The pipeline for one message: a batch of its own, so each message's outcome is on the import page."""
-    batch = ImportBatch.objects.create(organization_id=organization_id, kind="hl7v2", filename="MLLP")
-    _batch, problems = run_import(batch, [parsed])
-    return problems
+    """The import of one message: a batch of its own, so each message's outcome is on the import page."""
+    organization = Organization.objects.get(pk=organization_id)
+    return do_import(None, organization, MessageInput(parsed)).problems
 
 
 def receive(organization_id: int, raw: bytes, peer: Peer, *, max_segments: int = ack.MAX_SEGMENTS) -> bytes:
