@@ -20,10 +20,10 @@ from careloop.accounts.requests import StaffRequest
 from careloop.accounts.roles import Perm
 from careloop.patients import actions
 from careloop.patients.models import Patient, RecordItem
+from careloop.patients.patient_tabs import TABS, visible_tabs
 from careloop.patients.record import icd10
 from careloop.patients.record.sections import SECTIONS, Section
 from careloop.patients.scoping import patient_for_user, require
-from careloop.patients.tabs import TABS, visible_tabs
 
 SUGGESTIONS = 20
 

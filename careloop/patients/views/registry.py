@@ -13,8 +13,8 @@ from careloop.encryption import shown
 from careloop.patients import actions, tag_actions
 from careloop.patients.forms import PatientForm
 from careloop.patients.models import Patient, Tag
+from careloop.patients.patient_tabs import TABS, visible_tabs
 from careloop.patients.scoping import patient_for_user, require
-from careloop.patients.tabs import TABS, visible_tabs
 
 EDITABLE = list(PatientForm.Meta.fields)
 
