@@ -8,13 +8,13 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
+from careloop.accounts.authorization import require
 from careloop.accounts.requests import StaffRequest
 from careloop.accounts.roles import Perm
 from careloop.observations import actions, catalogue, criticals
 from careloop.observations.forms import CriticalLimitsForm
 from careloop.observations.language import CATEGORY_LABELS, in_chinese
 from careloop.observations.views.organization import user_organization_id
-from careloop.patients.scoping import require
 
 
 @login_required

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from careloop.accounts import audit
+from careloop.accounts.authorization import require
 from careloop.accounts.models import User
 from careloop.accounts.requests import StaffRequest
 from careloop.accounts.roles import Perm
@@ -25,7 +26,6 @@ from careloop.observations.importing.parsed import Problem
 from careloop.observations.models import ImportBatch, UnmatchedResult
 from careloop.observations.sources import tabular
 from careloop.observations.views.organization import user_organization_id
-from careloop.patients.scoping import require
 from careloop.redaction import redact
 from careloop.requestsize import accepts_upload, upload_cut_short
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from careloop.accounts import audit
+from careloop.accounts.authorization import require
 from careloop.accounts.requests import StaffRequest
 from careloop.accounts.roles import Perm
 from careloop.observations import actions
@@ -18,7 +19,7 @@ from careloop.observations.models import UnmatchedResult
 from careloop.observations.views.organization import user_organization_id
 from careloop.patients import actions as patient_actions
 from careloop.patients import search
-from careloop.patients.scoping import patient_for_user, patients_for, require
+from careloop.patients.scoping import patient_for_user, patients_for
 
 
 @login_required
