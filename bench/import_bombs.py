@@ -128,7 +128,7 @@ def child_report(batch_id: int) -> dict[str, object]:
     from django.test import RequestFactory
 
     from careloop.accounts.models import User
-    from careloop.observations.views import import_problems_csv
+    from careloop.observations.views.imports import import_problems_csv
 
     request = RequestFactory().get("/")
     request.user = User.objects.get(username="bomb-nurse")

@@ -1,14 +1,16 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from careloop.accounts import login_views
+from careloop.accounts import login_views, staff_urls
 from careloop.accounts.start import home
+from careloop.patients import tag_urls
 
 urlpatterns = [
     path("", home, name="home"),
     path("", include("careloop.accounts.urls")),
     path("account/", include("careloop.accounts.password_urls")),
-    path("organization/", include("careloop.accounts.staff_urls")),
+    # The organization's administration area: the accounts app's pages and the patients app's tag catalogue.
+    path("organization/", include((staff_urls.urlpatterns + tag_urls.urlpatterns, "staff"))),
     path("patients/", include("careloop.patients.urls")),
     path("imports/", include("careloop.observations.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

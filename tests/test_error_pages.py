@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
-from careloop.patients.tabs import TABS, Tab
+from careloop.patients.patient_tabs import TABS, Tab
 from tests.factories import make_patient
 
 LANGUAGES = [("zh-hans", "zh-hans"), ("en", "en")]

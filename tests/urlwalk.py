@@ -43,8 +43,8 @@ from careloop.patients.models import (
     RecordItem,
     Tag,
 )
+from careloop.patients.patient_tabs import TABS
 from careloop.patients.record.sections import SECTIONS
-from careloop.patients.tabs import TABS
 from careloop.patients.views.registry import REVEALABLE
 from tests.factories import make_patient
 

@@ -1,6 +1,6 @@
 """The audit page's filters: which patient, which action (in words), who, when.
 
-They are posted and kept in the session under an opaque token (`careloop.patients.searchtokens`), as the
+They are posted and kept in the session under an opaque token (`careloop.searchtokens`), as the
 patient search is: a name or number typed into the patient box never reaches a URL or an access log.
 """
 
@@ -13,9 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from careloop.accounts import audit_labels
+from careloop.accounts.audit_patients import audit_patients
 from careloop.accounts.models import AuditEntry, User
-from careloop.patients.scoping import patients_for
-from careloop.patients.search import search
 
 
 def _action_choices() -> list[tuple[str, str]]:
@@ -56,7 +55,7 @@ class AuditFilterForm(forms.Form):
             return entries
         data = self.cleaned_data
         if data["patient"]:
-            patients, _kind = search(patients_for(self.viewer), data["patient"])
+            patients = audit_patients().found(self.viewer, data["patient"])
             entries = entries.filter(patient_id__in=patients.values("pk"))
         if data["action"]:
             entries = entries.filter(audit_labels.action_filter(data["action"]))

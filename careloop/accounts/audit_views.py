@@ -12,16 +12,16 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from careloop import searchtokens
 from careloop.accounts import audit_labels
 from careloop.accounts.audit_forms import AuditFilterForm
+from careloop.accounts.audit_patients import audit_patients
+from careloop.accounts.authorization import require
 from careloop.accounts.models import AuditEntry, User
 from careloop.accounts.requests import StaffRequest
 from careloop.accounts.roles import Perm
 from careloop.accounts.tasks import verify_audit_chain
 from careloop.encryption import cipher
-from careloop.patients import searchtokens
-from careloop.patients.models import Patient
-from careloop.patients.scoping import require
 
 PER_PAGE = 50
 CHECK_KEY = "careloop_audit_check"
@@ -49,11 +49,7 @@ def audit_rows(entries: list[AuditEntry], organization_id: int) -> list[AuditRow
     """The page's rows in words; the patients' names in one query, from this organization only."""
     roles = {str(value): str(text) for value, text in User._meta.get_field("role").choices or []}
     ids = {entry.patient_id for entry in entries if entry.patient_id is not None}
-    names = dict(
-        Patient.objects.filter(organization_id=organization_id, pk__in=ids).values_list("pk", "name")
-        if ids
-        else []
-    )
+    names = audit_patients().names(organization_id, ids)
     return [
         AuditRow(
             entry=entry,

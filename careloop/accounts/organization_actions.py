@@ -88,11 +88,11 @@ def do_rename_department(by: User, department: Department, name: str) -> None:
 
 
 def department_in_use(department: Department) -> bool:
-    from careloop.patients.models import Patient  # patients build on accounts, not the other way round
-
+    """Whether staff or patients are in the department (patients through the reverse relation: the patients
+    app builds on this one, which does not import it)."""
     return (
         User.objects.filter(department=department).exists()
-        or Patient.objects.filter(department=department).exists()
+        or Department.objects.filter(pk=department.pk, patient__isnull=False).exists()
     )
 
 

@@ -1,7 +1,10 @@
-"""The organization administrator's pages for departments, the tag catalogue and the password policy.
+"""The organization administrator's pages for departments and the password policy (the tag catalogue's page
+is the patients app's, `careloop.patients.tag_views`, in the same area and URL namespace).
 
 Rows are renamed in place (HTMX answers the row; without JavaScript the form posts and the page reloads).
 """
+
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,28 +15,28 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from careloop.accounts import audit, organization_actions
+from careloop.accounts import organization_actions
 from careloop.accounts.models import Department, PasswordPolicy, User
 from careloop.accounts.password_validation import rules_for
 from careloop.accounts.requests import StaffRequest
 from careloop.accounts.roles import Perm
-from careloop.accounts.staff_forms import DepartmentForm, PasswordPolicyForm, TagForm
+from careloop.accounts.staff_forms import DepartmentForm, PasswordPolicyForm
 from careloop.accounts.staff_views import organization_id_of
-from careloop.patients import tag_actions
-from careloop.patients.models import Patient, PatientTag, Tag
 
 
-def _count_of(model: type[User] | type[Patient] | type[PatientTag], field: str) -> Coalesce:
-    """How many rows of `model` point at the listed row through `field` (a subquery: no join fan-out)."""
-    counted = (
-        model.objects.filter(**{field: OuterRef("pk")}).values(field).annotate(n=Count("pk")).values("n")
-    )
+def count_of(rows: QuerySet[Any], field: str) -> Coalesce:
+    """How many of `rows` point at the listed row through `field` (a subquery: no join fan-out)."""
+    counted = rows.filter(**{field: OuterRef("pk")}).values(field).annotate(n=Count("pk")).values("n")
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
 def _departments(org_id: int) -> QuerySet[Department]:
+    # Patients point at their department too; the reverse relation counts them without importing the
+    # patients app, which builds on this one.
+    patients = Department.objects.values("pk").annotate(n=Count("patient")).filter(pk=OuterRef("pk"))
     return Department.objects.filter(organization_id=org_id).annotate(
-        staff_count=_count_of(User, "department"), patient_count=_count_of(Patient, "department")
+        staff_count=count_of(User.objects.all(), "department"),
+        patient_count=Coalesce(Subquery(patients.values("n"), output_field=IntegerField()), Value(0)),
     )
 
 
@@ -86,39 +89,6 @@ def department_delete(request: StaffRequest, department_id: int) -> HttpResponse
     else:
         messages.success(request, _("Deleted the department %(name)s.") % {"name": department.name})
     return redirect("staff:departments")
-
-
-def _tags(org_id: int) -> QuerySet[Tag]:
-    return Tag.objects.filter(organization_id=org_id).annotate(patient_count=_count_of(PatientTag, "tag"))
-
-
-@login_required
-def tags(request: StaffRequest) -> HttpResponse:
-    org_id = organization_id_of(request, Perm.TAG_MANAGE)
-    form = TagForm(request.POST or None, instance=Tag(organization_id=org_id))
-    if request.method == "POST" and form.is_valid():
-        tag = tag_actions.do_create_tag(request.user, form.save(commit=False))
-        messages.success(request, _("Added the tag %(name)s.") % {"name": tag.name})
-        return redirect("staff:tags")
-    return render(request, "accounts/staff/tags.html", {"form": form, "tags": _tags(org_id)})
-
-
-@login_required
-@require_POST
-def tag_edit(request: StaffRequest, tag_id: int) -> HttpResponse:
-    org_id = organization_id_of(request, Perm.TAG_MANAGE)
-    tag = get_object_or_404(Tag, pk=tag_id, organization_id=org_id)
-    before = audit.snapshot(tag, tag_actions.TAG_FIELDS)
-    form = TagForm(request.POST, instance=tag)
-    saved = form.is_valid()
-    if saved:
-        tag_actions.do_update_tag(request.user, form.save(commit=False), before)
-    if not request.htmx:
-        if not saved:
-            messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
-        return redirect("staff:tags")
-    tag = _tags(org_id).get(pk=tag_id)
-    return render(request, "accounts/staff/_tag_row.html", {"tag": tag, "row_form": form, "saved": saved})
 
 
 @login_required

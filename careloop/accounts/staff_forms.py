@@ -1,14 +1,15 @@
-"""Forms of the organization's administration pages: staff, departments, tags, the password policy."""
+"""Forms of the organization's administration pages: staff, departments, the password policy (the tag
+catalogue's form is the patients app's, `careloop.patients.tag_forms`)."""
 
 from typing import Any, cast
 
 from django import forms
+from django.db.models import Model, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from careloop.accounts.models import Department, PasswordPolicy, User
 from careloop.accounts.password_rules import BOUNDS, PasswordRules
 from careloop.accounts.staff_rules import grantable_roles
-from careloop.patients.models import Tag
 
 
 class StaffForm(forms.ModelForm[User]):
@@ -47,35 +48,28 @@ class StaffForm(forms.ModelForm[User]):
         return username
 
 
-class _OrganizationNameForm[M: Department | Tag](forms.ModelForm[M]):
-    """A name unique within the organization (the instance carries the organization)."""
+class OrganizationNameForm[M: Model](forms.ModelForm[M]):
+    """A name unique within the organization, ignoring case (the instance carries the organization)."""
+
+    def same_organization(self) -> QuerySet[M]:
+        """The rows of this kind in the instance's organization (the instance itself among them)."""
+        raise NotImplementedError
 
     def clean_name(self) -> str:
         name = cast(str, self.cleaned_data["name"]).strip()
-        model = type(self.instance)
-        taken = model.objects.filter(organization_id=self.instance.organization_id, name__iexact=name)
-        if taken.exclude(pk=self.instance.pk).exists():
+        taken = self.same_organization().filter(name__iexact=name).exclude(pk=self.instance.pk)
+        if taken.exists():
             raise forms.ValidationError(_("This organization already has one with this name."))
         return name
 
 
-class DepartmentForm(_OrganizationNameForm[Department]):
+class DepartmentForm(OrganizationNameForm[Department]):
     class Meta:
         model = Department
         fields = ["name"]
 
-
-class TagForm(_OrganizationNameForm[Tag]):
-    class Meta:
-        model = Tag
-        fields = ["name", "color", "description"]
-        widgets = {"color": forms.TextInput(attrs={"type": "color"})}
-
-    def clean_color(self) -> str:
-        color = cast(str, self.cleaned_data["color"]).lower()
-        if len(color) != 7 or color[0] != "#" or any(c not in "0123456789abcdef" for c in color[1:]):
-            raise forms.ValidationError(_("Choose a colour."))
-        return color
+    def same_organization(self) -> QuerySet[Department]:
+        return Department.objects.filter(organization_id=self.instance.organization_id)
 
 
 class PasswordPolicyForm(forms.ModelForm[PasswordPolicy]):

@@ -1,10 +1,9 @@
-"""The organization's administration pages, under /organization/."""
+"""The organization's administration pages, under /organization/ (namespace `staff`). `careloop.urls` adds
+the patients app's tag catalogue (`careloop.patients.tag_urls`) to the same namespace."""
 
 from django.urls import path
 
 from careloop.accounts import organization_views, staff_views
-
-app_name = "staff"
 
 urlpatterns = [
     path("", staff_views.administration, name="index"),
@@ -20,7 +19,5 @@ urlpatterns = [
         organization_views.department_delete,
         name="department_delete",
     ),
-    path("tags/", organization_views.tags, name="tags"),
-    path("tags/<int:tag_id>/", organization_views.tag_edit, name="tag"),
     path("password-policy/", organization_views.password_policy, name="password_policy"),
 ]

@@ -17,12 +17,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from careloop.accounts import actions, staff_actions
+from careloop.accounts.authorization import require
 from careloop.accounts.models import User
 from careloop.accounts.requests import StaffRequest
 from careloop.accounts.roles import Perm, Role
 from careloop.accounts.staff_forms import StaffForm
 from careloop.accounts.staff_rules import manage_refusal, may_manage
-from careloop.patients.scoping import require
 
 PAGE_SIZE = 50
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from careloop.accounts import audit
 from careloop.accounts.models import Organization, User
+from careloop.observations.catalogue import Indicator
 from careloop.observations.importing.inputs import ImportInput, RecordsInput
 from careloop.observations.importing.parsed import (
     EncounterRecord,
@@ -27,7 +28,7 @@ from careloop.observations.importing.parsed import (
 )
 from careloop.observations.importing.pipeline import run_import
 from careloop.observations.importing.unmatched import record_from_json
-from careloop.observations.models import ImportBatch, UnmatchedResult
+from careloop.observations.models import CriticalLimit, ImportBatch, UnmatchedResult
 from careloop.observations.sources import formats
 from careloop.patients.models import Patient
 
@@ -160,3 +161,35 @@ def do_match_unmatched(user: User, item: UnmatchedResult, patient: Patient) -> i
         },
     )
     return filed
+
+
+@transaction.atomic
+def do_set_critical_limits(
+    user: User, organization_id: int, indicator: Indicator, low: float | None, high: float | None
+) -> CriticalLimit | None:
+    """Set the organization's own limits for `indicator`; both None puts the catalogue's back.
+
+    The caller has checked them (flags.critical_limits_problem) unless both are None.
+    """
+    existing = (
+        CriticalLimit.objects.select_for_update()
+        .filter(organization_id=organization_id, code=indicator.code)
+        .first()
+    )
+    before = None if existing is None else [existing.low, existing.high]
+    if low is None and high is None:
+        if existing is None:
+            return None
+        existing.delete()
+        limit = None
+    else:
+        limit = existing or CriticalLimit(organization_id=organization_id, code=indicator.code)
+        limit.low, limit.high, limit.updated_by = low, high, user
+        limit.save()
+    audit.record(
+        "critical_limits.set",
+        organization_id=organization_id,
+        obj=limit,
+        detail={"code": indicator.code, "before": before, "after": None if limit is None else [low, high]},
+    )
+    return limit

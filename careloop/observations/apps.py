@@ -8,5 +8,8 @@ class ObservationsConfig(AppConfig):
     verbose_name = _("Results and observations")
 
     def ready(self) -> None:
-        # Imported for what they register: the MLLP system checks, the Trends tab of the patient page.
-        from careloop.observations import checks, tabs  # noqa: F401
+        from careloop.observations import checks  # noqa: F401  (registers the MLLP system checks)
+        from careloop.observations.trends.tab import TRENDS_TAB
+        from careloop.patients.patient_tabs import register
+
+        register(TRENDS_TAB)  # after the patients app's own tabs: INSTALLED_APPS lists patients first

@@ -1,12 +1,8 @@
-"""An organization's critical values (危急值) beside the catalogue's: what the import judges by, what the page
-lists, and setting them (with its audit entry)."""
+"""An organization's critical values (危急值) beside the catalogue's: what the import judges by and what the
+page lists. Setting them is an action: `careloop.observations.actions.do_set_critical_limits`."""
 
 from dataclasses import dataclass
 
-from django.db import transaction
-
-from careloop.accounts import audit
-from careloop.accounts.models import User
 from careloop.observations import catalogue, flags
 from careloop.observations.catalogue import Indicator
 from careloop.observations.models import CriticalLimit
@@ -50,35 +46,3 @@ def limit_rows(organization_id: int) -> list[LimitRow]:
 def limit_row(organization_id: int, indicator: Indicator) -> LimitRow:
     own = CriticalLimit.objects.filter(organization_id=organization_id, code=indicator.code).first()
     return LimitRow(indicator, own)
-
-
-@transaction.atomic
-def do_set_critical_limits(
-    user: User, organization_id: int, indicator: Indicator, low: float | None, high: float | None
-) -> CriticalLimit | None:
-    """Set the organization's own limits for `indicator`; both None puts the catalogue's back.
-
-    The caller has checked them (flags.critical_limits_problem) unless both are None.
-    """
-    existing = (
-        CriticalLimit.objects.select_for_update()
-        .filter(organization_id=organization_id, code=indicator.code)
-        .first()
-    )
-    before = None if existing is None else [existing.low, existing.high]
-    if low is None and high is None:
-        if existing is None:
-            return None
-        existing.delete()
-        limit = None
-    else:
-        limit = existing or CriticalLimit(organization_id=organization_id, code=indicator.code)
-        limit.low, limit.high, limit.updated_by = low, high, user
-        limit.save()
-    audit.record(
-        "critical_limits.set",
-        organization_id=organization_id,
-        obj=limit,
-        detail={"code": indicator.code, "before": before, "after": None if limit is None else [low, high]},
-    )
-    return limit

@@ -11,7 +11,7 @@ from careloop.observations.catalogue import Indicator
 from careloop.observations.language import in_chinese
 from careloop.observations.models import ImportBatch
 from careloop.observations.sources.formats import SUPPORTED_SUFFIXES, parse_mapping
-from careloop.observations.trendview import indicator_name
+from careloop.observations.trends.display import indicator_name
 
 
 class UploadForm(forms.Form):

@@ -5,10 +5,10 @@ records elsewhere is not disclosed. A role without the permission gets 403 for p
 """
 
 from django.contrib.auth.models import AnonymousUser
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
+from careloop.accounts.authorization import require
 from careloop.accounts.models import User
 from careloop.accounts.roles import Perm
 from careloop.patients.models import Patient
@@ -26,8 +26,3 @@ def patient_for_user(user: User, patient_id: int, permission: Perm = Perm.PATIEN
         raise Http404("No such patient")
     require(user, permission)
     return patient
-
-
-def require(user: User, permission: Perm) -> None:
-    if not user.can(permission):
-        raise PermissionDenied(permission.value)

@@ -16,7 +16,7 @@ from django.db.models import F
 from careloop.accounts.models import Department, Organization, User
 from careloop.accounts.roles import Role
 from careloop.bulkinsert import RowInserter
-from careloop.patients import synthetic
+from careloop.patients import synthetic, tag_actions
 from careloop.patients.cardnumbers import card_number
 from careloop.patients.identity import fill_derived_fields
 from careloop.patients.membership.actions import CARD_SEQUENCE
@@ -173,11 +173,12 @@ class Seeder:
     def _ensure_tags(self, names: set[str]) -> None:
         missing = sorted(names - self.tags.keys())
         if missing:
-            Tag.objects.bulk_create(
+            tag_actions.do_create_seeded_tags(
+                self.organization.pk,
                 [
                     Tag(organization=self.organization, name=name, color=TAG_COLOURS.get(name, "#2563eb"))
                     for name in missing
-                ]
+                ],
             )
             self.tags = dict(Tag.objects.filter(organization=self.organization).values_list("name", "pk"))
 

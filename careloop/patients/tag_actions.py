@@ -1,7 +1,8 @@
 """Changes to an organization's tag catalogue, each with its audit entry.
 
 Tagging a patient is in `actions.py`; this is the catalogue the tags come from: made from the tag page,
-from a patient's page (a new name typed there) or by the installation superuser in the Django admin.
+from a patient's page (a new name typed there), by the installation superuser in the Django admin, or by
+CareLoop itself when it seeds a synthetic population. Every tag is made here.
 """
 
 from typing import Any
@@ -29,6 +30,15 @@ def do_create_tag(by: User, tag: Tag) -> Tag:
         detail={name: getattr(tag, name) for name in TAG_FIELDS},
     )
     return tag
+
+
+def do_create_seeded_tags(organization_id: int, tags: list[Tag]) -> list[Tag]:
+    """The tags a synthetic population needs (`careloop seed`, the demo), made by CareLoop itself with no
+    user acting. The seed run's one audit entry (`patients.seed`) records the run; its tags get none of
+    their own, as its patients get none."""
+    if any(tag.organization_id != organization_id for tag in tags):
+        raise ValueError("a seeded tag belongs to the organization being seeded")
+    return Tag.objects.bulk_create(tags)
 
 
 def tag_named(by: User, organization_id: int, name: str) -> Tag:

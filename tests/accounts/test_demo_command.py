@@ -10,9 +10,9 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from careloop.accounts.management.commands.demo import DEMO_PASSWORD, DEMO_STAFF
 from careloop.accounts.management.commands.serve import default_workers
 from careloop.accounts.models import AuditEntry, Organization, User
+from careloop.demo.clinic import DEMO_PASSWORD, DEMO_STAFF
 from careloop.patients.models import Patient
 
 

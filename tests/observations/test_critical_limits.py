@@ -8,7 +8,8 @@ import pytest
 from django.urls import reverse
 
 from careloop.accounts.models import AuditEntry
-from careloop.observations.criticals import critical_limits_for, do_set_critical_limits
+from careloop.observations.actions import do_set_critical_limits
+from careloop.observations.criticals import critical_limits_for
 from careloop.observations.importing import pipeline
 from careloop.observations.importing.chunk import import_chunk
 from careloop.observations.models import CriticalLimit, ImportBatch, Observation

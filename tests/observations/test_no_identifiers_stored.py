@@ -39,12 +39,14 @@ def unkeyed_hashes(secret: str) -> set[str]:
 def text_values() -> Iterator[tuple[str, str, str]]:
     """(table, column, value) of every non-empty text value stored, read without decrypting."""
     for model in apps.get_models():
-        columns = [f.column for f in model._meta.concrete_fields if isinstance(f, TEXT)]
+        columns = [
+            column for f in model._meta.concrete_fields if isinstance(f, TEXT) and (column := f.column)
+        ]
         if not columns:
             continue
         table = connection.ops.quote_name(model._meta.db_table)
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT {', '.join(connection.ops.quote_name(c) for c in columns)} FROM {table}")  # noqa: S608
+            cursor.execute(f"SELECT {', '.join(connection.ops.quote_name(c) for c in columns)} FROM {table}")
             for row in cursor.fetchall():
                 for column, value in zip(columns, row, strict=True):
                     if value:

@@ -8,10 +8,10 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.urls import reverse
 
+from careloop import searchtokens
 from careloop.accounts.models import AuditEntry
 from careloop.encryption import cipher
 from careloop.observations.models import UnmatchedResult
-from careloop.patients import searchtokens
 from tests.factories import make_patient, make_user
 
 LIST = "/patients/"

@@ -16,14 +16,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from careloop.accounts import audit
+from careloop.accounts.authorization import require
 from careloop.accounts.requests import StaffRequest
 from careloop.accounts.roles import Perm
 from careloop.patients import actions
 from careloop.patients.models import Patient, RecordItem
+from careloop.patients.patient_tabs import TABS, visible_tabs
 from careloop.patients.record import icd10
 from careloop.patients.record.sections import SECTIONS, Section
-from careloop.patients.scoping import patient_for_user, require
-from careloop.patients.tabs import TABS, visible_tabs
+from careloop.patients.scoping import patient_for_user
 
 SUGGESTIONS = 20
 

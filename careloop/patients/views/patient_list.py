@@ -15,12 +15,14 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from careloop import searchtokens
+from careloop.accounts.authorization import require
 from careloop.accounts.requests import StaffRequest
 from careloop.accounts.roles import Perm
 from careloop.encryption import cipher
-from careloop.patients import actions, search, searchtokens
+from careloop.patients import actions, search
 from careloop.patients.forms import PatientSearchForm
-from careloop.patients.scoping import patients_for, require
+from careloop.patients.scoping import patients_for
 
 
 @login_required

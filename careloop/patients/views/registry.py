@@ -7,14 +7,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from careloop.accounts import audit
+from careloop.accounts.authorization import require
 from careloop.accounts.requests import StaffRequest
 from careloop.accounts.roles import Perm
 from careloop.encryption import shown
 from careloop.patients import actions, tag_actions
 from careloop.patients.forms import PatientForm
 from careloop.patients.models import Patient, Tag
-from careloop.patients.scoping import patient_for_user, require
-from careloop.patients.tabs import TABS, visible_tabs
+from careloop.patients.patient_tabs import TABS, visible_tabs
+from careloop.patients.scoping import patient_for_user
 
 EDITABLE = list(PatientForm.Meta.fields)
 

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from careloop.accounts.requests import StaffRequest
 from careloop.patients.actions import record_view
 from careloop.patients.models import Patient
-from careloop.patients.tabs import TABS
+from careloop.patients.patient_tabs import TABS
 
 
 def show_panel(

@@ -8,20 +8,19 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
+from careloop.accounts.authorization import require
 from careloop.accounts.requests import StaffRequest
 from careloop.accounts.roles import Perm
-from careloop.observations import catalogue, criticals
+from careloop.observations import actions, catalogue, criticals
 from careloop.observations.forms import CriticalLimitsForm
-from careloop.observations.language import in_chinese
-from careloop.observations.trend_views import CATEGORY_LABELS
-from careloop.observations.views import _organization_id
-from careloop.patients.scoping import require
+from careloop.observations.language import CATEGORY_LABELS, in_chinese
+from careloop.observations.views.organization import user_organization_id
 
 
 @login_required
 def critical_limits(request: StaffRequest) -> HttpResponse:
     require(request.user, Perm.RECORD_VIEW)
-    rows = criticals.limit_rows(_organization_id(request.user))
+    rows = criticals.limit_rows(user_organization_id(request.user))
     rows.sort(key=lambda row: list(CATEGORY_LABELS).index(row.indicator.category))
     groups = [
         (CATEGORY_LABELS[category], list(members))
@@ -45,11 +44,11 @@ def critical_limit(request: StaffRequest, code: str) -> HttpResponse:
     indicator = catalogue.by_code(code)
     if indicator is None or indicator.kind != "quantity":
         raise Http404
-    organization_id = _organization_id(request.user)
+    organization_id = user_organization_id(request.user)
     form = CriticalLimitsForm(indicator, request.POST)
     saved = False
     if form.is_valid():
-        criticals.do_set_critical_limits(
+        actions.do_set_critical_limits(
             request.user, organization_id, indicator, form.cleaned_data["low"], form.cleaned_data["high"]
         )
         saved = True

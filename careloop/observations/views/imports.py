@@ -1,45 +1,37 @@
+"""The results import pages: upload and the list of imports, one import's progress and problems, its
+error report, the downloadable template."""
+
 from collections.abc import Iterator
 
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
-from django.views.decorators.http import require_POST
 
 from careloop.accounts import audit
+from careloop.accounts.authorization import require
 from careloop.accounts.models import User
 from careloop.accounts.requests import StaffRequest
 from careloop.accounts.roles import Perm
 from careloop.observations import actions
-from careloop.observations.forms import MatchForm, UploadForm
+from careloop.observations.forms import UploadForm
 from careloop.observations.importing import problemkinds
 from careloop.observations.importing.limits import MB
 from careloop.observations.importing.parsed import Problem
 from careloop.observations.models import ImportBatch, UnmatchedResult
 from careloop.observations.sources import tabular
-from careloop.patients import actions as patient_actions
-from careloop.patients import search
-from careloop.patients.scoping import patient_for_user, patients_for, require
+from careloop.observations.views.organization import user_organization_id
 from careloop.redaction import redact
 from careloop.requestsize import accepts_upload, upload_cut_short
 
 
-def _organization_id(user: User) -> int:
-    """The user's organization: `require` has already refused a user without one."""
-    if user.organization_id is None:
-        raise PermissionDenied
-    return user.organization_id
-
-
 def _batches(user: User) -> QuerySet[ImportBatch]:
-    return ImportBatch.objects.filter(organization_id=_organization_id(user))
+    return ImportBatch.objects.filter(organization_id=user_organization_id(user))
 
 
 @accepts_upload(lambda: settings.IMPORT_MAX_UPLOAD_MB * MB)
@@ -61,7 +53,7 @@ def import_list(request: StaffRequest) -> HttpResponseBase:
     page = Paginator(_batches(request.user).select_related("started_by"), 20).get_page(
         request.GET.get("page")
     )
-    open_unmatched = UnmatchedResult.waiting(_organization_id(request.user)).count()
+    open_unmatched = UnmatchedResult.waiting(user_organization_id(request.user)).count()
     return render(
         request, "observations/imports.html", {"form": form, "page": page, "open_unmatched": open_unmatched}
     )
@@ -151,59 +143,3 @@ def import_template(request: StaffRequest, fmt: str) -> HttpResponse:
         f'attachment; filename="careloop-results-template.{"xlsx" if fmt == "xlsx" else "csv"}"'
     )
     return response
-
-
-@login_required
-def unmatched_list(request: StaffRequest) -> HttpResponse:
-    require(request.user, Perm.RESULTS_MATCH)
-    items = UnmatchedResult.waiting(_organization_id(request.user))
-    page = Paginator(items, 50).get_page(request.GET.get("page"))
-    # Names and (masked) identifiers of people are shown here: reading them is audited like a patient list.
-    audit.record(
-        "unmatched.list",
-        organization_id=_organization_id(request.user),
-        detail={"items": [i.pk for i in page]},
-    )
-    return render(request, "observations/unmatched.html", {"page": page})
-
-
-@login_required
-@require_POST
-def unmatched_match(request: StaffRequest, item_id: int) -> HttpResponseBase:
-    require(request.user, Perm.RESULTS_MATCH)
-    item = get_object_or_404(
-        UnmatchedResult, organization_id=_organization_id(request.user), resolved_at__isnull=True, pk=item_id
-    )
-    form = MatchForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Choose the patient these results belong to."))
-        return redirect("observations:unmatched")
-    patient = patient_for_user(request.user, form.cleaned_data["patient"], Perm.RESULTS_MATCH)
-    count = actions.do_match_unmatched(request.user, item, patient)
-    messages.success(
-        request, _("%(count)s results filed under %(name)s.") % {"count": count, "name": patient.name}
-    )
-    return redirect("observations:unmatched")
-
-
-@login_required
-def unmatched_candidates(request: StaffRequest, item_id: int) -> HttpResponse:
-    """Patients this parked result may belong to.
-
-    The search results (posted: what is typed stays out of URLs and logs), or without a search, people
-    with the same name or birth date.
-    """
-    require(request.user, Perm.RESULTS_MATCH)
-    item = get_object_or_404(UnmatchedResult, organization_id=_organization_id(request.user), pk=item_id)
-    patients = patients_for(request.user)
-    text = request.POST.get("q", "").strip() if request.method == "POST" else ""
-    if text:
-        patients, _kind = search.search(patients, text)
-    else:
-        same = Q(name=item.patient_name) if item.patient_name else Q(pk__in=[])
-        if item.patient_birth_date:
-            same |= Q(birth_date=item.patient_birth_date)
-        patients = patients.filter(same)
-    candidates = list(patients.order_by("name_initials", "id")[:10])
-    patient_actions.record_list(request.user, [p.pk for p in candidates], "unmatched_candidates", [])
-    return render(request, "observations/_candidates.html", {"item": item, "candidates": candidates})

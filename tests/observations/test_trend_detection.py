@@ -6,8 +6,8 @@ import statistics
 
 import pytest
 
-from careloop.observations import trends
-from careloop.observations.trends import (
+from careloop.observations.trends import detection
+from careloop.observations.trends.detection import (
     BACK_TO_NORMAL,
     IMPROVING,
     INSUFFICIENT_DATA,
@@ -16,9 +16,9 @@ from careloop.observations.trends import (
     WORSENING,
     Direction,
     detect_trend,
-    t_two_sided_p,
     year_over_year,
 )
+from careloop.observations.trends.statistics import regularized_incomplete_beta, t_two_sided_p
 
 LOWER = Direction.LOWER_IS_BETTER
 HIGHER = Direction.HIGHER_IS_BETTER
@@ -89,7 +89,7 @@ def test_t_p_value_refuses_meaningless_input(t, df):
 )
 def test_incomplete_beta_matches_polynomial_cases(a, b, x, expected):
     # I_x(a, 1) = x^a and I_x(1, b) = 1 - (1 - x)^b.
-    assert trends.regularized_incomplete_beta(a, b, x) == pytest.approx(expected, rel=1e-12)
+    assert regularized_incomplete_beta(a, b, x) == pytest.approx(expected, rel=1e-12)
 
 
 # --- the slope and its test ------------------------------------------------------------------------
@@ -97,7 +97,7 @@ def test_incomplete_beta_matches_polynomial_cases(a, b, x, expected):
 
 def reference_fit(points):
     """Slope, SE and t computed independently with statistics.linear_regression on decimal years."""
-    xs = [p[0].toordinal() / trends.DAYS_PER_YEAR for p in points]
+    xs = [p[0].toordinal() / detection.DAYS_PER_YEAR for p in points]
     ys = [p[1] for p in points]
     slope, intercept = statistics.linear_regression(xs, ys)
     rss = sum((y - intercept - slope * x) ** 2 for x, y in zip(xs, ys, strict=True))

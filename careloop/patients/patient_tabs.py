@@ -1,4 +1,5 @@
-"""The tabs of the patient page. Each tab names its template, the permission to see it, and its data."""
+"""The registry of the patient page's tabs. Each tab names its template, the permission to see it, and its
+data. The apps register theirs from `AppConfig.ready()`; the page shows them in the order registered."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,4 +37,4 @@ def _summary(patient: Patient) -> dict[str, Any]:
     return {}
 
 
-register(Tab("summary", _("Profile"), Perm.PATIENT_VIEW, "patients/tabs/summary.html", _summary))
+SUMMARY_TAB = Tab("summary", _("Profile"), Perm.PATIENT_VIEW, "patients/tabs/summary.html", _summary)

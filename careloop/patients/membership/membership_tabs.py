@@ -1,5 +1,5 @@
-"""Tabs of the patient page for this area; imported by PatientsConfig.ready(). Each tab's data is a fixed
-number of queries however many cards, relatives or consent events the patient has."""
+"""The patient page's membership tabs: cards, family, consent (registered by PatientsConfig.ready()). Each
+tab's data is a fixed number of queries however many cards, relatives or consent events the patient has."""
 
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +17,7 @@ from careloop.patients.membership.forms import (
     ReplaceCardForm,
 )
 from careloop.patients.models import FamilyLink, MembershipCard, Patient
-from careloop.patients.tabs import Tab, register
+from careloop.patients.patient_tabs import Tab
 
 
 @dataclass(frozen=True)
@@ -64,8 +64,8 @@ def consent_context(patient: Patient) -> dict[str, Any]:
     return {"consent_states": states, "consent_ledger": ledger, "consent_form": ConsentForm(patient=patient)}
 
 
-register(
-    Tab("cards", _("Membership card"), Perm.PATIENT_VIEW, "patients/membership/cards.html", cards_context)
+MEMBERSHIP_TABS = (
+    Tab("cards", _("Membership card"), Perm.PATIENT_VIEW, "patients/membership/cards.html", cards_context),
+    Tab("family", _("Family"), Perm.PATIENT_VIEW, "patients/membership/family.html", family_context),
+    Tab("consent", _("Consent"), Perm.PATIENT_VIEW, "patients/membership/consent.html", consent_context),
 )
-register(Tab("family", _("Family"), Perm.PATIENT_VIEW, "patients/membership/family.html", family_context))
-register(Tab("consent", _("Consent"), Perm.PATIENT_VIEW, "patients/membership/consent.html", consent_context))

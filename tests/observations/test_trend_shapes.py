@@ -6,20 +6,12 @@ import pytest
 
 from careloop.observations import catalogue
 from careloop.observations.catalogue import RefRange
-from careloop.observations.trends import Direction
-from careloop.observations.trendview import (
-    Row,
-    chart,
-    direction_for,
-    group_rows,
-    ordered_indicators,
-    picker,
-    signed,
-    summaries,
-    unit_decimals,
-    unit_options,
-    yoy_table,
-)
+from careloop.observations.trends.chart import chart, summaries
+from careloop.observations.trends.detection import Direction
+from careloop.observations.trends.display import signed, unit_decimals, unit_options
+from careloop.observations.trends.picker import picker
+from careloop.observations.trends.series import Row, direction_for, group_rows, ordered_indicators
+from careloop.observations.trends.yoy_table import yoy_table
 from tests.observations.helpers import indicator
 
 FPG = indicator("1558-6")

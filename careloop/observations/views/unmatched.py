@@ -1,0 +1,81 @@
+"""The unmatched queue: results that named no known patient, waiting to be filed under one by hand."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpResponse, HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from careloop.accounts import audit
+from careloop.accounts.authorization import require
+from careloop.accounts.requests import StaffRequest
+from careloop.accounts.roles import Perm
+from careloop.observations import actions
+from careloop.observations.forms import MatchForm
+from careloop.observations.models import UnmatchedResult
+from careloop.observations.views.organization import user_organization_id
+from careloop.patients import actions as patient_actions
+from careloop.patients import search
+from careloop.patients.scoping import patient_for_user, patients_for
+
+
+@login_required
+def unmatched_list(request: StaffRequest) -> HttpResponse:
+    require(request.user, Perm.RESULTS_MATCH)
+    items = UnmatchedResult.waiting(user_organization_id(request.user))
+    page = Paginator(items, 50).get_page(request.GET.get("page"))
+    # Names and (masked) identifiers of people are shown here: reading them is audited like a patient list.
+    audit.record(
+        "unmatched.list",
+        organization_id=user_organization_id(request.user),
+        detail={"items": [i.pk for i in page]},
+    )
+    return render(request, "observations/unmatched.html", {"page": page})
+
+
+@login_required
+@require_POST
+def unmatched_match(request: StaffRequest, item_id: int) -> HttpResponseBase:
+    require(request.user, Perm.RESULTS_MATCH)
+    item = get_object_or_404(
+        UnmatchedResult,
+        organization_id=user_organization_id(request.user),
+        resolved_at__isnull=True,
+        pk=item_id,
+    )
+    form = MatchForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose the patient these results belong to."))
+        return redirect("observations:unmatched")
+    patient = patient_for_user(request.user, form.cleaned_data["patient"], Perm.RESULTS_MATCH)
+    count = actions.do_match_unmatched(request.user, item, patient)
+    messages.success(
+        request, _("%(count)s results filed under %(name)s.") % {"count": count, "name": patient.name}
+    )
+    return redirect("observations:unmatched")
+
+
+@login_required
+def unmatched_candidates(request: StaffRequest, item_id: int) -> HttpResponse:
+    """Patients this parked result may belong to.
+
+    The search results (posted: what is typed stays out of URLs and logs), or without a search, people
+    with the same name or birth date.
+    """
+    require(request.user, Perm.RESULTS_MATCH)
+    item = get_object_or_404(UnmatchedResult, organization_id=user_organization_id(request.user), pk=item_id)
+    patients = patients_for(request.user)
+    text = request.POST.get("q", "").strip() if request.method == "POST" else ""
+    if text:
+        patients, _kind = search.search(patients, text)
+    else:
+        same = Q(name=item.patient_name) if item.patient_name else Q(pk__in=[])
+        if item.patient_birth_date:
+            same |= Q(birth_date=item.patient_birth_date)
+        patients = patients.filter(same)
+    candidates = list(patients.order_by("name_initials", "id")[:10])
+    patient_actions.record_list(request.user, [p.pk for p in candidates], "unmatched_candidates", [])
+    return render(request, "observations/_candidates.html", {"item": item, "candidates": candidates})
