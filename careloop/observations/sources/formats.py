@@ -102,7 +102,7 @@ def _stored_from(organization_id: int, source_system: str) -> bool:
     on the import's connection, before any merge runs on it.
     """
     from careloop.observations.models import Observation
-    from careloop.observations.sources.fhir.parse import SOURCE_SYSTEM_LENGTH
+    from careloop.observations.sources.fhir.keys import SOURCE_SYSTEM_LENGTH
 
     return Observation.objects.filter(
         organization_id=organization_id, source_system=source_system[:SOURCE_SYSTEM_LENGTH]
