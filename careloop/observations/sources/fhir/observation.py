@@ -38,6 +38,9 @@ from careloop.observations.sources.fhir.shape import NOT_COMMON, CommonObservati
 TIMES_KEPT = 4096
 FLOAT_TEXTS_KEPT = 10_000
 RANGE_TEXTS_KEPT = 10_000
+# A first referenceRange as the fast reading meets it: text, low, high, and the types of low and high
+# (4 and 4.0 hash alike and print unlike).
+RangeKey = tuple[str | None, int | float | None, int | float | None, type, type]
 
 
 class ObservationReader:
@@ -50,7 +53,7 @@ class ObservationReader:
         self.source_kind = source_kind
         self._times: dict[str, datetime.datetime] = {}  # effectiveDateTime text -> parsed
         self._float_texts: dict[float, str] = {}  # a reported float -> its text
-        self._range_texts: dict[tuple[Any, ...], str] = {}  # (text, low, high, their types) -> range text
+        self._range_texts: dict[RangeKey, str] = {}
 
     def rows(self, resource: dict[str, Any], where: str, full_url: str = "") -> list[ResultRecord]:
         """The result(s) of one parsed Observation (a Bundle's entry or an unusual line)."""
@@ -147,7 +150,7 @@ class ObservationReader:
             bounds = resource.referenceRange[0]
             low = None if bounds.low is None else bounds.low.value
             high = None if bounds.high is None else bounds.high.value
-            key = (bounds.text, low, high, type(low), type(high))  # 4 and 4.0 hash alike, print unlike
+            key = (bounds.text, low, high, type(low), type(high))
             reference_range = self._range_texts.get(key) or self._remember_range(key)
         interpretation = ""
         if resource.interpretation:
@@ -183,10 +186,10 @@ class ObservationReader:
         self._float_texts[value] = text = str(value)
         return text
 
-    def _remember_range(self, key: tuple[Any, ...]) -> str:
+    def _remember_range(self, key: RangeKey) -> str:
         if len(self._range_texts) > RANGE_TEXTS_KEPT:
             self._range_texts.clear()
-        text, low, high = key[:3]
+        text, low, high, _low_type, _high_type = key
         bounds = {"low": {"value": low}, "high": {"value": high}, "text": text}
         self._range_texts[key] = reference_range = reference_range_text([bounds])
         return reference_range

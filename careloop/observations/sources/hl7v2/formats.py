@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from careloop.observations.importing.limits import hl7_refusal
 from careloop.observations.importing.parsed import ParseResult
 from careloop.observations.sources import SourceFile, SourceFormat
-from careloop.observations.sources.hl7v2.parse import parse_file
+from careloop.observations.sources.hl7v2.messages import parse_file
 
 
 def read_messages(file: SourceFile) -> Iterator[ParseResult]:
