@@ -1,3 +1,4 @@
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -145,3 +146,69 @@ def test_every_suffix_names_one_format_and_its_import_kind():
         for suffix in source_format.suffixes:
             assert formats.format_for("FILE" + suffix.upper()) is source_format
             assert formats.kind_for("file" + suffix) == source_format.kind
+
+
+MOBILE = "13812345678"
+SHAPED_LIKE_AN_ID = re.compile(r"[1-9]\d{16}[\dXx]|1[3-9]\d{9}")
+
+
+def identifier_only_lines() -> bytes:
+    """A report, a result and a visit each known only by an identifier made of an ID or a mobile number."""
+    subject = {"identifier": {"system": "urn:oid:2.16.156.10011.1.3", "value": RESIDENT_ID}}
+    report = {
+        "resourceType": "DiagnosticReport",
+        "identifier": [{"value": f"R{RESIDENT_ID}"}],
+        "subject": subject,
+        "issued": "2024-03-05T09:00:00+08:00",
+        "result": [{"reference": "Observation/x"}],
+    }
+    result = {
+        "resourceType": "Observation",
+        "identifier": [{"value": MOBILE}],
+        "code": {"coding": [{"system": "http://loinc.org", "code": "2093-3"}]},
+        "subject": subject,
+        "effectiveDateTime": "2024-03-05T08:00:00+08:00",
+        "valueQuantity": {"value": 5.1, "unit": "mmol/L"},
+    }
+    visit = {
+        "resourceType": "Encounter",
+        "identifier": [{"value": RESIDENT_ID}],
+        "status": "finished",
+        "class": {"code": "IMP"},
+        "subject": subject,
+        "period": {"start": "2024-03-01", "end": "2024-03-05"},
+    }
+    resources = [report, result, visit]
+    return b"\n".join(orjson.dumps(resource) for resource in resources)
+
+
+SAMPLES = Path(__file__).parent / "samples"
+
+
+@pytest.mark.parametrize(
+    ("filename", "data"),
+    [
+        ("oru_checkup_utf8.hl7", (SAMPLES / "oru_checkup_utf8.hl7").read_bytes()),
+        ("adt_admit_update_discharge.hl7", (SAMPLES / "adt_admit_update_discharge.hl7").read_bytes()),
+        ("fhir_transaction_bundle.json", (SAMPLES / "fhir_transaction_bundle.json").read_bytes()),
+        ("identifiers.ndjson", identifier_only_lines()),
+        ("results.csv", CSV_RESULTS),
+    ],
+)
+def test_no_id_a_reader_derives_holds_a_resident_id_or_a_mobile_number(filename, data):
+    """Only the patient a record names carries the identifiers (for matching); every other text of every
+    record, and every problem, is free of them."""
+    texts: list[str] = []
+    records: list[object] = []
+    for chunk in formats.read_chunks(data, filename, "HOSP", {}):
+        if chunk.held is not None:
+            chunk.held.read(set())
+        records += [*chunk.results, *chunk.reports, *chunk.encounters]
+        texts += [
+            text for problem in chunk.problems for text in (problem.location, problem.value, problem.reason)
+        ]
+    assert records
+    for record in records:
+        values = record._asdict() if isinstance(record, ResultRecord) else vars(record)
+        texts += [value for name, value in values.items() if name != "patient" and isinstance(value, str)]
+    assert [text for text in texts if SHAPED_LIKE_AN_ID.search(text)] == []
