@@ -7,9 +7,12 @@ import orjson
 import pytest
 
 from careloop.observations.sources.fhir import parse_bundle
+from careloop.observations.sources.fhir.keys import keyed_id
 
 SAMPLES = Path(__file__).parent / "samples"
 RESIDENT_ID = "110105198003070020"
+# The sample's DiagnosticReport has no id, only the identifier "RPT-2025-0001": its key is a keyed hash.
+REPORT_ID = keyed_id(b"", "RPT-2025-0001")
 PLUS8 = datetime.timezone(datetime.timedelta(hours=8))
 
 
@@ -31,15 +34,15 @@ def test_transaction_bundle_gives_patient_report_and_five_results_linked_by_urn_
     assert (patient.name, patient.sex, patient.birth_date) == ("张三", "male", datetime.date(1980, 3, 7))
     [report] = out.reports
     assert (report.source_id, report.institution, report.package) == (
-        "RPT-2025-0001",
+        REPORT_ID,
         "示例医院体检中心",
         "入职体检套餐",
     )
     assert report.issued_at == datetime.datetime(2025, 3, 5, 15, 0, tzinfo=PLUS8)
     assert [r.code for r in out.results] == ["8480-6", "8462-4", "1558-6", "2093-3", "4548-4"]
     assert {r.patient for r in out.results} == {patient}
-    assert {r.report_source_id for r in out.results} == {"RPT-2025-0001"}
-    assert [r.source_id for r in out.results] == [f"LIS-2025-0001-{n}" for n in range(1, 6)]
+    assert {r.report_source_id for r in out.results} == {REPORT_ID}
+    assert [r.source_id for r in out.results] == [keyed_id(b"", f"LIS-2025-0001-{n}") for n in range(1, 6)]
     glucose = out.results[2]
     assert (glucose.value, glucose.unit, glucose.abnormal_flag, glucose.reference_range) == (
         "6.4",
@@ -55,7 +58,7 @@ def test_entries_resolve_whatever_their_order(transaction):
     out = parse_bundle(transaction, "HIS-A")
     assert out.problems == []
     assert {r.patient.id_number for r in out.results} == {RESIDENT_ID}
-    assert {r.report_source_id for r in out.results} == {"RPT-2025-0001"}
+    assert {r.report_source_id for r in out.results} == {REPORT_ID}
 
 
 def test_relative_references_resolve_against_server_full_urls():
@@ -133,3 +136,12 @@ def test_a_document_that_is_not_an_importable_bundle_is_one_clear_problem(data, 
 def test_non_bundle_problem_says_what_it_got():
     [problem] = parse_bundle(orjson.dumps({"resourceType": "Observation"}), "HIS-A").problems
     assert problem.reason == "expected a FHIR Bundle, got Observation"
+
+
+def test_a_report_known_only_by_its_identifier_is_stored_under_a_hash_keyed_with_the_index_key():
+    data = (SAMPLES / "fhir_transaction_bundle.json").read_bytes()
+    keyed = parse_bundle(data, "HIS-A", hash_key=b"org-index-key")
+    [report] = keyed.reports
+    assert report.source_id == keyed_id(b"org-index-key", "RPT-2025-0001") != REPORT_ID
+    assert {r.report_source_id for r in keyed.results} == {report.source_id}
+    assert "RPT-2025-0001" not in report.source_id

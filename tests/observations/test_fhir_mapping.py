@@ -6,7 +6,8 @@ import datetime
 import pytest
 
 from careloop.observations.importing.parsed import ParseResult, PatientRef, ResultRecord
-from careloop.observations.sources.fhir.parse import ResourceMapper
+from careloop.observations.sources.fhir.keys import keyed_id
+from careloop.observations.sources.fhir.mapper import ResourceMapper
 
 PLUS8 = datetime.timezone(datetime.timedelta(hours=8))
 RESIDENT_ID = "110105198003070020"  # valid GB 11643 check character
@@ -47,7 +48,7 @@ def only_result(resource) -> ResultRecord:
     assert out.problems == []
     [result] = out.results
     # The fast path and the general path must agree on every resource they both read.
-    general = ResourceMapper("HIS-A").observation_rows(copy.deepcopy(resource), "line 1")
+    general = ResourceMapper("HIS-A").observations.general_rows(copy.deepcopy(resource), "line 1")
     assert [ResultRecord(*row) for row in general] == [result]
     return result
 
@@ -119,7 +120,11 @@ def only_result(resource) -> ResultRecord:
             "http://lis.example.cn/fhir",
         ),
         ({}, "source_id", "obs-1"),
-        ({"id": None, "identifier": [{"system": "urn:lis", "value": "LIS-9"}]}, "source_id", "LIS-9"),
+        (
+            {"id": None, "identifier": [{"system": "urn:lis", "value": "LIS-9"}]},
+            "source_id",
+            keyed_id(b"", "LIS-9"),
+        ),
         ({"interpretation": [{"coding": [{"code": "H"}]}]}, "abnormal_flag", "H"),
         ({"interpretation": [{"text": "偏高"}]}, "abnormal_flag", "偏高"),
         ({"referenceRange": [{"low": {"value": 3.9}, "high": {"value": 6.1}}]}, "reference_range", "3.9-6.1"),
@@ -414,3 +419,18 @@ def test_a_resource_type_that_is_not_a_name_is_unsupported_not_a_crash(kind):
     out = ParseResult()
     mapper.add({"resourceType": kind}, "line 1", out)
     assert [p.code for p in mapper.unsupported_problems()] == ["unsupported"]
+
+
+@pytest.mark.parametrize("kind", ["Observation", "Encounter"])
+def test_a_resource_known_only_by_an_identifier_never_stores_the_identifier(kind):
+    """An identifier may be made of a resident ID number: the key derived from it is keyed, not clear."""
+    resource = observation(id=None, identifier=[{"value": RESIDENT_ID}])
+    if kind == "Encounter":
+        resource = {"resourceType": "Encounter", "identifier": [{"value": RESIDENT_ID}], "status": "finished",
+                    "class": {"code": "IMP"}, "subject": {"reference": "Patient/p1"}}  # fmt: skip
+    out = ParseResult()
+    ResourceMapper("HIS-A", hash_key=b"org-index-key").add(resource, "line 1", out)
+    [record] = out.results or out.encounters
+    assert record.source_id == keyed_id(b"org-index-key", RESIDENT_ID)
+    assert RESIDENT_ID not in record.source_id
+    assert record.source_id != keyed_id(b"", RESIDENT_ID)

@@ -10,7 +10,9 @@ import orjson
 import pytest
 
 from careloop.observations.importing.parsed import PatientRef, ResultRecord
-from careloop.observations.sources.fhir.parse import FieldProblem, References, ResourceMapper
+from careloop.observations.sources.fhir.fields import FieldProblem
+from careloop.observations.sources.fhir.mapper import ResourceMapper
+from careloop.observations.sources.fhir.references import References
 
 LOINC = "http://loinc.org"
 
@@ -95,7 +97,7 @@ CASES = [
 def general_rows(resource: dict[str, Any], references: References) -> list[ResultRecord] | None:
     mapper = ResourceMapper("HIS-A", references=references)
     try:
-        return mapper.observation_rows(copy.deepcopy(resource), "line 1")
+        return mapper.observations.general_rows(copy.deepcopy(resource), "line 1")
     except (FieldProblem, KeyError, AttributeError, TypeError):
         return None
 
@@ -105,13 +107,15 @@ def test_a_line_goes_fast_only_in_the_common_shape_and_then_as_the_general_path_
     references = References()
     mapper = ResourceMapper("HIS-A", references=references)
     if type(resource.get("meta")) is dict:
-        mapper._key_system(resource)  # the general path names a meta.source's system once, then it is known
-    row = mapper.common_line(orjson.dumps(resource), "line 1")
+        mapper.keys.system_of(
+            resource
+        )  # the general path names a meta.source's system once, then it is known
+    row = mapper.observations.common_line(orjson.dumps(resource), "line 1")
     assert (row is not None) == fast
     if fast:
         assert [row] == general_rows(resource, references)
         # A Bundle's entry, already parsed, goes the same way.
-        assert ResourceMapper("HIS-A", references=references).common_row(
+        assert ResourceMapper("HIS-A", references=references).observations.common_row(
             copy.deepcopy(resource), "line 1"
         ) in (
             row,
@@ -123,17 +127,17 @@ def test_a_line_names_its_patient_as_the_general_path_would_after_a_patient_arri
     references = References()
     references.patients["Patient/p1"] = PatientRef(mrn="MRN-1", mrn_system="urn:his")
     mapper = ResourceMapper("HIS-A", references=references)
-    assert mapper.common_line(orjson.dumps(observation(meta=None)), "line 1") is None
+    assert mapper.observations.common_line(orjson.dumps(observation(meta=None)), "line 1") is None
 
 
 def test_a_line_that_is_not_json_or_not_utf8_is_left_to_the_general_path():
     mapper = ResourceMapper("HIS-A")
-    assert mapper.common_line(b'{"resourceType":"Observation",', "line 1") is None
-    assert mapper.common_line(b'{"resourceType":"\xff"}', "line 1") is None
+    assert mapper.observations.common_line(b'{"resourceType":"Observation",', "line 1") is None
+    assert mapper.observations.common_line(b'{"resourceType":"\xff"}', "line 1") is None
 
 
 def test_results_of_an_import_with_reports_are_not_read_fast():
     references = References()
     references.report_of["Observation/obs-1"] = "r1"
     mapper = ResourceMapper("HIS-A", references=references)
-    assert mapper.common_line(orjson.dumps(observation(meta=None)), "line 1") is None
+    assert mapper.observations.common_line(orjson.dumps(observation(meta=None)), "line 1") is None

@@ -13,7 +13,8 @@ from careloop.observations.sources.hl7v2.ack import (
     respond,
     segment_count,
 )
-from careloop.observations.sources.hl7v2.parse import parse_message, read_header
+from careloop.observations.sources.hl7v2.header import read_header
+from careloop.observations.sources.hl7v2.messages import parse_message
 
 SAMPLES = Path(__file__).parent / "samples"
 NOW = datetime.datetime(2024, 3, 15, 10, 30, tzinfo=ZoneInfo("Asia/Shanghai"))

@@ -4,15 +4,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from careloop.observations.sources.hl7v2.parse import (
-    Delimiters,
-    TimestampError,
-    escape,
-    parse_file,
-    parse_message,
-    parse_timestamp,
-    unescape,
-)
+from careloop.observations.sources.hl7v2.messages import parse_file, parse_message
+from careloop.observations.sources.hl7v2.segments import Delimiters, escape, unescape
+from careloop.observations.sources.hl7v2.timestamps import TimestampError, parse_timestamp
 
 SAMPLES = Path(__file__).parent / "samples"
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -1,32 +1,56 @@
-"""Which parser reads a file, told by its name; and the column mapping a user writes for CSV/Excel."""
+"""The registry of formats: which reader reads a file, told by its name; and the column mapping a user
+writes for CSV/Excel.
 
+Each source package declares its formats (fhir/formats.py, hl7v2/formats.py; the tabular ones are
+declared here until tabular/ declares its own). `read_chunks` is the one way a file is read for an import,
+and it gives every reader the organization's index key itself, from the settings: a caller cannot forget
+it, so ids derived from a resident ID number are keyed whoever imports the file.
+"""
+
+import os
 from collections.abc import Iterable, Iterator
 
-from careloop.observations.importing import limits as importlimits
-from careloop.observations.importing.limits import DEFAULT_LIMITS, ImportLimits
+from django.conf import settings
+
+from careloop.observations import catalogue
+from careloop.observations.importing.limits import DEFAULT_LIMITS, ImportLimits, too_large
 from careloop.observations.importing.parsed import ParseResult
-
-# Suffix -> ImportBatch.kind. The one place that knows which files CareLoop reads.
-KINDS = {
-    ".ndjson": "fhir",
-    ".jsonl": "fhir",
-    ".json": "fhir",
-    ".hl7": "hl7v2",
-    ".txt": "hl7v2",
-    ".csv": "csv",
-    ".xlsx": "xlsx",
-}
-SUPPORTED_SUFFIXES = tuple(KINDS)
+from careloop.observations.sources import SourceFile, SourceFormat
+from careloop.observations.sources.fhir import formats as fhir_formats
+from careloop.observations.sources.fhir.keys import SOURCE_SYSTEM_LENGTH
+from careloop.observations.sources.hl7v2 import formats as hl7v2_formats
+from careloop.observations.sources.tabular import parse_table
 
 
-def _suffix(filename: str) -> str:
-    name = filename.lower()
-    return next((suffix for suffix in KINDS if name.endswith(suffix)), "")
+def read_table(file: SourceFile) -> Iterator[ParseResult]:
+    """CSV or .xlsx, told apart by content; a file past the limits is refused as soon as a row passes them."""
+    yield parse_table(
+        file.data,
+        source_system=file.source_system,
+        mapping=file.mapping or None,
+        hash_key=file.hash_key,
+        limits=file.limits,
+    )
+
+
+CSV = SourceFormat("csv", (".csv",), read_table)
+XLSX = SourceFormat("xlsx", (".xlsx",), read_table)
+FORMATS: tuple[SourceFormat, ...] = (*fhir_formats.FORMATS, *hl7v2_formats.FORMATS, CSV, XLSX)
+BY_SUFFIX = {suffix: source_format for source_format in FORMATS for suffix in source_format.suffixes}
+# Suffix -> ImportBatch.kind.
+KINDS = {suffix: source_format.kind for suffix, source_format in BY_SUFFIX.items()}
+SUPPORTED_SUFFIXES = tuple(BY_SUFFIX)
+
+
+def format_for(filename: str) -> SourceFormat:
+    """The format a file's name says; a name we do not read is taken for CSV (callers accept only
+    supported names, SUPPORTED_SUFFIXES)."""
+    return BY_SUFFIX.get(os.path.splitext(filename.lower())[1], CSV)
 
 
 def kind_for(filename: str) -> str:
-    """fhir / hl7v2 / csv / xlsx — the ImportBatch.kind of a file (callers accept only supported names)."""
-    return KINDS.get(_suffix(filename), "csv")
+    """fhir / hl7v2 / csv / xlsx — the ImportBatch.kind of a file."""
+    return format_for(filename).kind
 
 
 def parse_mapping(pairs: Iterable[str]) -> dict[str, str]:
@@ -47,7 +71,7 @@ def read_chunks(
     filename: str,
     source_system: str,
     mapping: dict[str, str],
-    hash_key: bytes = b"",
+    *,
     organization_id: int | None = None,
     limits: ImportLimits = DEFAULT_LIMITS,
 ) -> Iterator[ParseResult]:
@@ -55,44 +79,24 @@ def read_chunks(
 
     `organization_id`: the organization it is imported for, where known (see _stored_from).
     A file past one of `limits` is one chunk of one "too_large" problem, found before it is parsed
-    (CSV and Excel: as soon as a row passes them)."""
-    suffix = _suffix(filename)
-    kind = KINDS.get(suffix)
-    refusal = None
-    if kind == "fhir":
-        refusal = (importlimits.ndjson_refusal if suffix != ".json" else importlimits.bundle_refusal)(
-            data, limits
-        )
-    elif kind == "hl7v2":
-        refusal = importlimits.hl7_refusal(data, limits)
+    (CSV and Excel: as soon as a row passes them). Nothing is read before the first chunk is asked for.
+    """
+    source_format = format_for(filename)
+    refusal = source_format.refusal(data, limits) if source_format.refusal is not None else None
     if refusal is not None:
-        yield ParseResult(problems=[importlimits.too_large(refusal)])
+        yield ParseResult(problems=[too_large(refusal)])
         return
-    if kind == "fhir" and suffix != ".json":
-        from careloop.observations import catalogue
-        from careloop.observations.sources.fhir.ndjson import iter_ndjson
-
-        # Lines stored exactly as they are now need not be read again (records.HeldLines).
-        yield from iter_ndjson(
-            data,
-            source_system,
-            unchanged_context=catalogue.fingerprint(),
-            hold=organization_id is None or _stored_from(organization_id, source_system),
-        )
-    elif kind == "fhir":
-        from careloop.observations.sources.fhir.bundle import parse_bundle
-
-        yield parse_bundle(data, source_system)
-    elif kind == "hl7v2":
-        from careloop.observations.sources.hl7v2.parse import parse_file
-
-        yield parse_file(data)
-    else:
-        from careloop.observations.sources.tabular import parse_table
-
-        yield parse_table(
-            data, source_system=source_system, mapping=mapping or None, hash_key=hash_key, limits=limits
-        )
+    file = SourceFile(
+        data,
+        filename,
+        source_system,
+        mapping,
+        hash_key=settings.INDEX_KEY.encode(),
+        limits=limits,
+        unchanged_context=catalogue.fingerprint(),
+        stored_before=lambda: organization_id is None or _stored_from(organization_id, source_system),
+    )
+    yield from source_format.read(file)
 
 
 def _stored_from(organization_id: int, source_system: str) -> bool:
@@ -102,7 +106,6 @@ def _stored_from(organization_id: int, source_system: str) -> bool:
     on the import's connection, before any merge runs on it.
     """
     from careloop.observations.models import Observation
-    from careloop.observations.sources.fhir.parse import SOURCE_SYSTEM_LENGTH
 
     return Observation.objects.filter(
         organization_id=organization_id, source_system=source_system[:SOURCE_SYSTEM_LENGTH]

@@ -13,7 +13,8 @@ import orjson
 
 from careloop.observations.importing.parsed import ParseResult, Problem, because
 from careloop.observations.sources.fhir.dates import SHANGHAI
-from careloop.observations.sources.fhir.parse import References, ResourceMapper
+from careloop.observations.sources.fhir.mapper import ResourceMapper
+from careloop.observations.sources.fhir.references import References
 
 BUNDLE_TYPES = ("collection", "transaction", "batch", "searchset")
 
@@ -25,8 +26,11 @@ def parse_bundle(
     default_tz: datetime.tzinfo = SHANGHAI,
     references: References | None = None,
     source_kind: str = "hospital_system",
+    hash_key: bytes = b"",
 ) -> ParseResult:
-    """Map every entry of a Bundle; anything refused is a Problem located as "entry N" (1-based)."""
+    """Map every entry of a Bundle; anything refused is a Problem located as "entry N" (1-based).
+
+    `hash_key`: the organization's index key, for ids derived from identifiers (fhir/keys.py)."""
     out = ParseResult()
     if isinstance(data, dict):
         bundle = data
@@ -52,7 +56,7 @@ def parse_bundle(
         )
         out.problems.append(Problem("document", "type", str(bundle_type or ""), reason, "unsupported"))
         return out
-    mapper = ResourceMapper(source_system, default_tz, source_kind, references)
+    mapper = ResourceMapper(source_system, default_tz, source_kind, references, hash_key)
     entries = bundle.get("entry")
     entries = [] if entries is None else entries
     if type(entries) is not list:

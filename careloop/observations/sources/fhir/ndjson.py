@@ -13,6 +13,7 @@ the patient's identifiers and carry their report's id.
 """
 
 import datetime
+import hashlib
 import io
 import re
 from collections.abc import Iterable, Iterator
@@ -24,12 +25,9 @@ from xxhash import xxh3_64_intdigest
 
 from careloop.observations.importing.parsed import HeldLines, ParseResult, Problem, because
 from careloop.observations.sources.fhir.dates import SHANGHAI
-from careloop.observations.sources.fhir.parse import (
-    SOURCE_ID_LENGTH,
-    SOURCE_SYSTEM_LENGTH,
-    References,
-    ResourceMapper,
-)
+from careloop.observations.sources.fhir.keys import SOURCE_ID_LENGTH, SOURCE_SYSTEM_LENGTH
+from careloop.observations.sources.fhir.mapper import ResourceMapper
+from careloop.observations.sources.fhir.references import References
 
 CHUNK_SIZE = 10_000
 # The first chunks' sizes before `chunk_size` (each capped by it): the database merges nothing until the
@@ -47,11 +45,8 @@ def chunk_sizes(chunk_size: int, first: Iterable[int] = FIRST_CHUNKS) -> Iterato
 
 
 def _lines_in_memory(data: bytes | bytearray) -> Iterator[bytes]:
-    """The lines `data.splitlines()` gives (without their ends; LF, CRLF or CR), read one at a time.
-
-    A list of every line doubled an import's memory and cost 0.45 us a line (100 k lines), where lines
-    read one by one reuse the memory of those before them (0.25 us).
-    """
+    """The lines `data.splitlines()` gives (without their ends; LF, CRLF or CR), read one at a time, so
+    that a line's memory is reused by the next instead of a list of every line doubling the import's."""
     if data.find(b"\r") >= 0:
         for line in io.BytesIO(data):
             yield from line.splitlines()
@@ -73,6 +68,7 @@ def iter_ndjson(
     source_kind: str = "hospital_system",
     unchanged_context: bytes | None = None,
     hold: bool = True,
+    hash_key: bytes = b"",
 ) -> Iterator[ParseResult]:
     """Stream NDJSON (bytes, or a binary file / any iterable of lines) as ParseResult chunks.
 
@@ -81,21 +77,25 @@ def iter_ndjson(
     pipeline to look for among the stored ones (see HeldLines): it must call `held.read` first. `hold`
     False says that none are stored yet (a source's first import): then only every RECHECK-th chunk is
     held, as after a chunk that found none stored, not the first ones.
+
+    `hash_key`, the organization's index key, keys every id derived from an identifier (fhir/keys.py) and
+    the line digests: a line may hold a resident ID number, and a digest of it that anyone could compute
+    would let them test guesses of that number.
     """
-    mapper = ResourceMapper(source_system, default_tz, source_kind, references)
+    mapper = ResourceMapper(source_system, default_tz, source_kind, references, hash_key)
     lines = _lines_in_memory(source) if isinstance(source, bytes | bytearray) else source
     loads, decode_error, read = orjson.loads, orjson.JSONDecodeError, _read_line
     seed = (
         None
         if unchanged_context is None
-        else _digest_seed(source_system, source_kind, default_tz, unchanged_context)
+        else digest_seed(hash_key, source_system, source_kind, default_tz, unchanged_context)
     )
     holding = _Holding()
     if not hold:
         holding.found(0)
     out = ParseResult()
     held: list[_Held] | None = [] if seed is not None and holding.next_chunk() else None
-    stored_key, context_free = mapper.stored_key, mapper.context_free
+    stored_key, context_free = mapper.keys.stored_key, mapper.context_free
     pending = digest = 0
     sizes = chunk_sizes(chunk_size)
     size = next(sizes)
@@ -109,8 +109,8 @@ def iter_ndjson(
             where = f"line {number}"
             read(mapper, line, where, out, digest if seed is not None and context_free() else None)
         elif line.startswith(_OBSERVATION):
-            # Not parsed: if it is stored as it is, it never will be. Held as bytes, not as the parsed dict
-            # (a chunk of dicts held made the garbage collector walk them again and again: 3x slower).
+            # Not parsed: if it is stored as it is, it never will be. Held as bytes, not as the parsed dict:
+            # the garbage collector walks every dict held, again at each collection, and bytes not at all.
             held.append((line, number, digest, _key_in(line, source_system)))
         else:
             where = f"line {number}"
@@ -150,7 +150,7 @@ _OTHER_TYPE = (
 _ID = re.compile(rb'"id":"([^"\\]{1,%d})"' % SOURCE_ID_LENGTH)
 _SOURCE = re.compile(rb'"source":"([^"\\]*)"')
 # Both where a bulk export writes them, the id straight after the type and the meta.source next: one
-# match, 0.8x the time of the two searches. (What it finds is what the two would, their first matches.)
+# match instead of two searches. (What it finds is what the two would, their first matches.)
 _ID_THEN_SOURCE = re.compile(rb',"id":"([^"\\]{1,%d})","meta":\{"source":"([^"\\]*)"' % SOURCE_ID_LENGTH)
 
 
@@ -197,7 +197,7 @@ def _malformed(where: str, error: orjson.JSONDecodeError) -> Problem:
 def _read_line(mapper: ResourceMapper, line: bytes, where: str, out: ParseResult, digest: int | None) -> None:
     """A line into the chunk: the common Observation straight to a row, anything else (or unusual) parsed
     as a whole and read by the full mapper."""
-    row = None if line.startswith(_OTHER_TYPE) else mapper.common_line(line, where, digest)
+    row = None if line.startswith(_OTHER_TYPE) else mapper.observations.common_line(line, where, digest)
     if row is None:
         try:
             resource = orjson.loads(line)
@@ -211,7 +211,7 @@ def _read_line(mapper: ResourceMapper, line: bytes, where: str, out: ParseResult
 
 def _add(mapper: ResourceMapper, resource: Any, where: str, out: ParseResult, digest: int | None) -> None:
     """The full mapper's answer for a line; a line that made exactly one result and no problem gives it
-    its digest, as `shaped_row` does."""
+    its digest, as the fast reading does (observation.py)."""
     results, problems = len(out.results), len(out.problems)
     mapper.add(resource, where, out)
     if digest is not None and len(out.problems) == problems and len(out.results) == results + 1:
@@ -222,11 +222,15 @@ def _add(mapper: ResourceMapper, resource: Any, where: str, out: ParseResult, di
 _SIGNED = 1 << 63
 
 
-def _digest_seed(source_system: str, source_kind: str, default_tz: datetime.tzinfo, context: bytes) -> int:
-    """What besides its bytes decides what a line becomes, folded into the seed of every line's digest."""
-    return xxh3_64_intdigest(
-        b"\x00".join((source_system.encode(), source_kind.encode(), str(default_tz).encode(), context))
-    )
+def digest_seed(
+    hash_key: bytes, source_system: str, source_kind: str, default_tz: datetime.tzinfo, context: bytes
+) -> int:
+    """The seed of every line's digest: what besides its bytes decides what a line becomes, under a BLAKE2b
+    keyed with the index key, so that without the key nobody can work out a line's digest (and test a
+    guess of the ID number in it against the stored one). xxh3 stays the per-line hash because hashing is
+    most of a re-import's work per line, and a keyed BLAKE2b of every line costs many times as much."""
+    material = b"\x00".join((source_system.encode(), source_kind.encode(), str(default_tz).encode(), context))
+    return int.from_bytes(hashlib.blake2b(material, digest_size=8, key=hash_key).digest(), "big")
 
 
 class _Holding:
@@ -253,7 +257,7 @@ class _Holding:
 
 
 # A held line: its bytes, its number, its digest, and the key it is most likely stored under. (The number,
-# not "line N": most held lines are never read, and the text cost a twentieth of holding one.)
+# not "line N": most held lines are never read, so their location text is made only for those that are.)
 _Held = tuple[bytes, int, int, tuple[str, str] | None]
 
 

@@ -9,17 +9,22 @@ The resident ID (居民身份证号, GB 11643-1999) is recognised three ways, be
 - or, with any other system, its value has the resident ID shape and a correct GB 11643 check character
   (the check keeps an 18-digit MRN from being taken for an ID number).
 Every other identifier with a value is a candidate MRN; one typed "MR" wins over the first one.
+A Patient with no identifier at all is the MRN <its id> in the source system, which is what a bare
+"Patient/<id>" reference means too (references.py), so the two meet in matching.
 """
 
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from careloop.observations.importing.parsed import PatientRef
+from careloop.observations.importing.parsed import PatientRef, because
+from careloop.observations.sources.fhir.dates import BadDate, parse_date
+from careloop.observations.sources.fhir.fields import FieldProblem
 from careloop.patients.idcard import check_character
 
 RESIDENT_ID_SYSTEMS = frozenset({"urn:oid:2.16.156.10011.1.3"})
 RESIDENT_ID_TYPES = frozenset({"NI", "NNCHN"})
+SEXES = ("", "male", "female", "other", "unknown")  # FHIR AdministrativeGender, or not sent
 _SHAPE = re.compile(r"[1-9][0-9]{16}[0-9Xx]")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
@@ -76,3 +81,27 @@ def person_name(names: Sequence[dict[str, Any]]) -> str:
     if _CJK.search(family) or any(_CJK.search(part) for part in given):
         return family + "".join(given)
     return " ".join([*given, family]).strip()
+
+
+def patient_ref(resource: dict[str, Any], system: str, contained: bool = False) -> PatientRef:
+    """A Patient resource as a PatientRef (identifiers, name, birth date, sex); FieldProblem if one is wrong.
+
+    A contained Patient's id means nothing outside its container, so it never becomes the MRN.
+    """
+    birth = None
+    if resource.get("birthDate") is not None:
+        try:
+            birth = parse_date(resource["birthDate"])
+        except BadDate as error:
+            raise FieldProblem("birthDate", resource["birthDate"], error.reason) from None
+    sex = resource.get("gender") or ""
+    if sex not in SEXES:
+        raise FieldProblem("gender", sex, because("must be male, female, other or unknown"))
+    return ref_from_identifiers(
+        resource.get("identifier") or (),
+        system,
+        "" if contained else resource.get("id") or "",
+        name=person_name(resource.get("name") or ()),
+        birth_date=birth,
+        sex=sex,
+    )

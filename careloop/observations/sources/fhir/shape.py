@@ -1,19 +1,18 @@
 """The common shape of a bulk export's Observation, as msgspec Structs: the hot path's only reading of a line.
 
-Decoding a line straight into these (msgspec checks the types in C and skips the fields not named here)
-and reading attributes costs about 2.7 us a line against 6.5 us for orjson's dict and the subscripts
-that pulled the same fields out of it. A line of another shape fails to decode (`NOT_COMMON`) or decodes
-with something the fast path does not judge; either way `ResourceMapper` reads it again the general
-way, which says what is wrong with it. So the types here only decide which lines go fast, never what a
-line means: the general path is the reference, and tests hold the two equal.
+A line is decoded straight into these (msgspec checks the types in C and skips the fields not named
+here), without building orjson's dict and subscripting it. A line of another shape fails to decode
+(`NOT_COMMON`) or decodes with something the fast reading does not judge; either way it is read again
+the general way, which says what is wrong with it. So the types here only decide which lines go fast,
+never what a line means: observation.py says how the two readings relate.
 """
 
 from typing import Any
 
 from msgspec import DecodeError, Struct, ValidationError, convert, json
 
-# The Structs are `gc=False`: the collector does not track them, which made parsing 5 % faster. They hold
-# only strings, numbers and lists of such Structs, so they can never be part of a reference cycle.
+# The Structs are `gc=False`, so the garbage collector does not track them: safe because they hold only
+# strings, numbers and lists of such Structs, and so can never be part of a reference cycle.
 
 
 class Coding(Struct, gc=False):

@@ -17,16 +17,11 @@ from collections.abc import Callable, Sequence
 
 from careloop.observations.importing.parsed import ParseResult, Problem, because
 from careloop.observations.sources.hl7v2.decoding import UTF8, decode_message, encode
-from careloop.observations.sources.hl7v2.parse import (
-    CHINA,
-    Delimiters,
-    Header,
-    HeaderError,
-    escape,
-    parse_message,
-    read_header,
-)
+from careloop.observations.sources.hl7v2.header import Header, HeaderError, read_header
+from careloop.observations.sources.hl7v2.messages import parse_message
 from careloop.observations.sources.hl7v2.repeats import collapse_warnings
+from careloop.observations.sources.hl7v2.segments import Delimiters, escape
+from careloop.observations.sources.hl7v2.timestamps import CHINA
 
 logger = logging.getLogger(__name__)
 

@@ -33,13 +33,13 @@ from careloop.observations.sources.hl7v2 import tls
 from careloop.observations.sources.hl7v2.ack import ERROR, REJECT, build_ack
 from careloop.observations.sources.hl7v2.decoding import UTF8, decode_message, encode
 from careloop.observations.sources.hl7v2.framing import Frame, FrameReader, frame
+from careloop.observations.sources.hl7v2.header import Header, HeaderError, read_header
 from careloop.observations.sources.hl7v2.limits import (
     BufferBudget,
     ConnectionClock,
     ListenerLimits,
     ReportThrottle,
 )
-from careloop.observations.sources.hl7v2.parse import Header, HeaderError, read_header
 from careloop.observations.sources.hl7v2.peers import Peer, PeerAllowlist, peer_from
 
 logger = logging.getLogger(__name__)

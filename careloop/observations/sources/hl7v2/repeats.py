@@ -1,7 +1,7 @@
 """Results of one message that the merge will store as one row, said back to the sender as a warning.
 
 An observation's natural key is (source system, source id), and for HL7 v2 the source id is
-"<order>/<OBX-3>[/<OBX-4>]" (parse._read_obx): OBX segments of one code under one order without
+"<order>/<OBX-3>[/<OBX-4>]" (results.read_obx): OBX segments of one code under one order without
 distinct OBX-4 sub-ids share a key, and the merge keeps the last of them (merge._latest), as a re-send
 would. That is right for a lab that repeats a result, and silent loss for one that sends a series
 (hourly glucose, ...) without sub-ids, so the ACK carries a warning per collapsed key. Pure: no Django
