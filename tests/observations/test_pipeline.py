@@ -7,7 +7,6 @@ import datetime
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.utils import translation
 
@@ -33,7 +32,7 @@ def run(org, data: bytes, filename: str, mode: str = "keep_good", source: str = 
     batch = ImportBatch.objects.create(
         organization=org, kind=formats.kind_for(filename), filename=filename, mode=mode
     )
-    return run_import(batch, formats.read_chunks(data, filename, source, {}, settings.INDEX_KEY.encode()))
+    return run_import(batch, formats.read_chunks(data, filename, source, {}))
 
 
 @pytest.fixture
