@@ -61,6 +61,7 @@ SEX = {
 REPORT_KEYS = ("institution", "package", "conclusion")
 KEYS = tuple(c.key for c in COLUMNS)
 
+
 @dataclass(frozen=True)
 class Options:
     source_system: str
