@@ -315,7 +315,7 @@ def test_file_without_an_identifier_column_gets_one_clear_problem():
     result = parse(csv_bytes(rows))
     assert result.results == []
     [problem] = result.problems
-    assert problem.code == "missing_column" and "身份证号" in problem.reason
+    assert problem.code == "missing_column" and "ID number or MRN" in problem.reason
 
 
 # --- refused rows ------------------------------------------------------------------------------
@@ -364,7 +364,7 @@ def test_rows_without_time_take_the_callers_default_time():
 def test_a_file_without_time_column_needs_a_default_time_which_is_made_aware():
     rows = [["身份证号", "检查项目", "结果"], [ID_A, "身高", "170"]]
     [problem] = parse(csv_bytes(rows)).problems
-    assert problem.code == "missing_column" and "'time'" in problem.reason
+    assert problem.code == "missing_column" and problem.reason == "No column for the time in the header row."
     result = parse(csv_bytes(rows), default_time=datetime.datetime(2024, 3, 5, 9))
     assert result.problems == []
     assert result.results[0].effective_at == at(2024, 3, 5, 9)

@@ -147,7 +147,7 @@ class _Converter:
         mrn = texts[at["mrn"]]
         if not id_number and not mrn:
             key = "id_number" if "id_number" in self.plan.positions else "mrn"
-            reason = because("No patient identifier: fill the ID number (身份证号) or the MRN.")
+            reason = because("No patient identifier: fill the ID number or the MRN.")
             self.problem(number, key, "", reason, "missing")
             ok = False
         when: datetime.datetime | Reason | None = None
@@ -229,8 +229,8 @@ class _Converter:
         first = self.seen.get(source_id)
         if first is not None:
             reason = because(
-                "Same result as row %(row)s (same source id, or same patient, indicator and time); "
-                "row %(row)s was kept.",
+                "Same result as row %(row)s (same result id, or same report or patient, indicator and "
+                "time); row %(row)s was kept.",
                 row=first,
             )
             self.problem(number, column, value, reason, "duplicate")
