@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 
 import openpyxl
 import pytest
+from openpyxl.utils import get_column_letter
 
 from careloop.observations.sources.tabular import parse_table, template_xlsx
 from careloop.observations.sources.tabular.identity import IDENTIFIER_AS_NUMBER, IDENTIFIER_KEYS
@@ -162,8 +163,7 @@ def test_the_templates_identifier_columns_are_formatted_as_text():
     assert sheet is not None
     keys = [header.rsplit("(", 1)[1].rstrip(")") for header in template_headers()]
     formats = {
-        key: sheet.column_dimensions[cell.column_letter].number_format
-        for key, cell in zip(keys, sheet[1], strict=True)
+        key: sheet.column_dimensions[get_column_letter(at)].number_format for at, key in enumerate(keys, 1)
     }
     example = {key: cell.number_format for key, cell in zip(keys, sheet[2], strict=True)}
     identifiers = [key for key in keys if key in IDENTIFIER_KEYS]
