@@ -55,6 +55,17 @@ def as_xlsx_cells(row: list[object]) -> list[object]:
     ]
 
 
+def as_wide(rows: list[list[object]]) -> bytes:
+    """One row per person and time, one column per indicator with its unit in the header."""
+    indicators = list(dict.fromkeys(str(row[2]) for row in rows))
+    header = ["身份证号", "姓名", "检查时间", "报告编号", *(f"{name}(mmol/L)" for name in indicators)]
+    wide: dict[tuple[object, ...], list[object]] = {}
+    for id_number, name, indicator, value, _unit, time, report in rows:
+        line = wide.setdefault((id_number, time), [id_number, name, time, report, *[""] * len(indicators)])
+        line[4 + indicators.index(str(indicator))] = value
+    return csv_bytes([header, *wide.values()])
+
+
 VARIANTS: dict[str, Callable[[list[list[object]]], bytes]] = {
     "utf-8 csv": lambda rows: csv_bytes([HEADER, *rows], encoding="utf-8"),
     "gbk csv": lambda rows: csv_bytes([HEADER, *rows], encoding="gbk"),
@@ -64,6 +75,7 @@ VARIANTS: dict[str, Callable[[list[list[object]]], bytes]] = {
     "dates and numbers respelt": lambda rows: csv_bytes([HEADER, *(respell(row) for row in rows)]),
     "semicolons": lambda rows: csv_bytes([HEADER, *rows], delimiter=";"),
     "xlsx": lambda rows: xlsx_bytes([HEADER, *(as_xlsx_cells(row) for row in rows)]),
+    "wide layout": as_wide,
 }
 
 
