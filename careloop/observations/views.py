@@ -115,10 +115,9 @@ def _report_rows(batch: ImportBatch, language: str) -> Iterator[Problem]:
     rows = problemkinds.values_in_row_order(batch.problems.all(), columns)
     with translation.override(language):
         for location, field, value, reason, template, params, code in rows:
-            # "row 7" stays as it is: the report's first column shows the row number alone.
-            where = location if location.startswith("row ") else problemkinds.location_text(location)
+            where, column = problemkinds.report_place(location, field)
             text = problemkinds.reason_text(reason, template, params)
-            yield Problem(where, problemkinds.field_text(field), redact(value), redact(text), code)
+            yield Problem(where, column, redact(value), redact(text), code)
 
 
 @login_required

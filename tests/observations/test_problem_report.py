@@ -53,6 +53,15 @@ def test_a_segment_of_a_message_is_named_by_what_it_carries():
         assert location_text("message 2 / ZXY 1") == "message 2 / ZXY 1"  # a segment we do not name
 
 
+def test_a_cell_of_a_wide_spreadsheet_is_named_by_row_and_column():
+    with translation.override("en"):
+        assert location_text("row 7 / column E") == "row 7 / column E"
+    with translation.override("zh-hans"):
+        column = translation.gettext("column %(letter)s") % {"letter": "E"}
+        assert location_text("row 7 / column E") == f"第 7 行 / {column}"
+    assert sorted(["row 10 / column B", "row 7 / column E"], key=place_order)[0] == "row 7 / column E"
+
+
 def test_a_spreadsheet_column_is_named_through_one_translatable_template():
     with translation.override("zh-hans"):
         template = translation.gettext("column %(letter)s (%(header)s)")
@@ -176,3 +185,15 @@ def test_the_chinese_report_of_an_hl7_file_names_no_segment_or_field(imports):
     assert page
     for cell in without_values(page, 3):
         assert not ENGLISH.search(cell), cell
+
+
+@pytest.mark.django_db
+def test_a_refusal_of_a_wide_spreadsheets_result_points_at_its_cell(imports, doctor):
+    client, upload = imports
+    id_number = make_patient(doctor).id_number
+    data = f"身份证号,体检日期,身高(cm),空腹血糖(g/furlong)\r\n{id_number},2024-03-05,170,5.1\r\n".encode()
+    batch = upload(data, "wide.csv")
+    [row] = page_rows(client, batch, "en")
+    assert (row[0], row[2], row[3]) == ("row 2 / column D", "unit", "g/furlong")
+    [_header, line] = report_rows(client, batch, "en")
+    assert line[:3] == ["2", "column D (unit)", "g/furlong"]

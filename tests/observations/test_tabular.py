@@ -203,10 +203,10 @@ def test_wide_layout_one_column_per_indicator_with_units_in_headers():
     result = parse(csv_bytes(rows))
     assert result.problems == []
     assert [(r.patient.mrn, r.code, r.value, r.unit, r.location) for r in result.results] == [
-        ("TJ1", "空腹血糖", "5.8", "mmol/L", "row 2"),
-        ("TJ1", "收缩压", "128", "mmHg", "row 2"),
-        ("TJ2", "空腹血糖", "7.2", "mmol/L", "row 3"),
-        ("TJ2", "糖化血红蛋白(HbA1c)", "6.9", "", "row 3"),
+        ("TJ1", "空腹血糖", "5.8", "mmol/L", "row 2 / column F"),  # a wide row's result names its cell
+        ("TJ1", "收缩压", "128", "mmHg", "row 2 / column G"),
+        ("TJ2", "空腹血糖", "7.2", "mmol/L", "row 3 / column F"),
+        ("TJ2", "糖化血红蛋白(HbA1c)", "6.9", "", "row 3 / column H"),
     ]
     assert not any("138001" in r.value for r in result.results)  # the phone column is not a result
     # Only the first person's check has a conclusion: one report, and only that person's results in it.

@@ -69,7 +69,12 @@ _WHOLE = {
     "document": _("the whole document"),
     "mapping": _("Column mapping"),
 }
-_PLACE = re.compile(r"(row|line|entry|message) (\d+)((?: / [A-Z][A-Z0-9]{2} \d+)*)")
+# "row 7", "message 3 / OBX 4", and a spreadsheet's cell "row 7 / column E".
+_PLACE = re.compile(
+    r"(row|line|entry|message) (\d+)((?: / [A-Z][A-Z0-9]{2} \d+)*)(?: / column ([A-Z]{1,3}))?"
+)
+_ROW = re.compile(r"row (\d+)")
+_CELL = re.compile(r"row (\d+) / column ([A-Z]{1,3})")
 _SEGMENT = re.compile(r" / ([A-Z][A-Z0-9]{2}) (\d+)")
 _NUMBER = re.compile(r"\d+")
 
@@ -188,12 +193,29 @@ def location_text(location: str) -> str:
     found = _PLACE.fullmatch(location)
     if found is None:
         return location
-    kind, number, segments = found.groups()
+    kind, number, segments, letter = found.groups()
     parts = [str(_PLACES[kind]) % {"number": number}]
     for name, ordinal in _SEGMENT.findall(segments):
         segment = _SEGMENTS.get(name)
         parts.append(f"{name} {ordinal}" if segment is None else str(segment) % {"number": ordinal})
+    if letter:
+        parts.append(str(_("column %(letter)s")) % {"letter": letter})
     return " / ".join(parts)
+
+
+def report_place(location: str, field: str) -> tuple[str, str]:
+    """A problem's "row" and "column" in the error report: a row by its number alone, a wide
+    spreadsheet's cell ("row 7 / column E", field "unit") as row 7 and column E (unit); other places
+    and fields as `location_text` and `field_text` show them."""
+    cell = _CELL.fullmatch(location)
+    if cell is not None:
+        number, letter = cell.groups()
+        return number, str(_("column %(letter)s (%(header)s)")) % {
+            "letter": letter,
+            "header": field_text(field),
+        }
+    row = _ROW.fullmatch(location)
+    return (row.group(1) if row is not None else location_text(location)), field_text(field)
 
 
 def place_order(location: str) -> tuple[int, tuple[int, ...]]:

@@ -3,7 +3,8 @@
 Long layout: one row per result (the template). Wide layout: one row per person and check, one
 column per indicator. Each refused row gives a Problem at "row N" (the spreadsheet's own number) and
 "column <letter> (<header>)"; empty rows are skipped silently, and so are empty indicator cells of the
-wide layout (an item not in that person's package).
+wide layout (an item not in that person's package). A result's location is its row ("row N"), in the
+wide layout its cell ("row N / column E"), for the import steps' refusals to point at.
 
 Source ids come from what a result means (identity.py), so a corrected export with rows re-ordered or
 values fixed updates the rows it made (keeping the old value as history) instead of adding duplicates.
@@ -29,7 +30,7 @@ from careloop.observations.importing.parsed import (
     ResultRecord,
     because,
 )
-from careloop.observations.sources.tabular.columns import COLUMNS, Plan, normalize_header
+from careloop.observations.sources.tabular.columns import COLUMNS, Plan, column_letter, normalize_header
 from careloop.observations.sources.tabular.date_reasons import not_a_birth_date, not_a_time
 from careloop.observations.sources.tabular.dates import BadDate, to_date, to_datetime
 from careloop.observations.sources.tabular.identity import (
@@ -89,6 +90,9 @@ class _Converter:
         self.seen: dict[str, int] = {}
         self.reports: dict[str, list[Any]] = {}  # report id -> [patient, row, time, *REPORT_KEYS]
         self.has_reports = any(k in plan.positions for k in ("report_id", *REPORT_KEYS))
+        # A wide row's results each have a column of their own, which their place names: a refusal of
+        # the import steps (an unknown unit, say) then points at the cell. A long row is one result.
+        self.wide = plan.layout == "wide"
         self.pending: list[tuple[int, str]] = []  # (result index, day report id) of rows without report data
 
     def problem(self, number: int, key_or_index: str | int, value: str, reason: Reason, code: str) -> None:
@@ -252,7 +256,7 @@ class _Converter:
                 report_source_id=report_id,
                 reference_range=texts[at["reference_range"]],
                 abnormal_flag=texts[at["abnormal_flag"]],
-                location=f"row {number}",
+                location=f"row {number} / column {column_letter(column)}" if self.wide else f"row {number}",
             )
         )
 
