@@ -134,7 +134,7 @@ def test_an_id_number_in_a_numeric_excel_cell_is_refused_not_mangled(number):
 
 @pytest.mark.parametrize(
     ("column", "written"),
-    [(0, "1.10105E+17"), (0, "1.1010519491231E17"), (6, "20240305001.0"), (6, "2.02403E+10")],
+    [(0, "1.10105E+17"), (0, "1.1010519491231002e+17"), (6, "20240305001.0"), (6, "2.02403E+10")],
 )
 def test_an_identifier_excel_wrote_out_as_a_number_in_a_csv_is_refused(column, written):
     row = list(ROWS[0])
@@ -144,6 +144,15 @@ def test_an_identifier_excel_wrote_out_as_a_number_in_a_csv_is_refused(column, w
     [problem] = result.problems
     assert (problem.location, problem.value, problem.code) == ("row 2", written, IDENTIFIER_AS_NUMBER)
     assert "Format the column as text" in problem.reason
+
+
+@pytest.mark.parametrize("text", ["24E0012", "2E10001", "R1.0", "1.5", "00123", "M-7E+1"])
+def test_identifiers_that_only_look_a_little_like_numbers_are_kept(text):
+    row = list(ROWS[0])
+    row[6] = text
+    result = parse_table(csv_bytes([HEADER, row]), source_system="TJ-CENTRE", hash_key=KEY)
+    assert result.problems == []
+    assert [record.report_source_id for record in result.results] == [text]
 
 
 def test_numeric_mrn_and_report_number_cells_are_refused_and_text_ones_kept():

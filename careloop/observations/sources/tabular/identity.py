@@ -24,8 +24,10 @@ from careloop.observations.importing.parsed import Reason, because
 
 # The columns whose cells name someone or something, rather than measure it.
 IDENTIFIER_KEYS = ("id_number", "mrn", "report_id", "source_id")
-# "1.10105E+17", "1.1E17", "12345.0": how a number is written out once it has been one.
-_WRITTEN_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?[eE][+-]?\d+|\d+\.0+")
+# How a number is written out once it has been one: in scientific notation as Excel and Python write
+# it (one digit before the point, a signed exponent: "1.10105E+17", "1.1010519491231002e+17"), or with
+# a zero fraction ("12345.0"). A sample number such as "24E0012" is none of these.
+_WRITTEN_NUMBER = re.compile(r"\d(?:\.\d+)?[eE][+-]\d{1,3}|\d+\.0+")
 IDENTIFIER_AS_NUMBER = "identifier_as_number"  # the problem's kind
 
 
