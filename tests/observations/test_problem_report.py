@@ -51,6 +51,9 @@ def test_a_segment_of_a_message_is_named_by_what_it_carries():
         assert location_text("message 2 / OBX 4") == "message 2 / result 4"
         assert location_text("message 2 / PID 1") == "message 2 / patient 1"
         assert location_text("message 2 / ZXY 1") == "message 2 / ZXY 1"  # a segment we do not name
+        assert location_text("message 2, OBX 4") == "message 2, OBX 4"  # begins as ours: the rest as sent
+    with translation.override("zh-hans"):
+        assert location_text("row 7, cell E") == "第 7 行, cell E"
 
 
 def test_a_cell_of_a_wide_spreadsheet_is_named_by_row_and_column():

@@ -73,6 +73,7 @@ _WHOLE = {
 _PLACE = re.compile(
     r"(row|line|entry|message) (\d+)((?: / [A-Z][A-Z0-9]{2} \d+)*)(?: / column ([A-Z]{1,3}))?"
 )
+_PLACE_START = re.compile(r"(row|line|entry|message) (\d+)\b")
 _ROW = re.compile(r"row (\d+)")
 _CELL = re.compile(r"row (\d+) / column ([A-Z]{1,3})")
 _SEGMENT = re.compile(r" / ([A-Z][A-Z0-9]{2}) (\d+)")
@@ -186,13 +187,18 @@ def field_text(field: str) -> str:
 
 def location_text(location: str) -> str:
     """Where a problem was, in the active language: "row 7" -> "第 7 行", "message 2 / OBX 4" -> the 4th
-    result of the 2nd message; a place not named here as sent."""
+    result of the 2nd message. A place that only begins as one of ours keeps the rest as sent; any other
+    place is shown as sent."""
     whole = _WHOLE.get(location)
     if whole is not None:
         return str(whole)
     found = _PLACE.fullmatch(location)
     if found is None:
-        return location
+        begins = _PLACE_START.match(location)
+        if begins is None:
+            return location
+        kind, number = begins.groups()
+        return str(_PLACES[kind]) % {"number": number} + location[begins.end() :]
     kind, number, segments, letter = found.groups()
     parts = [str(_PLACES[kind]) % {"number": number}]
     for name, ordinal in _SEGMENT.findall(segments):
