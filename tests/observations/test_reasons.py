@@ -64,7 +64,6 @@ def test_a_problem_stored_by_the_pipeline_is_shown_in_chinese(org):
         ("row 7", "第 7 行"),
         ("line 12", "第 12 行"),
         ("entry 3", "第 3 个条目"),
-        ("message 2 / OBX 4", "第 2 条消息 / OBX 4"),
         ("indicator 1558-6", "indicator 1558-6"),  # not a place we name: as it is
         ("rows 7", "rows 7"),
     ],
@@ -79,10 +78,18 @@ def test_locations_are_shown_in_chinese(location, expected):
     [
         ("zh-hans", "unit", "单位"),
         ("en", "unit", "unit"),
-        ("zh-hans", "OBX-6", "OBX-6"),
+        ("zh-hans", "OBX-6", "单位"),
+        ("en", "OBX-6", "unit"),
+        ("en", "valueQuantity.unit", "unit"),
+        ("zh-hans", "code", "检查项目"),
+        ("en", "column C (单位)", "column C (unit)"),
+        ("en", "column D (空腹血糖(mmol/L))", "column D (空腹血糖(mmol/L))"),  # not ours: as written
+        ("en", "component[1].valueQuantity.unit", "component 1: unit"),
+        ("en", "PV1-19", "visit number"),
+        ("en", "ZZZ-1", "ZZZ-1"),  # not a field we name: as sent
         ("en", "id_number", "ID number"),
     ],
 )
-def test_spreadsheet_columns_are_named_by_their_header(language, field, expected):
+def test_fields_are_named_by_what_they_hold(language, field, expected):
     with translation.override(language):
         assert field_text(field) == expected

@@ -63,7 +63,7 @@ def import_list(request: StaffRequest) -> HttpResponseBase:
 def import_detail(request: StaffRequest, batch_id: int) -> HttpResponse:
     require(request.user, Perm.RESULTS_IMPORT)
     batch = get_object_or_404(_batches(request.user), pk=batch_id)
-    problems = batch.problems.all()[:200]
+    problems = problemkinds.first_in_row_order(batch.problems.all(), 200)
     context = {
         "batch": batch,
         "problems": problems,
@@ -101,16 +101,15 @@ def not_stored_text(batch: ImportBatch) -> str:
 
 
 def _report_rows(batch: ImportBatch, language: str) -> Iterator[Problem]:
-    """The stored problems in the report's shape, read a thousand at a time, in `language` (the response
-    is written after the view has returned)."""
+    """The stored problems in the report's shape, in row order, read a thousand at a time, in `language`
+    (the response is written after the view has returned)."""
     columns = ("location", "field", "value", "reason", "reason_template", "reason_params", "code")
-    rows = batch.problems.order_by("id").values_list(*columns).iterator(chunk_size=1000)
+    rows = problemkinds.values_in_row_order(batch.problems.all(), columns)
     with translation.override(language):
         for location, field, value, reason, template, params, code in rows:
-            # "row 7" stays as it is: the report's first column shows the row number alone.
-            where = location if location.startswith("row ") else problemkinds.location_text(location)
+            where, column = problemkinds.report_place(location, field)
             text = problemkinds.reason_text(reason, template, params)
-            yield Problem(where, problemkinds.field_text(field), redact(value), redact(text), code)
+            yield Problem(where, column, redact(value), redact(text), code)
 
 
 @login_required

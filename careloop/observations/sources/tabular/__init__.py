@@ -51,7 +51,9 @@ def parse_table(
 ) -> ParseResult:
     """Parse an uploaded CSV or .xlsx (told apart by content) into ResultRecords, ReportRecords, Problems.
 
-    source_system: "upload:<filename>" or better the hospital's code (stable across re-imports).
+    source_system: the hospital's or the system's code, stable across re-imports (never the file's
+    name: a result's identity must not depend on it). hash_key: the organization's index key, which
+    the source ids that contain a resident ID number are keyed with (identity.py).
     mrn_system: the assigning authority of the MRN column; defaults to source_system.
     layout: "auto", "long" or "wide". sheet: a sheet name (.xlsx; default the first sheet).
     tz: the zone of times written without an offset. default_time: for rows without a time.

@@ -238,23 +238,17 @@ def plan_columns(
         absent.insert(0, "id_number")
     if layout == "wide" and not plan.indicators:
         absent.append("indicator")
-    by_key = {c.key: c for c in COLUMNS}
+    # The reasons name our columns by key only: the page shows a key by its name in the user's language.
     for key in absent:
         if key == "id_number":
-            reason = because(
-                "No column for the patient identifier (身份证号 or 病历号/体检号) in the header row."
-            )
+            reason = because("No column for the patient identifier (ID number or MRN) in the header row.")
         elif key == "indicator" and layout == "wide":
             reason = because(
-                "No column for the indicator (one column per indicator, e.g. 空腹血糖(mmol/L)) "
-                "in the header row."
+                "No column for the indicators in the header row: one column per indicator, "
+                "its unit in brackets, e.g. Glucose(mmol/L)."
             )
         else:
-            column = by_key[key]
-            names = " / ".join((column.zh, column.en, *column.synonyms[:3]))
-            reason = because(
-                "No column for the '%(key)s' (%(names)s) in the header row.", key=key, names=names
-            )
+            reason = because("No column for the %(column)s in the header row.", column=key)
         problems.append(Problem(f"row {header_row}", "header", "", reason, "missing_column"))
     fatal = (
         absent

@@ -3,16 +3,13 @@
 Long layout: one row per result (the template). Wide layout: one row per person and check, one
 column per indicator. Each refused row gives a Problem at "row N" (the spreadsheet's own number) and
 "column <letter> (<header>)"; empty rows are skipped silently, and so are empty indicator cells of the
-wide layout (an item not in that person's package).
+wide layout (an item not in that person's package). A result's location is its row ("row N"), in the
+wide layout its cell ("row N / column E"), for the import steps' refusals to point at.
 
-Source ids. A row's `source_id` column is used when present. Otherwise the id is a keyed BLAKE2b hash
-of (patient identifier, indicator, time): the three things that make a result the same result. The
-same file uploaded twice, or a corrected export with rows re-ordered or values fixed, gives the same
-ids, so the merge's unique (source system, source id) updates the rows it already has (keeping the old
-value as history) instead of adding duplicates. Row numbers, file names and values stay out of the
-hash for that reason. Two rows of one file with the same key are reported as duplicates; the first is
-kept. The caller must pass a stable `source_system` (the hospital's code rather than the file name)
-for re-imports of renamed files to meet.
+Source ids come from what a result means (identity.py), so a corrected export with rows re-ordered or
+values fixed updates the rows it made (keeping the old value as history) instead of adding duplicates.
+Two rows of one file with the same id are reported as duplicates; the first is kept. An identifier
+cell that arrived as a number is refused (identity.py), and so is its row.
 
 Speed: a file repeats few distinct times and people, so times, their UTC text and PatientRefs are
 cached per file; each row is turned into a list of stripped texts once.
@@ -20,7 +17,6 @@ Pure: no Django import.
 """
 
 import datetime
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -34,8 +30,19 @@ from careloop.observations.importing.parsed import (
     ResultRecord,
     because,
 )
-from careloop.observations.sources.tabular.columns import COLUMNS, Plan, normalize_header
-from careloop.observations.sources.tabular.dates import NOT_EXCEL, YEAR_OUTSIDE, BadDate, to_date, to_datetime
+from careloop.observations.sources.tabular.columns import COLUMNS, Plan, column_letter, normalize_header
+from careloop.observations.sources.tabular.date_reasons import not_a_birth_date, not_a_time
+from careloop.observations.sources.tabular.dates import BadDate, to_date, to_datetime
+from careloop.observations.sources.tabular.identity import (
+    IDENTIFIER_AS_NUMBER,
+    IDENTIFIER_KEYS,
+    arrived_as_number,
+    identifier_as_number,
+    instant_text,
+    result_id,
+    stable_id,
+    text_of,
+)
 from careloop.observations.sources.tabular.template import EXAMPLE_ID_NUMBER, EXAMPLE_NAME
 
 SEX = {
@@ -55,75 +62,6 @@ SEX = {
 REPORT_KEYS = ("institution", "package", "conclusion")
 KEYS = tuple(c.key for c in COLUMNS)
 
-# Why a time or a birth date cell is refused: one whole sentence per fixed detail of dates.BadDate
-# (Python's own words for impossible dates and times among them); the details with a number are below.
-_NOT_A_TIME = {
-    "unrecognized date": because("Not a date (unrecognized date); write e.g. 2024-03-05 08:30."),
-    "unrecognized time": because("Not a date (unrecognized time); write e.g. 2024-03-05 08:30."),
-    "empty": because("Not a date (empty); write e.g. 2024-03-05 08:30."),
-    "write the year first (YYYY-MM-DD)": because(
-        "Not a date (write the year first (YYYY-MM-DD)); write e.g. 2024-03-05 08:30."
-    ),
-    "year 0 is out of range": because("Not a date (year 0 is out of range); write e.g. 2024-03-05 08:30."),
-    "month must be in 1..12": because("Not a date (month must be in 1..12); write e.g. 2024-03-05 08:30."),
-    "day is out of range for month": because(
-        "Not a date (day is out of range for month); write e.g. 2024-03-05 08:30."
-    ),
-    "hour must be in 0..23": because("Not a date (hour must be in 0..23); write e.g. 2024-03-05 08:30."),
-    "minute must be in 0..59": because("Not a date (minute must be in 0..59); write e.g. 2024-03-05 08:30."),
-    "second must be in 0..59": because("Not a date (second must be in 0..59); write e.g. 2024-03-05 08:30."),
-}
-_NOT_A_BIRTH_DATE = {
-    "unrecognized date": because("Not a birth date (unrecognized date); write e.g. 1960-07-01."),
-    "unrecognized time": because("Not a birth date (unrecognized time); write e.g. 1960-07-01."),
-    "empty": because("Not a birth date (empty); write e.g. 1960-07-01."),
-    "write the year first (YYYY-MM-DD)": because(
-        "Not a birth date (write the year first (YYYY-MM-DD)); write e.g. 1960-07-01."
-    ),
-    "year 0 is out of range": because("Not a birth date (year 0 is out of range); write e.g. 1960-07-01."),
-    "month must be in 1..12": because("Not a birth date (month must be in 1..12); write e.g. 1960-07-01."),
-    "day is out of range for month": because(
-        "Not a birth date (day is out of range for month); write e.g. 1960-07-01."
-    ),
-    "hour must be in 0..23": because("Not a birth date (hour must be in 0..23); write e.g. 1960-07-01."),
-    "minute must be in 0..59": because("Not a birth date (minute must be in 0..59); write e.g. 1960-07-01."),
-    "second must be in 0..59": because("Not a birth date (second must be in 0..59); write e.g. 1960-07-01."),
-}
-
-
-def not_a_time(error: BadDate) -> Reason:
-    """The reason a time cell is refused, as one sentence."""
-    if error.detail == YEAR_OUTSIDE:
-        return because(
-            "Not a date (year %(year)s is outside %(low)s-%(high)s); write e.g. 2024-03-05 08:30.",
-            **error.params,
-        )
-    if error.detail == NOT_EXCEL:
-        return because(
-            "Not a date (%(serial)s is not an Excel date); write e.g. 2024-03-05 08:30.", **error.params
-        )
-    known = _NOT_A_TIME.get(error.detail)
-    if known is not None:
-        return known
-    return because("Not a date (%(error)s); write e.g. 2024-03-05 08:30.", error=error)
-
-
-def not_a_birth_date(error: BadDate) -> Reason:
-    """The reason a birth date cell is refused, as one sentence."""
-    if error.detail == YEAR_OUTSIDE:
-        return because(
-            "Not a birth date (year %(year)s is outside %(low)s-%(high)s); write e.g. 1960-07-01.",
-            **error.params,
-        )
-    if error.detail == NOT_EXCEL:
-        return because(
-            "Not a birth date (%(serial)s is not an Excel date); write e.g. 1960-07-01.", **error.params
-        )
-    known = _NOT_A_BIRTH_DATE.get(error.detail)
-    if known is not None:
-        return known
-    return because("Not a birth date (%(error)s); write e.g. 1960-07-01.", error=error)
-
 
 @dataclass(frozen=True)
 class Options:
@@ -131,28 +69,8 @@ class Options:
     mrn_system: str
     source_kind: str = "exam_report"
     tz: datetime.tzinfo = datetime.UTC
-    hash_key: bytes = b""  # optional secret, so the ids do not let anyone test guesses of an ID number
+    hash_key: bytes = b""  # the index key: ids that contain an ID number must not let guesses be tested
     default_time: datetime.datetime | None = None  # for rows without a time, e.g. the check date given
-
-
-def text_of(cell: object) -> str:
-    """A cell as text: numbers as a person reads them (120, not 120.0), dates in ISO."""
-    if cell is None:
-        return ""
-    if isinstance(cell, str):
-        return cell.strip()
-    if isinstance(cell, float):
-        return str(int(cell)) if cell.is_integer() else repr(cell)
-    if isinstance(cell, datetime.datetime | datetime.date):
-        return cell.isoformat()
-    return str(cell).strip()
-
-
-def stable_id(hash_key: bytes, patient_key: str, indicator: str, utc_time: str) -> str:
-    """Source id from what identifies a result (see module doc): the indicator as `normalize_header`
-    gives it, the time as UTC ISO text."""
-    material = "\x1f".join((patient_key, indicator, utc_time))
-    return "t-" + hashlib.blake2b(material.encode(), digest_size=12, key=hash_key).hexdigest()
 
 
 class _Converter:
@@ -166,12 +84,15 @@ class _Converter:
         # (id number, MRN, name, birth date, sex) as written -> the ref
         self.patients: dict[tuple[str, str, str, datetime.date | None, str], PatientRef] = {}
         self.times: dict[object, datetime.datetime | Reason] = {}  # cell -> time, or why it is not one
-        self.utc: dict[datetime.datetime, str] = {}
+        self.instants: dict[datetime.datetime, str] = {}
         self.births: dict[object, datetime.date | Reason] = {}
         self.indicator_keys: dict[str, str] = {}
         self.seen: dict[str, int] = {}
         self.reports: dict[str, list[Any]] = {}  # report id -> [patient, row, time, *REPORT_KEYS]
         self.has_reports = any(k in plan.positions for k in ("report_id", *REPORT_KEYS))
+        # A wide row's results each have a column of their own, which their place names: a refusal of
+        # the import steps (an unknown unit, say) then points at the cell. A long row is one result.
+        self.wide = plan.layout == "wide"
         self.pending: list[tuple[int, str]] = []  # (result index, day report id) of rows without report data
 
     def problem(self, number: int, key_or_index: str | int, value: str, reason: Reason, code: str) -> None:
@@ -204,11 +125,21 @@ class _Converter:
             key = self.indicator_keys[indicator] = normalize_header(indicator)
         return key
 
-    def utc_text(self, when: datetime.datetime) -> str:
-        text = self.utc.get(when)
+    def instant(self, when: datetime.datetime) -> str:
+        text = self.instants.get(when)
         if text is None:
-            text = self.utc[when] = when.astimezone(datetime.UTC).isoformat()
+            text = self.instants[when] = instant_text(when)
         return text
+
+    def identifiers_typed(self, number: int, cells: list[object], texts: list[str]) -> bool:
+        """Whether the row's identifier cells hold what was typed; reports each that became a number."""
+        typed = True
+        for key in IDENTIFIER_KEYS:
+            position = self.at[key]
+            if texts[position] and arrived_as_number(cells[position], texts[position]):
+                self.problem(number, key, texts[position], identifier_as_number(), IDENTIFIER_AS_NUMBER)
+                typed = False
+        return typed
 
     def person(
         self, number: int, cells: list[object], texts: list[str]
@@ -220,7 +151,7 @@ class _Converter:
         mrn = texts[at["mrn"]]
         if not id_number and not mrn:
             key = "id_number" if "id_number" in self.plan.positions else "mrn"
-            reason = because("No patient identifier: fill the ID number (身份证号) or the MRN.")
+            reason = because("No patient identifier: fill the ID number or the MRN.")
             self.problem(number, key, "", reason, "missing")
             ok = False
         when: datetime.datetime | Reason | None = None
@@ -268,7 +199,7 @@ class _Converter:
         details = [texts[self.at[k]] for k in REPORT_KEYS]
         if not report_id:
             day = when.replace(hour=0, minute=0, second=0, microsecond=0)
-            report_id = stable_id(self.options.hash_key, patient_key, "report", self.utc_text(day))
+            report_id = stable_id(self.options.hash_key, patient_key, "report", self.instant(day))
             if not any(details):
                 return "", report_id
         entry = self.reports.get(report_id)
@@ -293,20 +224,22 @@ class _Converter:
         source_id: str = "",
     ) -> None:
         patient, patient_key, when = who
+        report_id, fallback = report
         if not source_id:
             key = self.indicator_key(indicator)
-            source_id = stable_id(self.options.hash_key, patient_key, key, self.utc_text(when))
+            # The report number the row gives, not the per-day report it may be grouped under.
+            given = texts[self.at["report_id"]]
+            source_id = result_id(self.options.hash_key, given, patient_key, key, self.instant(when))
         first = self.seen.get(source_id)
         if first is not None:
             reason = because(
-                "Same result as row %(row)s (same source id, or same patient, indicator and time); "
-                "row %(row)s was kept.",
+                "Same result as row %(row)s (same result id, or same report or patient, indicator and "
+                "time); row %(row)s was kept.",
                 row=first,
             )
             self.problem(number, column, value, reason, "duplicate")
             return
         self.seen[source_id] = number
-        report_id, fallback = report
         if fallback:
             self.pending.append((len(self.result.results), fallback))
         at = self.at
@@ -323,7 +256,7 @@ class _Converter:
                 report_source_id=report_id,
                 reference_range=texts[at["reference_range"]],
                 abnormal_flag=texts[at["abnormal_flag"]],
-                location=f"row {number}",
+                location=f"row {number} / column {column_letter(column)}" if self.wide else f"row {number}",
             )
         )
 
@@ -331,13 +264,14 @@ class _Converter:
         at = self.at
         indicator = texts[at["indicator"]]
         value = texts[at["value"]]
+        typed = self.identifiers_typed(number, cells, texts)
         who = self.person(number, cells, texts)
         if not indicator:
             reason = because("No indicator: fill the LOINC code or the item name.")
             self.problem(number, "indicator", "", reason, "missing")
         if not value:
             self.problem(number, "value", "", because("No result value."), "missing")
-        if who is None or not indicator or not value:
+        if who is None or not typed or not indicator or not value:
             return
         report = self.report_of(number, texts, *who)
         unit = texts[at["unit"]]
@@ -347,8 +281,9 @@ class _Converter:
         filled = [(i, indicator, unit) for i, indicator, unit in self.plan.indicators if texts[i]]
         if not filled:
             return  # a person without any result in this file: nothing to import, nothing wrong
+        typed = self.identifiers_typed(number, cells, texts)
         who = self.person(number, cells, texts)
-        if who is None:
+        if who is None or not typed:
             return
         report = self.report_of(number, texts, *who)
         for index, indicator, unit in filled:

@@ -8,6 +8,7 @@ import csv
 import io
 
 from careloop.observations.sources.tabular.columns import COLUMNS, TEMPLATE_KEYS, template_header
+from careloop.observations.sources.tabular.identity import IDENTIFIER_KEYS
 
 # The example row. Its ID number is the sample number printed in GB 11643-1999 itself, so it can never
 # be a real patient; a template uploaded with the example still in it skips that row (see rows.py).
@@ -31,6 +32,7 @@ EXAMPLE = {
     "conclusion": "",
 }
 _BY_KEY = {c.key: c for c in COLUMNS}
+TEXT_FORMAT = "@"  # Excel's "Text" number format: what is typed stays as typed
 
 
 def template_headers() -> list[str]:
@@ -52,7 +54,11 @@ def _display_width(text: str) -> int:
 
 
 def template_xlsx() -> bytes:
-    """The same as an .xlsx: bold header row (frozen), one example row, columns wide enough to read."""
+    """The same as an .xlsx: bold header row (frozen), one example row, columns wide enough to read.
+
+    The identifier columns (IDENTIFIER_KEYS) are formatted as text, the column and its example cell: an
+    18-digit ID number typed into a General cell becomes a number and loses its last digits.
+    """
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
@@ -72,6 +78,11 @@ def template_xlsx() -> bytes:
         example = str(EXAMPLE[TEMPLATE_KEYS[index - 1]])
         width = max(_display_width(header), _display_width(example)) + 2
         sheet.column_dimensions[get_column_letter(index)].width = width
+    for key in IDENTIFIER_KEYS:
+        if key in TEMPLATE_KEYS:
+            letter = get_column_letter(TEMPLATE_KEYS.index(key) + 1)
+            sheet.column_dimensions[letter].number_format = TEXT_FORMAT
+            sheet[f"{letter}2"].number_format = TEXT_FORMAT
     sheet.freeze_panes = "A2"
     out = io.BytesIO()
     workbook.save(out)
