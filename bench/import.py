@@ -1,15 +1,22 @@
-"""Import speed of FHIR NDJSON Observations: the CareLoop pipeline against the plain alternatives.
+"""Import speed as a user meets it: `careloop import FILE` run as a process, against PostgreSQL's COPY.
 
-    .venv/bin/python bench/import.py [--sizes 100000,1000000] [--rounds 3] [--orm-sample 10000]
-                                     [--sqlite-size 100000]
+    .venv/bin/python bench/import.py [--sizes 100000,1000000] [--rounds 3] [--sqlite-size 100000]
+                                     [--checkout DIR] [--server postgres://user@host:5432]
 
-One JSON line. On PostgreSQL (a throw-away database on DATABASE_URL's server, default the local one), for
-each size: the end-to-end import (parse, match, normalize, flag, merge) in rows/s; a re-import of the same
-file (0 rows written); and PostgreSQL's own COPY of the same rows into a table of the same shape and
-indexes (the limit). Each size runs `--rounds` times into an emptied table; the figures are medians, each
-ratio taken within its round, with its range (a shared machine's speed drifts by a third within minutes).
-Once: Django ORM save() per row on a sample, and parsing alone with fhir.resources
-(pydantic) on a sample. Then the end-to-end rate on SQLite in a fresh process. Ratios are within one run.
+One JSON line on stdout, progress on stderr. The feed is a laboratory's FHIR NDJSON export (labfeed.py:
+20 LOINC codes, a lab's spread of values, some alternative units) for 100 k patients registered with their
+MRN. On a throw-away PostgreSQL database (migrated by the checkout under test), for each size, `--rounds`
+times into an emptied observation table:
+  (a) the first import: the checkout's `manage.py import FILE --organization CODE --source-system S
+      --no-progress` in a fresh process (caches cold), timed by the wall clock from process start to exit;
+  (b) the re-import of the same file (0 rows written), the same way;
+  (c) psycopg's `copy.write_row` of the rows (a) stored into a table of the same shape and indexes: the
+      limit, measured in the same round, because a shared machine's speed drifts within minutes.
+Each ratio to COPY is taken within its round; the medians and ranges over the rounds are reported, and
+linearity (the rate at the largest size over the rate at the smallest). Then the first import on SQLite
+in a fresh database. `--checkout` measures another checkout of the repository (its own `careloop`
+package, migrations and command) with this one's feed and method: run it for "before" and "now" in one
+sitting and compare the ratios.
 """
 
 import argparse
@@ -20,102 +27,104 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from statistics import median
 from typing import TYPE_CHECKING, Any
+
+from labfeed import CRITICAL_LIMITS, PANELS, SOURCE, write
+from scratch import ROOT, configure, postgres_database
 
 if TYPE_CHECKING:
     from careloop.accounts.models import Organization
     from careloop.observations.models import ImportBatch
 
-from scratch import configure, postgres_database
-
-ROOT = Path(__file__).resolve().parent.parent
-SOURCE = "http://his.example.cn/fhir"
 PATIENTS = 100_000
+ORGANIZATION = "bench-import"
+
+
+def say(message: str) -> None:
+    print(
+        f"[import bench {time.strftime('%H:%M:%S', time.gmtime())}Z] {message}", file=sys.stderr, flush=True
+    )
 
 
 def make_population(patients: int) -> "Organization":
-    """An organization and `patients` patients known by their MRN in the source (Patient/p<N>)."""
-    from careloop.accounts.models import Organization
-    from careloop.bulkinsert import RowInserter
-    from careloop.observations.models import PatientIdentifier
-    from careloop.patients.models import Patient
-
-    organization = Organization.objects.create(name="Bench", code=f"bench-{os.getpid()}")
-    columns = ["organization_id", "name", "name_initials", "name_pinyin", "sex", "birth_date", "updated_at"]
-    inserter = RowInserter(Patient, columns)
+    """The organization, its critical limits, and `patients` patients known by their MRN (p<N>) in the
+    feed's source system; sex and age vary, since the flag of a value depends on both."""
     import datetime
 
+    from django.db import connection
+
+    from careloop.accounts.models import Organization
+    from careloop.bulkinsert import RowInserter
+    from careloop.observations.models import CriticalLimit, PatientIdentifier
+    from careloop.patients.models import Patient
+
+    organization = Organization.objects.create(name="Bench", code=ORGANIZATION)
+    CriticalLimit.objects.bulk_create(
+        CriticalLimit(organization=organization, code=code, low=low, high=high)
+        for code, (low, high) in CRITICAL_LIMITS.items()
+    )
+    columns = ["organization_id", "name", "name_initials", "name_pinyin", "sex", "birth_date", "updated_at"]
+    inserter = RowInserter(Patient, columns)
     now = datetime.datetime.now(datetime.UTC)
     for index in range(patients):
-        sex = "female" if index % 2 else "male"
-        # Ages spread as in a clinic's population: a flag is worked out once per value, sex and age.
         birth = datetime.date(1936 + index % 60, 1 + index % 12, 1 + index % 28)
-        inserter.add((organization.pk, f"P{index}", "p", "p", sex, birth, now))
+        inserter.add((organization.pk, f"P{index}", "p", "p", "female" if index % 2 else "male", birth, now))
     inserter.flush()
-    ids = list(Patient.objects.filter(organization=organization).order_by("id").values_list("id", flat=True))
+    ids = Patient.objects.filter(organization=organization).order_by("id").values_list("id", flat=True)
     identifiers = RowInserter(PatientIdentifier, ["organization_id", "patient_id", "system", "value"])
     for index, patient_id in enumerate(ids):
         identifiers.add((organization.pk, patient_id, SOURCE, f"p{index}"))
     identifiers.flush()
-    from django.db import connection
-
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:  # a database in use has its statistics; a fresh load has none yet
+        with connection.cursor() as cursor:  # a database in use has its statistics; a fresh load has none
             cursor.execute("ANALYZE")
     return organization
 
 
-def run_import(organization: "Organization", data: bytes) -> "tuple[float, ImportBatch]":
-    from careloop.observations.importing.pipeline import run_import as pipeline
-    from careloop.observations.models import ImportBatch
-    from careloop.observations.sources.formats import read_chunks
+def import_command(checkout: Path, feed: Path, *extra: str) -> list[str]:
+    return [
+        sys.executable, str(checkout / "manage.py"), "import", str(feed), "--organization", ORGANIZATION,
+        "--source-system", SOURCE, "--no-progress", *extra,
+    ]  # fmt: skip
 
-    batch = ImportBatch.objects.create(organization=organization, kind="fhir", filename="bench.ndjson")
+
+def run_timed(checkout: Path, command: list[str]) -> float:
+    """Seconds from starting `command` as a fresh process of `checkout` to its exit. The environment is the
+    one `configure` set: the same database, keys and settings as this process."""
+    from django.db import connections
+
+    connections.close_all()  # the child must not wait on a transaction or a lock of ours
+    env = {**os.environ, "PYTHONPATH": str(checkout)}
     started = time.perf_counter()
-    batch, _ = pipeline(batch, read_chunks(data, "bench.ndjson", SOURCE, {}, organization_id=organization.pk))
-    return time.perf_counter() - started, batch
+    done = subprocess.run(command, cwd=checkout, env=env, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command[1:3])} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    return seconds
 
 
-# The observation columns the COPY comparison writes (all but the id, the batch and the report).
-COPIED = (
-    "organization_id", "patient_id", "code", "value", "unit", "comparator", "value_reported", "unit_reported",
-    "flag", "effective_at", "status", "source_kind", "source_system", "source_id", "reference_range_reported",
-    "version", "updated_at",
-)  # fmt: skip
-
-
-def copy_rate(organization: "Organization", size: int, binary: bool = False) -> float:
-    """PostgreSQL COPY of `size` rows into a table shaped and indexed like the observation table.
-
-    Text COPY with `write_row` is the limit PERFORMANCE.md names; binary COPY (what the pipeline's own
-    loads use) is reported beside it.
-    """
-    from django.db import connection
-
-    from careloop.bulkinsert import binary_copy_types, concrete_field
+def stored_rows(organization: "Organization") -> int:
     from careloop.observations.models import Observation
 
-    rows = list(Observation.objects.filter(organization=organization).values_list(*COPIED)[:size])
-    table = Observation._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"DROP TABLE IF EXISTS bench_copy; CREATE TABLE bench_copy (LIKE {table} INCLUDING ALL)"
-        )
-    columns = ", ".join(COPIED)
-    raw = connection.connection
-    started = time.perf_counter()
-    types = binary_copy_types([concrete_field(Observation, name) for name in COPIED], connection)
-    form = " (FORMAT BINARY)" if binary else ""
-    with raw.cursor() as cursor, cursor.copy(f"COPY bench_copy ({columns}) FROM STDIN{form}") as copy:
-        if binary and types:
-            copy.set_types(types)
-        for row in rows:
-            copy.write_row(row)
-    raw.commit()
-    seconds = time.perf_counter() - started
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE bench_copy")
-    return len(rows) / seconds
+    return Observation.objects.filter(organization=organization).count()
+
+
+def last_batch(organization: "Organization") -> "ImportBatch":
+    from careloop.observations.models import ImportBatch
+
+    batch = ImportBatch.objects.filter(organization=organization).order_by("-id").first()
+    assert batch is not None, "the import command made no import batch"
+    return batch
+
+
+def checkpoint() -> None:
+    """Dirty pages of the step before written out now, so that no step pays for the one before."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("CHECKPOINT")
 
 
 def empty_observations() -> None:
@@ -129,157 +138,172 @@ def empty_observations() -> None:
         cursor.execute(f"TRUNCATE {tables}")
 
 
-def one_round(organization: "Organization", data: bytes, size: int) -> dict[str, float]:
+def copy_rate(organization: "Organization") -> float:
+    """Rows/s of PostgreSQL's COPY (psycopg `copy.write_row`, text format) of the rows the import stored,
+    every column but the key, into a table made LIKE the observation table INCLUDING ALL (its indexes,
+    unique key, defaults and checks)."""
+    from django.db import connection
+
+    from careloop.observations.models import Observation
+
+    table = connection.ops.quote_name(Observation._meta.db_table)
+    columns = ", ".join(
+        connection.ops.quote_name(field.column)
+        for field in Observation._meta.concrete_fields
+        if field.column and not field.primary_key
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns} FROM {table} WHERE organization_id = %s", [organization.pk])
+        rows = cursor.fetchall()
+        cursor.execute(
+            f"DROP TABLE IF EXISTS bench_copy; CREATE TABLE bench_copy (LIKE {table} INCLUDING ALL)"
+        )
+    checkpoint()
+    raw = connection.connection
+    started = time.perf_counter()
+    with raw.cursor() as cursor, cursor.copy(f"COPY bench_copy ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    raw.commit()
+    seconds = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bench_copy")
+    return len(rows) / seconds
+
+
+def one_round(checkout: Path, organization: "Organization", feed: Path, size: int) -> dict[str, float]:
     """Import into an empty table, import again, then COPY the same rows: one set of figures."""
     empty_observations()
-    seconds, batch = run_import(organization, data)
-    again, second = run_import(organization, data)
-    assert batch.created == size, f"{batch.created} of {size} rows imported"
-    return {
-        "rows_per_s": size / seconds,
-        "seconds": seconds,
-        "reimport_rows_written": second.created + second.updated,
-        "reimport_rows_per_s": size / again,
-        "copy_rows_per_s": copy_rate(organization, size),
-        "binary_copy_rows_per_s": copy_rate(organization, size, binary=True),
-    }
+    checkpoint()
+    first = run_timed(checkout, import_command(checkout, feed))
+    stored, batch = stored_rows(organization), last_batch(organization)
+    assert stored == size == batch.created, f"{stored} rows stored, {batch.created} new, of {size}"
+    checkpoint()
+    again = run_timed(checkout, import_command(checkout, feed))
+    batch = last_batch(organization)
+    written = batch.created + batch.updated
+    assert stored_rows(organization) == size and written == 0, f"re-import wrote {written} rows"
+    copy = copy_rate(organization)
+    say(f"{size} rows: import {first:.1f} s, re-import {again:.1f} s, COPY {size / copy:.1f} s")
+    return {"seconds": first, "reimport_seconds": again, "copy_rows_per_s": copy}
 
 
 def summary(rounds: list[dict[str, float]], size: int) -> dict[str, Any]:
-    """Medians over the rounds; each ratio is taken within its round (the machine's speed drifts), and its
-    lowest and highest are given beside the median."""
-    from statistics import median
+    """Medians over the rounds; each ratio is taken within its round, with its lowest and highest."""
+    rates = [size / r["seconds"] for r in rounds]
+    reimport_rates = [size / r["reimport_seconds"] for r in rounds]
+    ratios = [rate / r["copy_rows_per_s"] for rate, r in zip(rates, rounds, strict=True)]
+    reimport_ratios = [rate / r["copy_rows_per_s"] for rate, r in zip(reimport_rates, rounds, strict=True)]
 
-    def middle(name: str) -> float:
-        return median(r[name] for r in rounds)
+    def spread(values: list[float], digits: int) -> list[float]:
+        return [round(min(values), digits), round(max(values), digits)]
 
-    ratios = [r["rows_per_s"] / r["copy_rows_per_s"] for r in rounds]
-    reimport_ratios = [r["reimport_rows_per_s"] / r["copy_rows_per_s"] for r in rounds]
     return {
         "rows": size,
         "rounds": len(rounds),
-        "seconds": round(middle("seconds"), 2),
-        "rows_per_s": round(middle("rows_per_s")),
-        "reimport_rows_written": max(r["reimport_rows_written"] for r in rounds),
-        "reimport_rows_per_s": round(middle("reimport_rows_per_s")),
-        "copy_rows_per_s": round(middle("copy_rows_per_s")),
-        "binary_copy_rows_per_s": round(middle("binary_copy_rows_per_s")),
+        "seconds": round(median(r["seconds"] for r in rounds), 2),
+        "rows_per_s": round(median(rates)),
+        "rows_per_s_range": spread(rates, 0),
+        "reimport_seconds": round(median(r["reimport_seconds"] for r in rounds), 2),
+        "reimport_rows_per_s": round(median(reimport_rates)),
+        "copy_rows_per_s": round(median(r["copy_rows_per_s"] for r in rounds)),
         "ratio_to_copy": round(median(ratios), 3),
-        "ratio_to_copy_range": [round(min(ratios), 3), round(max(ratios), 3)],
+        "ratio_to_copy_range": spread(ratios, 3),
         "reimport_ratio_to_copy": round(median(reimport_ratios), 3),
-        "reimport_ratio_to_copy_range": [round(min(reimport_ratios), 3), round(max(reimport_ratios), 3)],
+        "reimport_ratio_to_copy_range": spread(reimport_ratios, 3),
     }
 
 
-def orm_rate(organization: "Organization", sample: int) -> float:
-    import datetime
-
-    from django.db import transaction
-
-    from careloop.observations.models import Observation
-    from careloop.patients.models import Patient
-
-    patient_id = Patient.objects.filter(organization=organization).values_list("id", flat=True).first()
-    assert patient_id is not None, "make_population made the patients"
-    at = datetime.datetime(2025, 3, 1, 8, 30, tzinfo=datetime.UTC)
-    started = time.perf_counter()
-    with transaction.atomic():
-        for index in range(sample):
-            Observation(
-                organization=organization, patient_id=patient_id, code="1558-6", value=5.6, unit="mmol/L",
-                value_reported="5.6", unit_reported="mmol/L", flag="normal", effective_at=at, status="final",
-                source_kind="hospital_system", source_system="orm-bench", source_id=f"orm-{index}",
-            ).save()  # fmt: skip
-    return sample / (time.perf_counter() - started)
+def startup_seconds(checkout: Path) -> float:
+    """What every run pays before reading a line: the interpreter, Django and the command's modules
+    (`import --help` loads them all), the median of three."""
+    command = [sys.executable, str(checkout / "manage.py"), "import", "--help"]
+    return round(median(run_timed(checkout, command) for _ in range(3)), 2)
 
 
-def fhir_resources_rate(data: bytes, sample: int) -> float | None:
-    try:
-        from fhir.resources.R4B.observation import Observation
-    except ImportError:
-        return None
-    lines = data.splitlines()[:sample]
-    started = time.perf_counter()
-    for line in lines:
-        Observation.model_validate_json(line)
-    return len(lines) / (time.perf_counter() - started)
-
-
-def sqlite_child(size: int) -> None:
-    from careloop.observations.sources.fhir.ndjson import synthetic_observations
-
+def sqlite_child(checkout: Path, feed: Path, size: int) -> None:
+    """The first import on a fresh SQLite database (this is a child process: Django is set up once)."""
     with tempfile.TemporaryDirectory() as folder:
-        configure(f"sqlite:///{folder}/bench.sqlite3")
-        organization = make_population(min(PATIENTS, size))
-        seconds, batch = run_import(organization, synthetic_observations(size, min(PATIENTS, size)))
-        print(json.dumps({"rows": batch.created, "rows_per_s": round(batch.created / seconds)}))
+        configure(f"sqlite:///{folder}/bench.sqlite3", tree=checkout)
+        organization = make_population(PATIENTS)
+        seconds = run_timed(checkout, import_command(checkout, feed))
+        stored = stored_rows(organization)
+        assert stored == size, f"{stored} rows stored of {size}"
+        print(json.dumps({"rows": size, "seconds": round(seconds, 2), "rows_per_s": round(size / seconds)}))
 
 
-def sqlite_rate(size: int) -> dict[str, Any]:
-    """The end-to-end rate on SQLite, in a fresh process so that no PostgreSQL setting leaks in."""
-    child = subprocess.run(
-        [sys.executable, __file__, "--sqlite-child", str(size)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+def sqlite_rate(checkout: Path, feed: Path, size: int) -> dict[str, Any]:
+    command = [sys.executable, __file__, "--checkout", str(checkout), "--sqlite-child", str(feed), str(size)]
+    child = subprocess.run(command, capture_output=True, text=True, check=False)
+    if child.returncode != 0:
+        raise RuntimeError(f"SQLite run failed:\n{child.stderr[-3000:]}")
     figures: dict[str, Any] = json.loads(child.stdout.strip().splitlines()[-1])
     return figures
 
 
+def revision(checkout: Path) -> str:
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(checkout), *args], capture_output=True, text=True).stdout
+
+    return git("rev-parse", "--short", "HEAD").strip() + ("+changes" if git("status", "--porcelain") else "")
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="100000,1000000")
-    parser.add_argument("--orm-sample", type=int, default=10_000)
-    parser.add_argument("--parse-sample", type=int, default=5_000)
-    parser.add_argument("--sqlite-size", type=int, default=100_000, help="0 skips SQLite")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per size; figures are medians")
+    parser.add_argument("--sqlite-size", type=int, default=100_000, help="0 skips SQLite")
+    parser.add_argument("--checkout", type=Path, default=ROOT, help="the checkout whose import is measured")
     parser.add_argument(
         "--server", default=os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
     )
-    parser.add_argument("--sqlite-child", type=int)
+    parser.add_argument("--sqlite-child", nargs=2, metavar=("FEED", "SIZE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.sqlite_child is not None:
-        sqlite_child(args.sqlite_child)
+    checkout = args.checkout.resolve()
+    if args.sqlite_child:
+        sqlite_child(checkout, Path(args.sqlite_child[0]), int(args.sqlite_child[1]))
         return
-    with postgres_database(args.server, "careloop_bench") as database_url:
-        configure(database_url)
-        from careloop.observations.sources.fhir.ndjson import synthetic_observations
-
-        organization = make_population(PATIENTS)
-        sizes = [int(s) for s in args.sizes.split(",")]
+    sizes = [int(s) for s in args.sizes.split(",")]
+    with tempfile.TemporaryDirectory(prefix="careloop-feed-") as folder:
+        feeds = {}
+        for size in sorted({*sizes, args.sqlite_size} - {0}):
+            say(f"writing a feed of {size} lines")
+            feeds[size] = write(Path(folder) / f"lab-{size}.ndjson", size, PATIENTS)
         per_size = {}
-        data = b""
-        for size in sizes:
-            data = synthetic_observations(size, PATIENTS)
-            rounds = [one_round(organization, data, size) for _ in range(args.rounds)]
-            per_size[size] = summary(rounds, size)
-        orm = orm_rate(organization, args.orm_sample)
-        parse_only = fhir_resources_rate(data, args.parse_sample)
-    sqlite = sqlite_rate(args.sqlite_size) if args.sqlite_size else None
-    largest, smallest = per_size[sizes[-1]], per_size[sizes[0]]
-    print(
-        json.dumps(
-            {
-                "benchmark": "import_fhir_ndjson_observations",
-                "unit": "rows/s",
-                "postgres": per_size,
-                "linearity_rate_ratio_largest_to_smallest": round(
-                    largest["rows_per_s"] / smallest["rows_per_s"], 3
-                ),
-                "orm_save_per_row_rows_per_s": round(orm),
-                "speedup_vs_orm_save": round(largest["rows_per_s"] / orm, 1),
-                "fhir_resources_parse_only_lines_per_s": round(parse_only) if parse_only else None,
-                "sqlite": {str(args.sqlite_size): sqlite} if sqlite else None,
-                "schema": (
-                    "observation: unique (organization, source_system, source_id), "
-                    "index (patient, code, effective_at), index (batch), index (report) where set, "
-                    "no FK constraints; the COPY table has the same indexes"
-                ),
-            },
-            ensure_ascii=False,
-        )
-    )
+        with postgres_database(args.server, "careloop_bench") as database_url:
+            say(f"migrating and registering {PATIENTS} patients with {checkout}")
+            configure(database_url, tree=checkout)
+            organization = make_population(PATIENTS)
+            startup = startup_seconds(checkout)
+            for size in sizes:
+                rounds = [one_round(checkout, organization, feeds[size], size) for _ in range(args.rounds)]
+                per_size[str(size)] = summary(rounds, size)
+        sqlite = None
+        if args.sqlite_size:
+            say(f"SQLite, {args.sqlite_size} rows")
+            sqlite = sqlite_rate(checkout, feeds[args.sqlite_size], args.sqlite_size)
+        feed_bytes = {str(size): path.stat().st_size for size, path in feeds.items()}
+    largest, smallest = per_size[str(sizes[-1])], per_size[str(sizes[0])]
+    result = {
+        "benchmark": "import_fhir_ndjson_cli",
+        "unit": "rows/s",
+        "checkout": str(checkout),
+        "revision": revision(checkout),
+        "command": "python manage.py import FILE --organization CODE --source-system S --no-progress",
+        "feed": {
+            "generator": "bench/labfeed.py",
+            "codes": sum(len(panel) for panel in PANELS),
+            "patients": PATIENTS,
+            "bytes": feed_bytes,
+        },
+        "process_start_seconds": startup,
+        "postgres": per_size,
+        "linearity_rate_ratio_largest_to_smallest": round(largest["rows_per_s"] / smallest["rows_per_s"], 3),
+        "reimport_linearity": round(largest["reimport_rows_per_s"] / smallest["reimport_rows_per_s"], 3),
+        "sqlite_first_import": sqlite,
+        "copy": "psycopg copy.write_row (text) into CREATE TABLE ... (LIKE observation INCLUDING ALL)",
+    }
+    print(json.dumps(result, ensure_ascii=False))
 
 
 if __name__ == "__main__":

@@ -31,6 +31,11 @@ def configure(
     import django
 
     django.setup()
+    import careloop
+
+    # An installed careloop (the editable install of another checkout) must not stand in for `tree`'s.
+    if Path(careloop.__file__).resolve().parent.parent != tree.resolve():
+        raise RuntimeError(f"careloop was imported from {careloop.__file__}, not from {tree}")
     if migrate:
         from django.core.management import call_command
 
