@@ -1,12 +1,13 @@
 """Import speed as a user meets it: `careloop import FILE` run as a process, against PostgreSQL's COPY.
 
     .venv/bin/python bench/import.py [--sizes 100000,1000000] [--rounds 3] [--sqlite-size 100000]
-                                     [--checkout DIR] [--server postgres://user@host:5432]
+                                     [--checkout [LABEL=]DIR ...] [--server postgres://user@host:5432]
 
 One JSON line on stdout, progress on stderr. The feed is a laboratory's FHIR NDJSON export (labfeed.py:
 20 LOINC codes, a lab's spread of values, some alternative units) for 100 k patients registered with their
-MRN. On a throw-away PostgreSQL database (migrated by the checkout under test), for each size, `--rounds`
-times into an emptied observation table:
+MRN. Each checkout (default: this one; give `--checkout` once per checkout, e.g. before=DIR now=DIR) gets a
+throw-away PostgreSQL database, migrated and seeded by its own code. Then, for each size, `--rounds` times
+into an emptied observation table, for each checkout in turn (the order alternating by round):
   (a) the first import: the checkout's `manage.py import FILE --organization CODE --source-system S
       --no-progress` in a fresh process (caches cold), timed by the wall clock from process start to exit;
   (b) the re-import of the same file (0 rows written), the same way;
@@ -14,28 +15,30 @@ times into an emptied observation table:
       limit, measured in the same round, because a shared machine's speed drifts within minutes.
 Each ratio to COPY is taken within its round; the medians and ranges over the rounds are reported, and
 linearity (the rate at the largest size over the rate at the smallest). Then the first import on SQLite
-in a fresh database. `--checkout` measures another checkout of the repository (its own `careloop`
-package, migrations and command) with this one's feed and method: run it for "before" and "now" in one
-sitting and compare the ratios.
+in a fresh database. The rows stored are counted: an import that stores fewer than the feed's lines, or a
+re-import that writes any, stops the benchmark.
 """
 
 import argparse
+import base64
 import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from statistics import median
 from typing import TYPE_CHECKING, Any
 
+import psycopg
 from labfeed import CRITICAL_LIMITS, PANELS, SOURCE, write
-from scratch import ROOT, configure, postgres_database
+from scratch import ROOT, configure, environment, postgres_database
 
 if TYPE_CHECKING:
     from careloop.accounts.models import Organization
-    from careloop.observations.models import ImportBatch
 
 PATIENTS = 100_000
 ORGANIZATION = "bench-import"
@@ -82,109 +85,116 @@ def make_population(patients: int) -> "Organization":
     return organization
 
 
-def import_command(checkout: Path, feed: Path, *extra: str) -> list[str]:
-    return [
-        sys.executable, str(checkout / "manage.py"), "import", str(feed), "--organization", ORGANIZATION,
-        "--source-system", SOURCE, "--no-progress", *extra,
-    ]  # fmt: skip
+def seed_child() -> None:
+    """Migrate and seed the database of the environment with the checkout's own code (a child process:
+    Django is set up once per process), and say where the import writes."""
+    from django.db import connection
+
+    from careloop.observations.models import ImportBatch, Observation, ObservationVersion
+
+    organization = make_population(PATIENTS)
+    columns = [f.column for f in Observation._meta.concrete_fields if f.column and not f.primary_key]
+    names = {
+        "organization_id": organization.pk,
+        "observations": Observation._meta.db_table,
+        "versions": ObservationVersion._meta.db_table,
+        "batches": ImportBatch._meta.db_table,
+        "columns": [connection.ops.quote_name(column) for column in columns],
+    }
+    print(json.dumps(names))
 
 
-def run_timed(checkout: Path, command: list[str]) -> float:
-    """Seconds from starting `command` as a fresh process of `checkout` to its exit. The environment is the
-    one `configure` set: the same database, keys and settings as this process."""
-    from django.db import connections
+@dataclass
+class Target:
+    """A checkout under test, its database (seeded by its own code) and where its import writes."""
 
-    connections.close_all()  # the child must not wait on a transaction or a lock of ours
-    env = {**os.environ, "PYTHONPATH": str(checkout)}
+    label: str
+    checkout: Path
+    env: dict[str, str]
+    names: dict[str, Any]
+    connection: psycopg.Connection[Any]
+
+    def sql(self, query: str, *params: Any) -> list[Any]:
+        with self.connection.cursor() as cursor:
+            cursor.execute(query, params)  # the table names are the models' own
+            return cursor.fetchall() if cursor.description else []
+
+    def run_import(self, feed: Path) -> float:
+        return run_timed(self.checkout, self.env, import_command(self.checkout, feed))
+
+
+def run_timed(checkout: Path, env: dict[str, str], command: list[str]) -> float:
+    """Seconds from starting `command` as a fresh process of `checkout` to its exit."""
+    env = {**os.environ, **env, "PYTHONPATH": str(checkout)}
     started = time.perf_counter()
     done = subprocess.run(command, cwd=checkout, env=env, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - started
     if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(command[1:3])} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+        raise RuntimeError(f"{checkout}: {' '.join(command[1:3])} failed:\n{done.stderr[-3000:]}")
     return seconds
 
 
-def stored_rows(organization: "Organization") -> int:
-    from careloop.observations.models import Observation
-
-    return Observation.objects.filter(organization=organization).count()
-
-
-def last_batch(organization: "Organization") -> "ImportBatch":
-    from careloop.observations.models import ImportBatch
-
-    batch = ImportBatch.objects.filter(organization=organization).order_by("-id").first()
-    assert batch is not None, "the import command made no import batch"
-    return batch
+def import_command(checkout: Path, feed: Path) -> list[str]:
+    return [
+        sys.executable, str(checkout / "manage.py"), "import", str(feed), "--organization", ORGANIZATION,
+        "--source-system", SOURCE, "--no-progress",
+    ]  # fmt: skip
 
 
-def checkpoint() -> None:
-    """Dirty pages of the step before written out now, so that no step pays for the one before."""
-    from django.db import connection
-
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("CHECKPOINT")
+def startup_seconds(target: Target) -> float:
+    """What every run pays before reading a line: the interpreter, Django and the command's modules
+    (`import --help` loads them all), the median of three."""
+    command = [sys.executable, str(target.checkout / "manage.py"), "import", "--help"]
+    return round(median(run_timed(target.checkout, target.env, command) for _ in range(3)), 2)
 
 
-def empty_observations() -> None:
-    """Every observation gone, as from a fresh table: a DELETE would leave the next round dead rows."""
-    from django.db import connection
+def counts(target: Target) -> tuple[int, int, int]:
+    """(rows stored, new and corrected in the last import)."""
+    names = target.names
+    query = f"SELECT count(*) FROM {names['observations']} WHERE organization_id = %s"
+    (stored,) = target.sql(query, names["organization_id"])[0]
+    query = f"SELECT created, updated FROM {names['batches']} WHERE organization_id = %s ORDER BY id DESC"
+    created, updated = target.sql(query, names["organization_id"])[0]
+    return stored, created, updated
 
-    from careloop.observations.models import Observation, ObservationVersion
 
-    tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in (ObservationVersion, Observation))
-    with connection.cursor() as cursor:
-        cursor.execute(f"TRUNCATE {tables}")
-
-
-def copy_rate(organization: "Organization") -> float:
-    """Rows/s of PostgreSQL's COPY (psycopg `copy.write_row`, text format) of the rows the import stored,
-    every column but the key, into a table made LIKE the observation table INCLUDING ALL (its indexes,
-    unique key, defaults and checks)."""
-    from django.db import connection
-
-    from careloop.observations.models import Observation
-
-    table = connection.ops.quote_name(Observation._meta.db_table)
-    columns = ", ".join(
-        connection.ops.quote_name(field.column)
-        for field in Observation._meta.concrete_fields
-        if field.column and not field.primary_key
+def copy_rate(target: Target) -> float:
+    """Rows/s of COPY (psycopg `copy.write_row`, text format) of the rows the import stored, every column
+    but the key, into a table made LIKE the observation table INCLUDING ALL (indexes, unique key,
+    defaults)."""
+    table, columns = target.names["observations"], ", ".join(target.names["columns"])
+    rows = target.sql(
+        f"SELECT {columns} FROM {table} WHERE organization_id = %s", target.names["organization_id"]
     )
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {columns} FROM {table} WHERE organization_id = %s", [organization.pk])
-        rows = cursor.fetchall()
-        cursor.execute(
-            f"DROP TABLE IF EXISTS bench_copy; CREATE TABLE bench_copy (LIKE {table} INCLUDING ALL)"
-        )
-    checkpoint()
-    raw = connection.connection
+    target.sql(f"CREATE TABLE bench_copy (LIKE {table} INCLUDING ALL)")
+    target.sql("CHECKPOINT")
     started = time.perf_counter()
-    with raw.cursor() as cursor, cursor.copy(f"COPY bench_copy ({columns}) FROM STDIN") as copy:
+    statement = f"COPY bench_copy ({columns}) FROM STDIN"
+    with target.connection.cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:
             copy.write_row(row)
-    raw.commit()
-    seconds = time.perf_counter() - started
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE bench_copy")
+    seconds = time.perf_counter() - started  # autocommit: the COPY is committed when it ends
+    target.sql("DROP TABLE bench_copy")
     return len(rows) / seconds
 
 
-def one_round(checkout: Path, organization: "Organization", feed: Path, size: int) -> dict[str, float]:
+def one_round(target: Target, feed: Path, size: int) -> dict[str, float]:
     """Import into an empty table, import again, then COPY the same rows: one set of figures."""
-    empty_observations()
-    checkpoint()
-    first = run_timed(checkout, import_command(checkout, feed))
-    stored, batch = stored_rows(organization), last_batch(organization)
-    assert stored == size == batch.created, f"{stored} rows stored, {batch.created} new, of {size}"
-    checkpoint()
-    again = run_timed(checkout, import_command(checkout, feed))
-    batch = last_batch(organization)
-    written = batch.created + batch.updated
-    assert stored_rows(organization) == size and written == 0, f"re-import wrote {written} rows"
-    copy = copy_rate(organization)
-    say(f"{size} rows: import {first:.1f} s, re-import {again:.1f} s, COPY {size / copy:.1f} s")
+    # TRUNCATE, not DELETE: a DELETE would leave the next round dead rows. CHECKPOINT before each timed
+    # step: no step pays for writing out the pages of the one before.
+    target.sql(f"TRUNCATE {target.names['versions']}, {target.names['observations']}")
+    target.sql("CHECKPOINT")
+    first = target.run_import(feed)
+    stored, created, _ = counts(target)
+    assert stored == size == created, f"{target.label}: {stored} rows stored, {created} new, of {size}"
+    target.sql("CHECKPOINT")
+    again = target.run_import(feed)
+    stored, created, updated = counts(target)
+    assert stored == size and created + updated == 0, f"{target.label}: re-import wrote {created + updated}"
+    copy = copy_rate(target)
+    say(
+        f"{target.label} {size} rows: import {first:.1f} s, re-import {again:.1f} s, COPY {size / copy:.1f} s"
+    )
     return {"seconds": first, "reimport_seconds": again, "copy_rows_per_s": copy}
 
 
@@ -214,30 +224,31 @@ def summary(rounds: list[dict[str, float]], size: int) -> dict[str, Any]:
     }
 
 
-def startup_seconds(checkout: Path) -> float:
-    """What every run pays before reading a line: the interpreter, Django and the command's modules
-    (`import --help` loads them all), the median of three."""
-    command = [sys.executable, str(checkout / "manage.py"), "import", "--help"]
-    return round(median(run_timed(checkout, command) for _ in range(3)), 2)
-
-
 def sqlite_child(checkout: Path, feed: Path, size: int) -> None:
-    """The first import on a fresh SQLite database (this is a child process: Django is set up once)."""
+    """The first import on a fresh SQLite database (a child process: Django is set up once per process)."""
     with tempfile.TemporaryDirectory() as folder:
-        configure(f"sqlite:///{folder}/bench.sqlite3", tree=checkout)
-        organization = make_population(PATIENTS)
-        seconds = run_timed(checkout, import_command(checkout, feed))
-        stored = stored_rows(organization)
+        configure(f"sqlite:///{folder}/bench.sqlite3", var_dir=Path(folder), tree=checkout)
+        from django.db import connections
+
+        from careloop.observations.models import Observation
+
+        make_population(PATIENTS)
+        connections.close_all()  # the import must not wait on our transaction
+        seconds = run_timed(checkout, {}, import_command(checkout, feed))
+        stored = Observation.objects.count()
         assert stored == size, f"{stored} rows stored of {size}"
         print(json.dumps({"rows": size, "seconds": round(seconds, 2), "rows_per_s": round(size / seconds)}))
 
 
-def sqlite_rate(checkout: Path, feed: Path, size: int) -> dict[str, Any]:
-    command = [sys.executable, __file__, "--checkout", str(checkout), "--sqlite-child", str(feed), str(size)]
-    child = subprocess.run(command, capture_output=True, text=True, check=False)
-    if child.returncode != 0:
-        raise RuntimeError(f"SQLite run failed:\n{child.stderr[-3000:]}")
-    figures: dict[str, Any] = json.loads(child.stdout.strip().splitlines()[-1])
+def child(checkout: Path, mode: str, *args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """The last line of a child run of this script, as JSON."""
+    command = [sys.executable, __file__, "--checkout", str(checkout), mode, *args]
+    done = subprocess.run(
+        command, capture_output=True, text=True, check=False, env={**os.environ, **(env or {})}
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{mode} {checkout} failed:\n{done.stderr[-3000:]}")
+    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return figures
 
 
@@ -248,60 +259,91 @@ def revision(checkout: Path) -> str:
     return git("rev-parse", "--short", "HEAD").strip() + ("+changes" if git("status", "--porcelain") else "")
 
 
+def checkouts(given: list[str]) -> dict[str, Path]:
+    """LABEL=DIR or DIR (labelled by its folder's name) -> label: the checkout's root."""
+    found = {}
+    for text in given or [str(ROOT)]:
+        label, _, folder = text.rpartition("=")
+        path = Path(folder).resolve()
+        found[label or path.name] = path
+    return found
+
+
+def measure(args: argparse.Namespace, feeds: dict[int, Path], stack: ExitStack) -> dict[str, Any]:
+    sizes = [int(s) for s in args.sizes.split(",")]
+    targets = []
+    for number, (label, checkout) in enumerate(checkouts(args.checkout).items()):
+        database_url = stack.enter_context(postgres_database(args.server, f"careloop_bench{number}"))
+        env = environment(database_url, Path(stack.enter_context(tempfile.TemporaryDirectory())))
+        say(f"{label}: migrating and registering {PATIENTS} patients with {checkout}")
+        names = child(checkout, "--seed", env=env)
+        connection = stack.enter_context(psycopg.connect(database_url, autocommit=True))
+        targets.append(Target(label, checkout, env, names, connection))
+    rounds: dict[tuple[str, int], list[dict[str, float]]] = {}
+    for size in sizes:
+        for number in range(args.rounds):
+            for target in targets if number % 2 == 0 else targets[::-1]:  # neither always first
+                rounds.setdefault((target.label, size), []).append(one_round(target, feeds[size], size))
+    results = {}
+    for target in targets:
+        per_size = {str(size): summary(rounds[target.label, size], size) for size in sizes}
+        largest, smallest = per_size[str(sizes[-1])], per_size[str(sizes[0])]
+        results[target.label] = {
+            "checkout": str(target.checkout),
+            "revision": revision(target.checkout),
+            "process_start_seconds": startup_seconds(target),
+            "postgres": per_size,
+            "linearity": round(largest["rows_per_s"] / smallest["rows_per_s"], 3),
+            "reimport_linearity": round(largest["reimport_rows_per_s"] / smallest["reimport_rows_per_s"], 3),
+        }
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per size; figures are medians")
     parser.add_argument("--sqlite-size", type=int, default=100_000, help="0 skips SQLite")
-    parser.add_argument("--checkout", type=Path, default=ROOT, help="the checkout whose import is measured")
+    parser.add_argument("--checkout", action="append", default=[], help="[LABEL=]DIR, once per checkout")
     parser.add_argument(
         "--server", default=os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
     )
+    parser.add_argument("--seed", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--sqlite-child", nargs=2, metavar=("FEED", "SIZE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    checkout = args.checkout.resolve()
-    if args.sqlite_child:
-        sqlite_child(checkout, Path(args.sqlite_child[0]), int(args.sqlite_child[1]))
+    # One secret key for every process of a run (Django refuses to start without one).
+    os.environ.setdefault("CARELOOP_SECRET_KEY", base64.urlsafe_b64encode(os.urandom(40)).decode())
+    if args.seed or args.sqlite_child:
+        (checkout,) = checkouts(args.checkout).values()
+        if args.seed:
+            configure(os.environ["DATABASE_URL"], var_dir=Path(os.environ["CARELOOP_VAR_DIR"]), tree=checkout)
+            seed_child()
+        else:
+            sqlite_child(checkout, Path(args.sqlite_child[0]), int(args.sqlite_child[1]))
         return
-    sizes = [int(s) for s in args.sizes.split(",")]
-    with tempfile.TemporaryDirectory(prefix="careloop-feed-") as folder:
+    with tempfile.TemporaryDirectory(prefix="careloop-feed-") as folder, ExitStack() as stack:
         feeds = {}
-        for size in sorted({*sizes, args.sqlite_size} - {0}):
+        for size in sorted({*map(int, args.sizes.split(",")), args.sqlite_size} - {0}):
             say(f"writing a feed of {size} lines")
             feeds[size] = write(Path(folder) / f"lab-{size}.ndjson", size, PATIENTS)
-        per_size = {}
-        with postgres_database(args.server, "careloop_bench") as database_url:
-            say(f"migrating and registering {PATIENTS} patients with {checkout}")
-            configure(database_url, tree=checkout)
-            organization = make_population(PATIENTS)
-            startup = startup_seconds(checkout)
-            for size in sizes:
-                rounds = [one_round(checkout, organization, feeds[size], size) for _ in range(args.rounds)]
-                per_size[str(size)] = summary(rounds, size)
-        sqlite = None
-        if args.sqlite_size:
-            say(f"SQLite, {args.sqlite_size} rows")
-            sqlite = sqlite_rate(checkout, feeds[args.sqlite_size], args.sqlite_size)
+        results = measure(args, feeds, stack)
+        stack.close()  # the PostgreSQL databases dropped before SQLite runs
+        for label, figures in results.items():
+            if args.sqlite_size:
+                say(f"{label}: SQLite, {args.sqlite_size} rows")
+                feed = str(feeds[args.sqlite_size])
+                figures["sqlite_first_import"] = child(
+                    Path(figures["checkout"]), "--sqlite-child", feed, str(args.sqlite_size)
+                )
         feed_bytes = {str(size): path.stat().st_size for size, path in feeds.items()}
-    largest, smallest = per_size[str(sizes[-1])], per_size[str(sizes[0])]
     result = {
         "benchmark": "import_fhir_ndjson_cli",
         "unit": "rows/s",
-        "checkout": str(checkout),
-        "revision": revision(checkout),
         "command": "python manage.py import FILE --organization CODE --source-system S --no-progress",
-        "feed": {
-            "generator": "bench/labfeed.py",
-            "codes": sum(len(panel) for panel in PANELS),
-            "patients": PATIENTS,
-            "bytes": feed_bytes,
-        },
-        "process_start_seconds": startup,
-        "postgres": per_size,
-        "linearity_rate_ratio_largest_to_smallest": round(largest["rows_per_s"] / smallest["rows_per_s"], 3),
-        "reimport_linearity": round(largest["reimport_rows_per_s"] / smallest["reimport_rows_per_s"], 3),
-        "sqlite_first_import": sqlite,
+        "feed": {"generator": "bench/labfeed.py", "codes": sum(map(len, PANELS)), "patients": PATIENTS},
+        "feed_bytes": feed_bytes,
         "copy": "psycopg copy.write_row (text) into CREATE TABLE ... (LIKE observation INCLUDING ALL)",
+        "checkouts": results,
     }
     print(json.dumps(result, ensure_ascii=False))
 
