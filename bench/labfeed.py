@@ -199,6 +199,7 @@ def lines(count: int, patients: int = 100_000, seed: int = 22) -> Iterator[bytes
     # `patients` specimens: a stride coprime to the number of patients visits each once per turn.
     stride = next(s for s in range(7919, 7919 + patients) if math.gcd(s, patients) == 1)
     taken, written, specimen = START, 0, 0
+    now = datetime.datetime.now(datetime.UTC)
     while written < count:
         patient = specimen * stride % patients
         panel = PANELS[(specimen // patients + patient) % len(PANELS)]
@@ -206,6 +207,8 @@ def lines(count: int, patients: int = 100_000, seed: int = 22) -> Iterator[bytes
         # at one time, so each line is a result of its own.
         taken += datetime.timedelta(seconds=rng.randint(20, 200))
         issued = taken + datetime.timedelta(minutes=rng.randint(30, 240))
+        if issued > now:  # an import refuses results from the future: this feed would not be a lab's
+            raise ValueError(f"{count} lines reach past today from {START:%Y-%m-%d}: move START back")
         for code in panel[: count - written]:
             analyte = known[code]
             value, interpretation = draw(analyte, rng)
