@@ -270,7 +270,7 @@ def checkouts(given: list[str]) -> dict[str, Path]:
 
 
 def measure(args: argparse.Namespace, feeds: dict[int, Path], stack: ExitStack) -> dict[str, Any]:
-    sizes = [int(s) for s in args.sizes.split(",")]
+    sizes = sorted(feeds) if args.feed else [int(s) for s in args.sizes.split(",")]
     targets = []
     for number, (label, checkout) in enumerate(checkouts(args.checkout).items()):
         database_url = stack.enter_context(postgres_database(args.server, f"careloop_bench{number}"))
@@ -302,6 +302,11 @@ def measure(args: argparse.Namespace, feeds: dict[int, Path], stack: ExitStack) 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="100000,1000000")
+    parser.add_argument(
+        "--feed",
+        type=Path,
+        help="an NDJSON file of Observations of Patient/p<N> to measure instead (one size)",
+    )
     parser.add_argument("--rounds", type=int, default=3, help="rounds per size; figures are medians")
     parser.add_argument("--sqlite-size", type=int, default=100_000, help="0 skips SQLite")
     parser.add_argument("--checkout", action="append", default=[], help="[LABEL=]DIR, once per checkout")
@@ -324,8 +329,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="careloop-feed-") as folder, ExitStack() as stack:
         feeds = {}
         for size in sorted({*map(int, args.sizes.split(",")), args.sqlite_size} - {0}):
+            if args.feed:
+                break
             say(f"writing a feed of {size} lines")
             feeds[size] = write(Path(folder) / f"lab-{size}.ndjson", size, PATIENTS)
+        if args.feed:
+            with args.feed.open("rb") as lines:
+                feeds = {sum(1 for _ in lines): args.feed.resolve()}
+            args.sqlite_size = 0
         results = measure(args, feeds, stack)
         stack.close()  # the PostgreSQL databases dropped before SQLite runs
         for label, figures in results.items():
@@ -340,7 +351,9 @@ def main() -> None:
         "benchmark": "import_fhir_ndjson_cli",
         "unit": "rows/s",
         "command": "python manage.py import FILE --organization CODE --source-system S --no-progress",
-        "feed": {"generator": "bench/labfeed.py", "codes": sum(map(len, PANELS)), "patients": PATIENTS},
+        "feed": str(args.feed)
+        if args.feed
+        else {"generator": "bench/labfeed.py", "codes": sum(map(len, PANELS)), "patients": PATIENTS},
         "feed_bytes": feed_bytes,
         "copy": "psycopg copy.write_row (text) into CREATE TABLE ... (LIKE observation INCLUDING ALL)",
         "checkouts": results,
