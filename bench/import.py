@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/import.py [--sizes 100000,1000000] [--rounds 3] [--sqlite-size 100000]
                                      [--checkout [LABEL=]DIR ...] [--server postgres://user@host:5432]
+                                     [--feed FILE]
 
 One JSON line on stdout, progress on stderr. The feed is a laboratory's FHIR NDJSON export (labfeed.py:
 20 LOINC codes, a lab's spread of values, some alternative units) for 100 k patients registered with their
@@ -16,7 +17,8 @@ into an emptied observation table, for each checkout in turn (the order alternat
 Each ratio to COPY is taken within its round; the medians and ranges over the rounds are reported, and
 linearity (the rate at the largest size over the rate at the smallest). Then the first import on SQLite
 in a fresh database. The rows stored are counted: an import that stores fewer than the feed's lines, or a
-re-import that writes any, stops the benchmark.
+re-import that writes any, stops the benchmark. `--feed FILE` measures a given NDJSON file of
+Observations of Patient/p<N> instead of the lab feed (one size: its lines; no SQLite run).
 """
 
 import argparse
