@@ -54,7 +54,6 @@ messages: install
 	cd careloop && CARELOOP_DEBUG=true ../$(BIN)/careloop compilemessages
 
 bench: install
-	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python bench/seed.py
 	$(BIN)/python bench/import.py
 	$(BIN)/python bench/audit.py
