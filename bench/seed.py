@@ -67,6 +67,7 @@ def save_row_by_row(size: int) -> None:
     from careloop.patients import models, synthetic
     from careloop.patients.identity import fill_derived_fields
     from careloop.patients.seeding import SECTION_MODELS, prepare_organization
+    from careloop.patients.tag_actions import do_create_seeded_tags
 
     organization, _ = prepare_organization("anchor", "anchor")
     departments = {d.name: d for d in organization.departments.all()}
@@ -85,7 +86,11 @@ def save_row_by_row(size: int) -> None:
         models.Lifestyle.objects.create(patient=patient, **row["lifestyle"])
         for name, source in row["tags"]:
             if name not in tags:
-                tags[name], _ = models.Tag.objects.get_or_create(organization=organization, name=name)
+                tag = models.Tag(organization=organization, name=name)
+                tags[name] = (
+                    models.Tag.objects.filter(organization=organization, name=name).first()
+                    or (do_create_seeded_tags(organization.pk, [tag])[0])
+                )
             models.PatientTag.objects.create(patient=patient, tag=tags[name], source=source)
 
 
