@@ -1,0 +1,186 @@
+"""The PostgreSQL store: rows staged with binary COPY and merged in the database, set-based.
+
+With `overlap` (an import that commits each step, outside any transaction of its caller's), each chunk is
+merged on a second connection, in a thread of the store's own, while the pipeline parses and normalizes
+the next chunk: the database inserts while Python works. Each merge is a transaction of its own on that
+connection. Without `overlap` (all-or-nothing, a single message) the merge runs in place, on the import's
+connection and in its transaction.
+
+Every step of an overlapped import and every merge commits without waiting for the WAL flush: a crash may
+lose the last ones, each whole, as if the import had stopped earlier, and a re-run is idempotent. The
+import's last commit (pipeline.run_import) waits for the flush, and so for every commit before it.
+While the store is open, the garbage collector runs seldom (gcpacing): an import makes no reference cycles.
+"""
+
+import datetime
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
+from typing import Any
+
+import psycopg
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+from careloop.gcpacing import fewer_collections
+from careloop.observations.importing.postgres.keylookup import ArrayLookup, bigint_array, text_array
+from careloop.observations.importing.postgres.statements import Statements, copy_types, statements
+from careloop.observations.importing.rows import ObservationRow, one_per_key
+from careloop.observations.importing.store import (
+    DoneMerge,
+    HeldKey,
+    MergeCounts,
+    ObservationStore,
+    PendingMerge,
+)
+
+
+class PostgresStore(ObservationStore):
+    lookup = ArrayLookup()
+
+    def __init__(self, overlap: bool) -> None:
+        self._sql = statements()
+        self._types = copy_types()
+        self._merger = _Merger() if overlap else None
+        self._pacing = ExitStack()
+        self._pacing.enter_context(fewer_collections())
+
+    @contextmanager
+    def step(self) -> Iterator[None]:
+        outermost = not connection.in_atomic_block
+        with transaction.atomic(savepoint=False):
+            if outermost:
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            yield
+
+    def start_merge(
+        self,
+        organization_id: int,
+        batch_id: int | None,
+        rows: Sequence[ObservationRow],
+        now: datetime.datetime,
+    ) -> PendingMerge:
+        unique = one_per_key(list(rows))
+        if not unique:
+            return DoneMerge(MergeCounts())
+        params = {"organization": organization_id, "batch": batch_id, "now": now}
+        if self._merger is not None:
+            return _Merging(len(unique), self._merger.submit(self._sql, self._types, params, unique))
+        connection.ensure_connection()
+        with connection.wrap_database_errors, transaction.atomic(savepoint=False):
+            created, updated = merge(connection.connection, self._sql, self._types, params, unique)
+        return DoneMerge(MergeCounts(created, updated, len(unique) - created - updated))
+
+    def stored_as_sent(self, organization_id: int, keys: Sequence[HeldKey]) -> set[int]:
+        """One index probe per line, on the import's connection (what is committed, and its own)."""
+        params: dict[str, int | str] = {"organization": organization_id}
+        systems = {system for system, _id, _digest in keys}
+        if len(systems) == 1 and all(source_id for _system, source_id, _digest in keys):
+            sql = self._sql.stored_as_sent_one_system
+            params |= {
+                "system": systems.pop(),
+                "ids": text_array([source_id for _system, source_id, _digest in keys]),
+                "digests": bigint_array([digest for _system, _id, digest in keys]),
+            }
+        else:
+            lines = [(position, *key) for position, key in enumerate(keys) if key[1]]
+            if not lines:
+                return set()
+            sql = self._sql.stored_as_sent
+            params |= {
+                "positions": bigint_array([line[0] for line in lines]),
+                "systems": text_array([line[1] for line in lines]),
+                "ids": text_array([line[2] for line in lines]),
+                "digests": bigint_array([line[3] for line in lines]),
+            }
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        return set(row[0] or ()) if row else set()
+
+    def close(self) -> None:
+        try:
+            if self._merger is not None:
+                self._merger.close()
+        finally:
+            self._pacing.close()
+
+
+def merge(
+    raw: "psycopg.Connection[Any]",
+    sql: Statements,
+    types: list[str],
+    params: dict[str, Any],
+    rows: list[ObservationRow],
+) -> tuple[int, int]:
+    """Stage `rows` (one per natural key) and merge them in the connection's transaction.
+    Returns (created, updated)."""
+    with raw.cursor() as cursor:
+        cursor.execute(sql.create_staging)
+        with cursor.copy(sql.copy_into_staging) as copy:
+            copy.set_types(types)
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(sql.insert_new, params)
+        created = cursor.rowcount
+        updated = 0
+        if created < len(rows):
+            changed = [observation_id for (observation_id,) in cursor.execute(sql.keep_versions, params)]
+            if changed:
+                cursor.execute(sql.correct, {**params, "ids": bigint_array(changed)})
+                updated = cursor.rowcount
+            stale = [observation_id for (observation_id,) in cursor.execute(sql.find_stale, params)]
+            if stale:
+                cursor.execute(sql.refresh, {**params, "ids": bigint_array(stale)})
+        cursor.execute(sql.empty_staging)
+    return created, updated
+
+
+class _Merging(PendingMerge):
+    def __init__(self, staged: int, merging: "Future[tuple[int, int]]") -> None:
+        self._staged, self._merging = staged, merging
+
+    def counts(self) -> MergeCounts:
+        with connection.wrap_database_errors:  # the driver's errors as Django's, as from a cursor
+            created, updated = self._merging.result()
+        return MergeCounts(created, updated, self._staged - created - updated)
+
+
+class _Merger:
+    """A thread with a second connection of its own, merging one chunk at a time, each in a transaction.
+
+    Both are opened when first wanted, and closed in that thread (a Django connection belongs to the thread
+    that opened it) once the merges submitted are done.
+    """
+
+    def __init__(self) -> None:
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="careloop-merge")
+        self._connection: BaseDatabaseWrapper | None = None
+        self._used = False
+
+    def submit(
+        self, sql: Statements, types: list[str], params: dict[str, Any], rows: list[ObservationRow]
+    ) -> "Future[tuple[int, int]]":
+        self._used = True
+        return self._thread.submit(self._merge, sql, types, params, rows)
+
+    def _merge(
+        self, sql: Statements, types: list[str], params: dict[str, Any], rows: list[ObservationRow]
+    ) -> tuple[int, int]:
+        if self._connection is None:
+            self._connection = connections.create_connection(DEFAULT_DB_ALIAS)
+        self._connection.ensure_connection()
+        raw: psycopg.Connection[Any] = self._connection.connection
+        with raw.transaction():
+            raw.execute("SET LOCAL synchronous_commit TO OFF")
+            return merge(raw, sql, types, params, rows)
+
+    def close(self) -> None:
+        if self._used:
+            self._thread.submit(self._close_here).result()
+        self._thread.shutdown()
+
+    def _close_here(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
