@@ -1,9 +1,9 @@
 """The PostgreSQL store: rows staged with binary COPY and merged in the database, set-based.
 
-With `overlap` (an import that commits each step, outside any transaction of its caller's), each chunk is
-merged on a second connection, in a thread of the store's own, while the pipeline parses and normalizes
-the next chunk: the database inserts while Python works. Each merge is a transaction of its own on that
-connection. Without `overlap` (all-or-nothing, a single message) the merge runs in place, on the import's
+With `overlap` (an import that commits each step, outside any transaction of its caller's), each chunk
+after the first is merged on a second connection, in a thread of the store's own, while the pipeline
+parses and normalizes the next chunk: the database inserts while Python works. Each merge is a
+transaction of its own on that connection. Without `overlap` (all-or-nothing, a single message) the merge runs in place, on the import's
 connection and in its transaction.
 
 Every step of an overlapped import and every merge commits without waiting for the WAL flush: a crash may
@@ -15,7 +15,7 @@ While the store is open, the garbage collector runs seldom (gcpacing): an import
 import datetime
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from typing import Any
 
 import psycopg
@@ -42,33 +42,26 @@ class PostgresStore(ObservationStore):
         self._sql = statements()
         self._types = copy_types()
         self._merger = _Merger() if overlap else None
+        self._merged = False
         self._pacing = ExitStack()
         self._pacing.enter_context(fewer_collections())
 
-    @contextmanager
-    def step(self) -> Iterator[None]:
-        outermost = not connection.in_atomic_block
-        with transaction.atomic(savepoint=False):
-            if outermost:
-                with connection.cursor() as cursor:
-                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
-            yield
+    def step(self) -> AbstractContextManager[None]:
+        return _transaction()
 
     def start_merge(
-        self,
-        organization_id: int,
-        batch_id: int | None,
-        rows: Sequence[ObservationRow],
-        now: datetime.datetime,
+        self, organization_id: int, batch_id: int | None, rows: Sequence[ObservationRow], now: datetime.datetime
     ) -> PendingMerge:
         unique = one_per_key(list(rows))
         if not unique:
             return DoneMerge(MergeCounts())
         params = {"organization": organization_id, "batch": batch_id, "now": now}
-        if self._merger is not None:
+        # The first merge runs in place: an import of one chunk (a message) opens no second connection.
+        if self._merger is not None and self._merged:
             return _Merging(len(unique), self._merger.submit(self._sql, self._types, params, unique))
+        self._merged = True
         connection.ensure_connection()
-        with connection.wrap_database_errors, transaction.atomic(savepoint=False):
+        with connection.wrap_database_errors, _transaction():
             created, updated = merge(connection.connection, self._sql, self._types, params, unique)
         return DoneMerge(MergeCounts(created, updated, len(unique) - created - updated))
 
@@ -105,6 +98,17 @@ class PostgresStore(ObservationStore):
                 self._merger.close()
         finally:
             self._pacing.close()
+
+
+@contextmanager
+def _transaction() -> Iterator[None]:
+    """A transaction on the import's connection; one of its own commits without waiting for the flush."""
+    outermost = not connection.in_atomic_block
+    with transaction.atomic(savepoint=False):
+        if outermost:
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        yield
 
 
 def merge(
