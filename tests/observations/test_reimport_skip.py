@@ -1,5 +1,6 @@
 """Re-importing NDJSON: a line stored exactly as it is sent again is skipped whole (records.HeldLines)."""
 
+from contextlib import contextmanager
 from typing import Any
 
 import orjson
@@ -7,23 +8,22 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import translation
 
-from careloop.observations.importing import chunk as chunk_steps
 from careloop.observations.importing import pipeline
-from careloop.observations.importing.merge import (
-    merge_observations,
-    start_merge,
-    start_stored_as_sent,
-    stored_positions,
-)
+from careloop.observations.importing.rows import ObservationRow
+from careloop.observations.importing.store import merge_observations, open_store
 from careloop.observations.models import ImportBatch, Observation, ObservationVersion, PatientIdentifier
 from careloop.observations.sources import formats
 from careloop.observations.sources.fhir import iter_ndjson
 from careloop.observations.sources.fhir.ndjson import _Holding, _key_in
 from tests.factories import make_patient
-from tests.observations.helpers import merge_row
+from tests.observations.helpers import merge_row as merge_tuple
 
 MRN_SYSTEM = "http://his.example.cn/mrn"
 CONTEXT = b"catalogue"
+
+
+def merge_row(patient_id: int, source_id: str, value: float, **changes: Any) -> ObservationRow:
+    return ObservationRow(*merge_tuple(patient_id, source_id, value, **changes))
 
 
 def line(number: int, value: float = 4.9, **extra: Any) -> bytes:
@@ -179,12 +179,21 @@ def test_a_parked_or_malformed_line_is_not_held_and_unsupported_types_still_coun
 def merged(monkeypatch):
     """The number of rows each merge was given."""
     sizes: list[int] = []
+    opening = pipeline.open_store
 
-    def counting(organization_id, batch_id, rows, **options):
-        sizes.append(len(rows.rows))
-        return start_merge(organization_id, batch_id, rows, **options)
+    @contextmanager
+    def counting(*args, **kwargs):
+        with opening(*args, **kwargs) as store:
+            start = store.start_merge
 
-    monkeypatch.setattr(chunk_steps, "start_merge", counting)
+            def start_counting(organization_id, batch_id, rows, now):
+                sizes.append(len(rows))
+                return start(organization_id, batch_id, rows, now)
+
+            monkeypatch.setattr(store, "start_merge", start_counting)
+            yield store
+
+    monkeypatch.setattr(pipeline, "open_store", counting)
     return sizes
 
 
@@ -392,7 +401,8 @@ def test_the_lookup_of_held_lines_answers_positions_stored_with_the_same_digest(
         for system, source_id, digest in stored
     ]
     merge_observations(org.pk, None, rows)
-    assert stored_positions(start_stored_as_sent(org.pk, keys)) == found
+    with open_store() as store:
+        assert store.stored_as_sent(org.pk, keys) == found
 
 
 START = b'{"resourceType":"Observation",'
