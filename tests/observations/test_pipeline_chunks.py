@@ -6,6 +6,7 @@ import orjson
 import pytest
 from django.db import connection, connections
 
+from careloop.observations.importing import chunk as chunk_steps
 from careloop.observations.importing import pipeline
 from careloop.observations.importing.postgres import store as postgres_store
 from careloop.observations.importing.rows import ObservationRow
@@ -189,13 +190,13 @@ def test_only_the_steps_of_a_keep_good_import_commit_without_waiting_for_the_flu
         pytest.skip("synchronous_commit is PostgreSQL's")
     patient = make_patient(doctor)
     seen: list[str] = []
-    prepare = pipeline.prepare_chunk
+    prepare = chunk_steps.prepare_chunk
 
     def preparing(*args, **kwargs):
         seen.append(synchronous_commit())  # inside a step's transaction
         return prepare(*args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "prepare_chunk", preparing)
+    monkeypatch.setattr("careloop.observations.importing.pipeline.prepare_chunk", preparing)
     batch = ImportBatch.objects.create(organization=org, kind="fhir", filename="feed.ndjson", mode=mode)
     batch, problems = pipeline.run_import(batch, iter_ndjson(feed(patient.id_number), "HIS", chunk_size=2))
     assert problems == [] and batch.created == 4

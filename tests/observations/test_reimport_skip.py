@@ -179,7 +179,7 @@ def test_a_parked_or_malformed_line_is_not_held_and_unsupported_types_still_coun
 def merged(monkeypatch):
     """The number of rows each merge was given."""
     sizes: list[int] = []
-    opening = pipeline.open_store
+    opening = open_store
 
     @contextmanager
     def counting(*args, **kwargs):
@@ -193,7 +193,7 @@ def merged(monkeypatch):
             monkeypatch.setattr(store, "start_merge", start_counting)
             yield store
 
-    monkeypatch.setattr(pipeline, "open_store", counting)
+    monkeypatch.setattr("careloop.observations.importing.pipeline.open_store", counting)
     return sizes
 
 

@@ -3,8 +3,8 @@
 With `overlap` (an import that commits each step, outside any transaction of its caller's), each chunk
 after the first is merged on a second connection, in a thread of the store's own, while the pipeline
 parses and normalizes the next chunk: the database inserts while Python works. Each merge is a
-transaction of its own on that connection. Without `overlap` (all-or-nothing, a single message) the merge runs in place, on the import's
-connection and in its transaction.
+transaction of its own on that connection. Without `overlap` (all-or-nothing, a single message) the
+merge runs in place, on the import's connection and in its transaction.
 
 Every step of an overlapped import and every merge commits without waiting for the WAL flush: a crash may
 lose the last ones, each whole, as if the import had stopped earlier, and a re-run is idempotent. The
@@ -50,7 +50,11 @@ class PostgresStore(ObservationStore):
         return _transaction()
 
     def start_merge(
-        self, organization_id: int, batch_id: int | None, rows: Sequence[ObservationRow], now: datetime.datetime
+        self,
+        organization_id: int,
+        batch_id: int | None,
+        rows: Sequence[ObservationRow],
+        now: datetime.datetime,
     ) -> PendingMerge:
         unique = one_per_key(list(rows))
         if not unique:
