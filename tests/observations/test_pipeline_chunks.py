@@ -156,7 +156,7 @@ def test_a_database_error_in_the_merge_reaches_the_caller_as_djangos(org, doctor
         pytest.skip("the PostgreSQL store's merge")
     import psycopg
 
-    merge = postgres_store.merge
+    merge = postgres_store._Merge.__call__
     merged: list[int] = []
 
     def failing_second(*args, **kwargs):
@@ -165,7 +165,7 @@ def test_a_database_error_in_the_merge_reaches_the_caller_as_djangos(org, doctor
             raise psycopg.errors.DiskFull("could not extend file")
         return merge(*args, **kwargs)
 
-    monkeypatch.setattr(postgres_store, "merge", failing_second)
+    monkeypatch.setattr(postgres_store._Merge, "__call__", failing_second)
     patient = make_patient(doctor)
     lines = [patient_line(patient.id_number), *results(1, 4)]
     batch = ImportBatch.objects.create(organization=org, kind="fhir", filename="feed.ndjson")

@@ -83,6 +83,7 @@ class Normalizer:
     ) -> None:
         self.now = now
         self.critical = critical
+        self._latest = now + CLOCK_TOLERANCE  # the latest time a result may be dated (future_refusal)
         self._conversions: dict[tuple[str, str, str], _Conversion] = {}
         self._flags: dict[tuple[str, float, str, int | None], str] = {}
 
@@ -97,9 +98,10 @@ class Normalizer:
         birth: datetime.date | None,
     ) -> Normalized | Problem:
         """What is stored of a value as reported by a patient of this sex and birth date, or why not."""
-        future = future_refusal(effective_at, self.now, location)
-        if future is not None:
-            return future
+        if effective_at > self._latest:
+            refused = future_refusal(effective_at, self.now, location)
+            assert refused is not None
+            return refused
         conversion = self._conversions.get((code, text, unit))
         if conversion is None:
             converted = _convert(code, text, unit, location)

@@ -1,10 +1,11 @@
 """The SQL of a merge on PostgreSQL. Identifiers come from the models; values always go as parameters.
 
-A chunk is copied into a temporary staging table (its columns: rows.ObservationRow's), then its new
-natural keys are inserted from it; only when some keys were stored already, the stored rows whose meaning
-differs (rows.MEANING) are kept as versions and corrected, and those whose meaning is the same take the
-staged REFRESHED columns. Each staged row finds its observation by the natural key through the index
-(LATERAL ... LIMIT 1): a join of the staging table with the whole observation table is planned as a scan.
+A chunk whose keys are probably new is copied straight into the observation table. Otherwise (or when a
+key was stored after all) it is copied into a temporary staging table (its columns: ObservationRow's),
+then its new natural keys are inserted from it; only when some keys were stored already, the stored
+rows whose meaning differs (rows.MEANING) are kept as versions and corrected, and those whose meaning is
+the same take the staged REFRESHED columns. Each staged row finds its observation by the natural key
+through the index (LATERAL ... LIMIT 1): a join with the whole observation table is planned as a scan.
 """
 
 import hashlib
@@ -22,11 +23,14 @@ def column(name: str) -> str:
     return connection.ops.quote_name(column_name(concrete_field(Observation, name)))
 
 
-def copy_types() -> list[str]:
-    """The psycopg type of each ObservationRow column for a binary COPY (bulkinsert.binary_copy_types)."""
-    types = binary_copy_types(
-        [concrete_field(Observation, name) for name in ObservationRow._fields], connection
-    )
+# What a merge writes of a new row besides the ObservationRow: its organization, its batch, version 1, and
+# the time of the merge (the statements take them as parameters, a COPY straight into the table per row).
+WRITTEN = ("organization", "batch", "version", "updated_at")
+
+
+def copy_types(names: tuple[str, ...]) -> list[str]:
+    """The psycopg type of each of these Observation columns in a binary COPY."""
+    types = binary_copy_types([concrete_field(Observation, name) for name in names], connection)
     assert types is not None, "every observation column has a binary form"
     return types
 
@@ -35,6 +39,7 @@ def copy_types() -> list[str]:
 class Statements:
     create_staging: str
     copy_into_staging: str  # binary, the columns in ObservationRow order
+    copy_into_table: str  # binary, ObservationRow's columns then WRITTEN's
     insert_new: str  # rowcount: the rows created
     keep_versions: str  # returns the ids of the stored rows whose meaning changed
     correct: str  # by %(ids)s
@@ -52,7 +57,7 @@ def statements() -> Statements:
     # One table per column list: a connection that outlives a deploy which changed the columns must not
     # reuse a table of the old shape.
     staging = "careloop_observation_staging_" + hashlib.sha256(staged.encode()).hexdigest()[:10]
-    written = ", ".join(column(name) for name in ("organization", "batch", "version", "updated_at"))
+    written = ", ".join(column(name) for name in WRITTEN)
     key = (
         f"o.{column('organization')} = %(organization)s"
         f" AND o.{column('source_system')} = s.{column('source_system')}"
@@ -83,6 +88,7 @@ def statements() -> Statements:
             f"SELECT {staged} FROM {observation} WITH NO DATA"
         ),
         copy_into_staging=f"COPY {staging} ({staged}) FROM STDIN (FORMAT BINARY)",
+        copy_into_table=f"COPY {observation} ({staged}, {written}) FROM STDIN (FORMAT BINARY)",
         insert_new=(
             f"INSERT INTO {observation} ({staged}, {written}) "  # noqa: S608
             f"SELECT {staged}, %(organization)s, %(batch)s, 1, %(now)s FROM {staging} "

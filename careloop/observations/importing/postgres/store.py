@@ -24,7 +24,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 from careloop.gcpacing import fewer_collections
 from careloop.observations.importing.postgres.keylookup import ArrayLookup, bigint_array, text_array
-from careloop.observations.importing.postgres.statements import Statements, copy_types, statements
+from careloop.observations.importing.postgres.statements import WRITTEN, Statements, copy_types, statements
 from careloop.observations.importing.rows import ObservationRow, one_per_key
 from careloop.observations.importing.store import (
     DoneMerge,
@@ -39,8 +39,7 @@ class PostgresStore(ObservationStore):
     lookup = ArrayLookup()
 
     def __init__(self, overlap: bool) -> None:
-        self._sql = statements()
-        self._types = copy_types()
+        self._merge = _Merge(statements())
         self._merger = _Merger() if overlap else None
         self._merged = False
         self._pacing = ExitStack()
@@ -62,11 +61,11 @@ class PostgresStore(ObservationStore):
         params = {"organization": organization_id, "batch": batch_id, "now": now}
         # The first merge runs in place: an import of one chunk (a message) opens no second connection.
         if self._merger is not None and self._merged:
-            return _Merging(len(unique), self._merger.submit(self._sql, self._types, params, unique))
+            return _Merging(len(unique), self._merger.submit(self._merge, params, unique))
         self._merged = True
         connection.ensure_connection()
         with connection.wrap_database_errors, _transaction():
-            created, updated = merge(connection.connection, self._sql, self._types, params, unique)
+            created, updated = self._merge(connection.connection, params, unique)
         return DoneMerge(MergeCounts(created, updated, len(unique) - created - updated))
 
     def stored_as_sent(self, organization_id: int, keys: Sequence[HeldKey]) -> set[int]:
@@ -74,7 +73,7 @@ class PostgresStore(ObservationStore):
         params: dict[str, int | str] = {"organization": organization_id}
         systems = {system for system, _id, _digest in keys}
         if len(systems) == 1 and all(source_id for _system, source_id, _digest in keys):
-            sql = self._sql.stored_as_sent_one_system
+            sql = self._merge.sql.stored_as_sent_one_system
             params |= {
                 "system": systems.pop(),
                 "ids": text_array([source_id for _system, source_id, _digest in keys]),
@@ -84,7 +83,7 @@ class PostgresStore(ObservationStore):
             lines = [(position, *key) for position, key in enumerate(keys) if key[1]]
             if not lines:
                 return set()
-            sql = self._sql.stored_as_sent
+            sql = self._merge.sql.stored_as_sent
             params |= {
                 "positions": bigint_array([line[0] for line in lines]),
                 "systems": text_array([line[1] for line in lines]),
@@ -115,34 +114,53 @@ def _transaction() -> Iterator[None]:
         yield
 
 
-def merge(
-    raw: "psycopg.Connection[Any]",
-    sql: Statements,
-    types: list[str],
-    params: dict[str, Any],
-    rows: list[ObservationRow],
-) -> tuple[int, int]:
-    """Stage `rows` (one per natural key) and merge them in the connection's transaction.
-    Returns (created, updated)."""
-    with raw.cursor() as cursor:
-        cursor.execute(sql.create_staging)
-        with cursor.copy(sql.copy_into_staging) as copy:
-            copy.set_types(types)
-            for row in rows:
-                copy.write_row(row)
-        cursor.execute(sql.insert_new, params)
-        created = cursor.rowcount
-        updated = 0
-        if created < len(rows):
-            changed = [observation_id for (observation_id,) in cursor.execute(sql.keep_versions, params)]
-            if changed:
-                cursor.execute(sql.correct, {**params, "ids": bigint_array(changed)})
-                updated = cursor.rowcount
-            stale = [observation_id for (observation_id,) in cursor.execute(sql.find_stale, params)]
-            if stale:
-                cursor.execute(sql.refresh, {**params, "ids": bigint_array(stale)})
-        cursor.execute(sql.empty_staging)
-    return created, updated
+class _Merge:
+    """Merging one chunk after another, in the order given (one at a time: in place, or in the merger's
+    thread). Rows are probably new when the chunk before had only new ones: they are then copied straight
+    into the table (the staging table doubles the database's work on new rows), under a savepoint that
+    undoes them if a key was stored after all; the rest are staged and merged set-based."""
+
+    def __init__(self, sql: Statements) -> None:
+        self.sql = sql
+        self._row_types = copy_types(ObservationRow._fields)
+        self._table_types = copy_types((*ObservationRow._fields, *WRITTEN))
+        self._expect_new = True
+
+    def __call__(
+        self, raw: "psycopg.Connection[Any]", params: dict[str, Any], rows: list[ObservationRow]
+    ) -> tuple[int, int]:
+        """Merge `rows` (one per natural key) in the connection's transaction: (created, updated)."""
+        sql = self.sql
+        with raw.cursor() as cursor:
+            cursor.execute(sql.create_staging)  # and the transaction begun: the savepoint below needs one
+            if self._expect_new:
+                written = (params["organization"], params["batch"], 1, params["now"])
+                try:
+                    with raw.transaction(), cursor.copy(sql.copy_into_table) as copy:
+                        copy.set_types(self._table_types)
+                        for row in rows:
+                            copy.write_row((*row, *written))
+                    return len(rows), 0
+                except psycopg.errors.UniqueViolation:
+                    self._expect_new = False
+            with cursor.copy(sql.copy_into_staging) as copy:
+                copy.set_types(self._row_types)
+                for row in rows:
+                    copy.write_row(row)
+            cursor.execute(sql.insert_new, params)
+            created = cursor.rowcount
+            updated = 0
+            self._expect_new = created == len(rows)
+            if created < len(rows):
+                changed = [observation_id for (observation_id,) in cursor.execute(sql.keep_versions, params)]
+                if changed:
+                    cursor.execute(sql.correct, {**params, "ids": bigint_array(changed)})
+                    updated = cursor.rowcount
+                stale = [observation_id for (observation_id,) in cursor.execute(sql.find_stale, params)]
+                if stale:
+                    cursor.execute(sql.refresh, {**params, "ids": bigint_array(stale)})
+            cursor.execute(sql.empty_staging)
+        return created, updated
 
 
 class _Merging(PendingMerge):
@@ -168,21 +186,19 @@ class _Merger:
         self._used = False
 
     def submit(
-        self, sql: Statements, types: list[str], params: dict[str, Any], rows: list[ObservationRow]
+        self, merge: _Merge, params: dict[str, Any], rows: list[ObservationRow]
     ) -> "Future[tuple[int, int]]":
         self._used = True
-        return self._thread.submit(self._merge, sql, types, params, rows)
+        return self._thread.submit(self._merge, merge, params, rows)
 
-    def _merge(
-        self, sql: Statements, types: list[str], params: dict[str, Any], rows: list[ObservationRow]
-    ) -> tuple[int, int]:
+    def _merge(self, merge: _Merge, params: dict[str, Any], rows: list[ObservationRow]) -> tuple[int, int]:
         if self._connection is None:
             self._connection = connections.create_connection(DEFAULT_DB_ALIAS)
         self._connection.ensure_connection()
         raw: psycopg.Connection[Any] = self._connection.connection
         with raw.transaction():
             raw.execute("SET LOCAL synchronous_commit TO OFF")
-            return merge(raw, sql, types, params, rows)
+            return merge(raw, params, rows)
 
     def close(self) -> None:
         if self._used:
