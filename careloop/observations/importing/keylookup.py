@@ -19,7 +19,7 @@ class KeyLookup:
         for start in range(0, len(keys), IN_LIST_SIZE):
             yield {f"{field}__in": keys[start : start + IN_LIST_SIZE]}
 
-    def rows(self, queryset: QuerySet[Any, Any]) -> list[tuple[Any, ...]]:
+    def rows[Row](self, queryset: QuerySet[Any, Row]) -> list[Row]:
         """The rows of a `values_list` queryset."""
         return list(queryset)
 

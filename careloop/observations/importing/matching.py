@@ -94,10 +94,10 @@ def _look_up(organization_id: int, refs: set[PatientRef], found: Matches, lookup
     if learnt:
         for system, values in by_mrn.items():
             for value, named in values.items():
-                patient_id = learnt.get((system, value))
-                if patient_id is not None:
+                learnt_id = learnt.get((system, value))
+                if learnt_id is not None:
                     for ref in named:
-                        found.setdefault(ref, patient_id)
+                        found.setdefault(ref, learnt_id)
 
 
 def mrns_learnt(matches: Matches) -> dict[tuple[str, str], int]:

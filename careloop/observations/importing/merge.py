@@ -34,9 +34,6 @@ from careloop.observations.models import Observation, ObservationVersion
 COLUMNS = ObservationRow._fields
 # What the merge reads of a stored row: enough to compare its meaning and keep it as a version.
 _READ = ("id", "version", *REFRESHED, *dict.fromkeys((*MEANING, *VERSIONED)))
-_MEANING_AT = [_READ.index(name) for name in MEANING]
-_VERSIONED_AT = [_READ.index(name) for name in VERSIONED]
-_REFRESHED_AT = [_READ.index(name) for name in REFRESHED]
 
 
 class DjangoStore(ObservationStore):
@@ -67,7 +64,7 @@ class DjangoStore(ObservationStore):
         return {
             position
             for position, system, source_id, digest in lines
-            if stored.get((system, source_id)) == (digest,)
+            if (system, source_id) in stored and stored[(system, source_id)]["source_digest"] == digest
         }
 
 
@@ -100,15 +97,15 @@ def merge_rows(
                 )
             )
             continue
-        observation_id, version = current[0], current[1]
-        if same_meaning(tuple(current[index] for index in _MEANING_AT), row):
+        observation_id, version = current["id"], current["version"]
+        if same_meaning(tuple(current[name] for name in MEANING), row):
             counts.unchanged += 1
-            if [current[index] for index in _REFRESHED_AT] != [getattr(row, name) for name in REFRESHED]:
+            if any(current[name] != getattr(row, name) for name in REFRESHED):
                 refreshed.append(
                     Observation(id=observation_id, **{name: getattr(row, name) for name in REFRESHED})
                 )
             continue
-        before = {name: current[index] for name, index in zip(VERSIONED, _VERSIONED_AT, strict=True)}
+        before = {name: current[name] for name in VERSIONED}
         versions.append(
             ObservationVersion(
                 observation_id=observation_id,
@@ -144,17 +141,15 @@ def stored_columns(
     keys: Iterable[tuple[str, str]],
     columns: Sequence[str],
     lookup: KeyLookup = IN_LISTS,
-) -> dict[tuple[str, str], tuple[Any, ...]]:
-    """The given columns of the stored observations with these natural keys (source system, source id)."""
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """The given columns (by name) of the stored observations with these natural keys (system, source id)."""
     by_system: dict[str, list[str]] = {}
     for system, source_id in keys:
         by_system.setdefault(system, []).append(source_id)
-    found: dict[tuple[str, str], tuple[Any, ...]] = {}
+    found: dict[tuple[str, str], dict[str, Any]] = {}
     for system, source_ids in by_system.items():
         observations = Observation.objects.filter(organization_id=organization_id, source_system=system)
         for filters in lookup.filters("source_id", source_ids):
-            for source_id, *values in lookup.rows(
-                observations.filter(**filters).values_list("source_id", *columns)
-            ):
-                found[(system, source_id)] = tuple(values)
+            for values in observations.filter(**filters).values("source_id", *columns):
+                found[(system, values["source_id"])] = values
     return found

@@ -7,7 +7,7 @@ PostgreSQL joins key by key through the index; `col = ANY(...)` is planned as a 
 """
 
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -70,11 +70,11 @@ class ArrayLookup(KeyLookup):
         if keys:
             yield {f"{field}__any_of": Keys(keys)}
 
-    def rows(self, queryset: QuerySet[Any, Any]) -> list[tuple[Any, ...]]:
+    def rows[Row](self, queryset: QuerySet[Any, Row]) -> list[Row]:
         """Fetched in one call: the driver already gives Python values for the columns looked up (text,
         integers, dates), and Django's row-by-row conversion would cost more than the query."""
         sql, params = queryset.query.sql_with_params()
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            rows: list[tuple[Any, ...]] = cursor.fetchall()
-            return rows
+            # The driver's rows are the tuples values_list would give.
+            return cast(list[Row], cursor.fetchall())
