@@ -1,4 +1,4 @@
-"""The PostgreSQL store: rows staged with binary COPY and merged in the database, set-based.
+"""The PostgreSQL store: rows sent with binary COPY and merged in the database, set-based.
 
 With `overlap` (an import that commits each step, outside any transaction of its caller's), each chunk
 after the first is merged on a second connection, in a thread of the store's own, while the pipeline
@@ -6,9 +6,10 @@ parses and normalizes the next chunk: the database inserts while Python works. E
 transaction of its own on that connection. Without `overlap` (all-or-nothing, a single message) the
 merge runs in place, on the import's connection and in its transaction.
 
-Every step of an overlapped import and every merge commits without waiting for the WAL flush: a crash may
-lose the last ones, each whole, as if the import had stopped earlier, and a re-run is idempotent. The
-import's last commit (pipeline.run_import) waits for the flush, and so for every commit before it.
+With `overlap`, every step and every merge commits without waiting for the WAL flush: a crash may lose
+the last ones, each whole, as if the import had stopped earlier, and a re-run is idempotent. The import's
+last commit (pipeline.run_import) waits for the flush, and so for every commit before it. Without it,
+every commit waits: a single message is acknowledged only once its results are safe.
 While the store is open, the garbage collector runs seldom (gcpacing): an import makes no reference cycles.
 """
 
@@ -46,7 +47,7 @@ class PostgresStore(ObservationStore):
         self._pacing.enter_context(fewer_collections())
 
     def step(self) -> AbstractContextManager[None]:
-        return _transaction()
+        return _transaction(wait_for_flush=self._merger is None)
 
     def start_merge(
         self,
@@ -64,7 +65,7 @@ class PostgresStore(ObservationStore):
             return _Merging(len(unique), self._merger.submit(self._merge, params, unique))
         self._merged = True
         connection.ensure_connection()
-        with connection.wrap_database_errors, _transaction():
+        with connection.wrap_database_errors, _transaction(wait_for_flush=self._merger is None):
             created, updated = self._merge(connection.connection, params, unique)
         return DoneMerge(MergeCounts(created, updated, len(unique) - created - updated))
 
@@ -104,11 +105,12 @@ class PostgresStore(ObservationStore):
 
 
 @contextmanager
-def _transaction() -> Iterator[None]:
-    """A transaction on the import's connection; one of its own commits without waiting for the flush."""
+def _transaction(wait_for_flush: bool) -> Iterator[None]:
+    """A transaction on the import's connection, or a part of the caller's. Unless `wait_for_flush`, one of
+    its own commits without waiting for the WAL flush."""
     outermost = not connection.in_atomic_block
     with transaction.atomic(savepoint=False):
-        if outermost:
+        if outermost and not wait_for_flush:
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL synchronous_commit TO OFF")
         yield
