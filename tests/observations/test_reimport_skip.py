@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 from django.utils import translation
 
 from careloop.observations.importing import pipeline
+from careloop.observations.importing.chunk import lines_to_skip
 from careloop.observations.importing.rows import ObservationRow
 from careloop.observations.importing.store import merge_observations, open_store
 from careloop.observations.models import ImportBatch, Observation, ObservationVersion, PatientIdentifier
@@ -275,3 +276,22 @@ def test_the_lookup_of_held_lines_answers_positions_stored_with_the_same_digest(
     merge_observations(org.pk, None, rows)
     with open_store() as store:
         assert store.stored_as_sent(org.pk, keys) == found
+
+
+A, B, C = ("HIS", "a"), ("HIS", "b"), ("LIS", "a")
+
+
+@pytest.mark.parametrize(
+    ("keys", "stored", "changing", "skipped"),
+    [
+        ([A, B, C], {0, 1, 2}, set(), {0, 1, 2}),
+        ([A, B, C], set(), {A}, set()),
+        ([A, B, C], {0, 2}, {A}, {2}),  # A is being merged: what is stored of it is about to change
+        ([A, B, A], {0, 1}, set(), {1}),  # A twice: its last line must win, so both are read
+        ([A, B, C], {1}, {("HIS", "c")}, {1}),
+    ],
+)
+def test_held_lines_skipped_are_those_stored_as_sent_whose_key_is_not_about_to_change(
+    keys, stored, changing, skipped
+):
+    assert lines_to_skip(keys, stored, changing) == skipped
