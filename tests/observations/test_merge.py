@@ -237,14 +237,13 @@ def test_a_time_is_stored_to_the_microsecond(org, doctor, moment):
     assert Observation.objects.get().effective_at == moment
 
 
-def test_the_copy_and_the_insert_name_the_columns_in_the_order_of_a_row():
+def test_the_copies_and_the_insert_name_the_columns_in_the_order_of_a_copied_row():
     sql = statements()
     quote = connection.ops.quote_name
     table = quote(Observation._meta.db_table)
-    in_row_order = ", ".join(
-        quote(column_name(concrete_field(Observation, name))) for name in ObservationRow._fields
-    )
+    copied = (*ObservationRow._fields, "organization", "batch", "version", "updated_at")
+    in_row_order = ", ".join(quote(column_name(concrete_field(Observation, name))) for name in copied)
+    assert sql.copy_into_table == f"COPY {table} ({in_row_order}) FROM STDIN (FORMAT BINARY)"
     assert sql.copy_into_staging.endswith(f" ({in_row_order}) FROM STDIN (FORMAT BINARY)")
-    assert sql.insert_new.startswith(f"INSERT INTO {table} ({in_row_order}, ")
-    assert f"SELECT {in_row_order}, %(organization)s, %(batch)s, 1, %(now)s FROM " in sql.insert_new
+    assert sql.insert_new.startswith(f"INSERT INTO {table} ({in_row_order}) SELECT {in_row_order} FROM ")
     assert sql.create_staging.startswith("CREATE TEMPORARY TABLE IF NOT EXISTS careloop_observation_staging_")

@@ -1,7 +1,7 @@
 """The SQL of a merge on PostgreSQL. Identifiers come from the models; values always go as parameters.
 
 A chunk whose keys are probably new is copied straight into the observation table. Otherwise (or when a
-key was stored after all) it is copied into a temporary staging table (its columns: ObservationRow's),
+key was stored after all) it is copied into a temporary staging table (its columns: COPIED),
 then its new natural keys are inserted from it; only when some keys were stored already, the stored
 rows whose meaning differs (rows.MEANING) are kept as versions and corrected, and those whose meaning is
 the same take the staged REFRESHED columns. Each staged row finds its observation by the natural key
@@ -26,6 +26,8 @@ def column(name: str) -> str:
 # What a merge writes of a new row besides the ObservationRow: its organization, its batch, version 1, and
 # the time of the merge (the statements take them as parameters, a COPY straight into the table per row).
 WRITTEN = ("organization", "batch", "version", "updated_at")
+# The columns of a copied row, staged or straight into the table, in order.
+COPIED = (*ObservationRow._fields, *WRITTEN)
 
 
 def copy_types(names: tuple[str, ...]) -> list[str]:
@@ -38,8 +40,8 @@ def copy_types(names: tuple[str, ...]) -> list[str]:
 @dataclass(frozen=True)
 class Statements:
     create_staging: str
-    copy_into_staging: str  # binary, the columns in ObservationRow order
-    copy_into_table: str  # binary, ObservationRow's columns then WRITTEN's
+    copy_into_staging: str  # binary, COPIED
+    copy_into_table: str  # binary, COPIED
     insert_new: str  # rowcount: the rows created
     keep_versions: str  # returns the ids of the stored rows whose meaning changed
     correct: str  # by %(ids)s
@@ -53,11 +55,10 @@ class Statements:
 def statements() -> Statements:
     observation = connection.ops.quote_name(Observation._meta.db_table)
     version_table = connection.ops.quote_name(ObservationVersion._meta.db_table)
-    staged = ", ".join(column(name) for name in ObservationRow._fields)
+    staged = ", ".join(column(name) for name in COPIED)
     # One table per column list: a connection that outlives a deploy which changed the columns must not
     # reuse a table of the old shape.
     staging = "careloop_observation_staging_" + hashlib.sha256(staged.encode()).hexdigest()[:10]
-    written = ", ".join(column(name) for name in WRITTEN)
     key = (
         f"o.{column('organization')} = %(organization)s"
         f" AND o.{column('source_system')} = s.{column('source_system')}"
@@ -88,10 +89,9 @@ def statements() -> Statements:
             f"SELECT {staged} FROM {observation} WITH NO DATA"
         ),
         copy_into_staging=f"COPY {staging} ({staged}) FROM STDIN (FORMAT BINARY)",
-        copy_into_table=f"COPY {observation} ({staged}, {written}) FROM STDIN (FORMAT BINARY)",
+        copy_into_table=f"COPY {observation} ({staged}) FROM STDIN (FORMAT BINARY)",
         insert_new=(
-            f"INSERT INTO {observation} ({staged}, {written}) "  # noqa: S608
-            f"SELECT {staged}, %(organization)s, %(batch)s, 1, %(now)s FROM {staging} "
+            f"INSERT INTO {observation} ({staged}) SELECT {staged} FROM {staging} "  # noqa: S608
             f"ON CONFLICT ({natural_key}) DO NOTHING"
         ),
         keep_versions=(

@@ -22,10 +22,12 @@ from typing import Any
 import psycopg
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
+from psycopg.abc import Buffer
+from psycopg.copy import Copy, Writer
 
 from careloop.gcpacing import fewer_collections
 from careloop.observations.importing.postgres.keylookup import ArrayLookup, bigint_array, text_array
-from careloop.observations.importing.postgres.statements import WRITTEN, Statements, copy_types, statements
+from careloop.observations.importing.postgres.statements import COPIED, Statements, copy_types, statements
 from careloop.observations.importing.rows import ObservationRow, one_per_key
 from careloop.observations.importing.store import (
     DoneMerge,
@@ -60,13 +62,13 @@ class PostgresStore(ObservationStore):
         if not unique:
             return DoneMerge(MergeCounts())
         params = {"organization": organization_id, "batch": batch_id, "now": now}
+        data = self._merge.copy_data(unique, (organization_id, batch_id, 1, now))
         # The first merge runs in place: an import of one chunk (a message) opens no second connection.
         if self._merger is not None and self._merged:
-            return _Merging(len(unique), self._merger.submit(self._merge, params, unique))
+            return _Merging(len(unique), self._merger.submit(self._merge, params, data, len(unique)))
         self._merged = True
-        connection.ensure_connection()
         with connection.wrap_database_errors, _transaction(wait_for_flush=self._merger is None):
-            created, updated = self._merge(connection.connection, params, unique)
+            created, updated = self._merge(connection.connection, params, data, len(unique))
         return DoneMerge(MergeCounts(created, updated, len(unique) - created - updated))
 
     def stored_as_sent(self, organization_id: int, keys: Sequence[HeldKey]) -> set[int]:
@@ -116,44 +118,65 @@ def _transaction(wait_for_flush: bool) -> Iterator[None]:
         yield
 
 
+class _Kept(Writer):
+    """COPY data kept in memory instead of sent: formatted in the import's thread, sent from the merger's."""
+
+    def __init__(self) -> None:
+        self.pieces: list[bytes] = []
+
+    def write(self, data: Buffer) -> None:
+        self.pieces.append(bytes(data))
+
+
 class _Merge:
     """Merging one chunk after another, in the order given (one at a time: in place, or in the merger's
     thread). Rows are probably new when the chunk before had only new ones: they are then copied straight
     into the table (the staging table doubles the database's work on new rows), under a savepoint that
-    undoes them if a key was stored after all; the rest are staged and merged set-based."""
+    undoes them if a key was stored after all; the rest are staged and merged set-based.
+
+    A chunk's COPY data is formatted by `copy_data` in the import's thread, so that the merger's thread
+    only sends bytes and waits for the database, never holding the GIL that parsing the next chunk needs.
+    """
 
     def __init__(self, sql: Statements) -> None:
         self.sql = sql
-        self._row_types = copy_types(ObservationRow._fields)
-        self._table_types = copy_types((*ObservationRow._fields, *WRITTEN))
+        self._types = copy_types(COPIED)
         self._expect_new = True
 
+    def copy_data(self, rows: list[ObservationRow], written: tuple[Any, ...]) -> bytes:
+        """`rows`, each followed by `written` (statements.WRITTEN), in binary COPY format. Uses only the
+        import's connection's adapters: a cursor that never executes."""
+        connection.ensure_connection()
+        kept = _Kept()
+        raw: psycopg.Connection[Any] = connection.connection
+        with raw.cursor() as cursor, Copy(cursor, binary=True, writer=kept) as copy:
+            copy.set_types(self._types)
+            for row in rows:
+                copy.write_row((*row, *written))
+        return b"".join(kept.pieces)
+
     def __call__(
-        self, raw: "psycopg.Connection[Any]", params: dict[str, Any], rows: list[ObservationRow]
+        self, raw: "psycopg.Connection[Any]", params: dict[str, Any], data: bytes, count: int
     ) -> tuple[int, int]:
-        """Merge `rows` (one per natural key) in the connection's transaction: (created, updated)."""
+        """Merge `count` rows (one per natural key, `copy_data`) in the connection's transaction.
+        Returns (created, updated)."""
         sql = self.sql
         with raw.cursor() as cursor:
             cursor.execute(sql.create_staging)  # and the transaction begun: the savepoint below needs one
             if self._expect_new:
-                written = (params["organization"], params["batch"], 1, params["now"])
                 try:
                     with raw.transaction(), cursor.copy(sql.copy_into_table) as copy:
-                        copy.set_types(self._table_types)
-                        for row in rows:
-                            copy.write_row((*row, *written))
-                    return len(rows), 0
+                        copy.write(data)
+                    return count, 0
                 except psycopg.errors.UniqueViolation:
                     self._expect_new = False
             with cursor.copy(sql.copy_into_staging) as copy:
-                copy.set_types(self._row_types)
-                for row in rows:
-                    copy.write_row(row)
+                copy.write(data)
             cursor.execute(sql.insert_new, params)
             created = cursor.rowcount
             updated = 0
-            self._expect_new = created == len(rows)
-            if created < len(rows):
+            self._expect_new = created == count
+            if created < count:
                 changed = [observation_id for (observation_id,) in cursor.execute(sql.keep_versions, params)]
                 if changed:
                     cursor.execute(sql.correct, {**params, "ids": bigint_array(changed)})
@@ -188,19 +211,19 @@ class _Merger:
         self._used = False
 
     def submit(
-        self, merge: _Merge, params: dict[str, Any], rows: list[ObservationRow]
+        self, merge: _Merge, params: dict[str, Any], data: bytes, count: int
     ) -> "Future[tuple[int, int]]":
         self._used = True
-        return self._thread.submit(self._merge, merge, params, rows)
+        return self._thread.submit(self._merge, merge, params, data, count)
 
-    def _merge(self, merge: _Merge, params: dict[str, Any], rows: list[ObservationRow]) -> tuple[int, int]:
+    def _merge(self, merge: _Merge, params: dict[str, Any], data: bytes, count: int) -> tuple[int, int]:
         if self._connection is None:
             self._connection = connections.create_connection(DEFAULT_DB_ALIAS)
         self._connection.ensure_connection()
         raw: psycopg.Connection[Any] = self._connection.connection
         with raw.transaction():
             raw.execute("SET LOCAL synchronous_commit TO OFF")
-            return merge(raw, params, rows)
+            return merge(raw, params, data, count)
 
     def close(self) -> None:
         if self._used:
