@@ -123,33 +123,53 @@ def prepare_chunk(
     report_ids = upsert_reports(organization_id, batch, parsed.reports, matches, lookup)
     chunk = PreparedChunk(parsed, matches, problems=list(parsed.problems))
     normalize = context.normalizer.normalize
+    # Results come in runs of one patient's (a specimen's), and a parser hands a run one PatientRef
+    # object: the patient is looked up once a run.
+    last: PatientRef | None = None
+    patient_id: int | None = None
+    sex, birth = "", None
+    rows = chunk.rows
     for record in parsed.results:
-        patient_id = matches.get(record.patient)
+        (
+            patient,
+            code,
+            value,
+            unit,
+            when,
+            system,
+            source_id,
+            status,
+            kind,
+            report,
+            ranges,
+            _abnormal_flag,
+            where,
+            digest,
+        ) = record
+        if patient is not last:
+            last, patient_id = patient, matches.get(patient)
+            if patient_id is not None:
+                sex, birth = demographics[patient_id]
         if patient_id is None:
-            chunk.parked.append(
-                unmatched_row(organization_id, batch, "result", record.patient, record._asdict())
-            )
+            chunk.parked.append(unmatched_row(organization_id, batch, "result", patient, record._asdict()))
             continue
-        sex, birth = demographics[patient_id]
-        when = record.effective_at
-        normalized = normalize(record.code, record.value, record.unit, when, record.location, sex, birth)
+        normalized = normalize(code, value, unit, when, where, sex, birth)
         if type(normalized) is Problem:
             chunk.problems.append(normalized)
             continue
         assert not isinstance(normalized, Problem)
-        report = record.report_source_id
-        chunk.rows.append(
+        rows.append(
             ObservationRow(
                 patient_id,
                 *normalized,
                 when,
-                record.status,
-                record.source_kind,
-                record.source_system[:60],
-                record.source_id[:120],
-                report_ids.get((record.source_system, report)) if report else None,
-                record.reference_range[:60],
-                record.digest,
+                status,
+                kind,
+                system[:60],
+                source_id[:120],
+                report_ids.get((system, report)) if report else None,
+                ranges[:60],
+                digest,
             )
         )
     for exam in parsed.reports:  # the report's conclusion and package, kept until its results are matched

@@ -70,7 +70,9 @@ class Normalizer:
     limits by indicator code) and refused when dated after `now` (future_refusal).
 
     Memoizes, for this object's life only: the conversion (indicator, canonical value, comparator) of each
-    (code, value as reported, unit) it met, and the flag of each (code, canonical value, sex, age) it judged.
+    (code, value as reported, unit) it met, the flag of each (code, canonical value, sex, age) it judged,
+    and the age of the last result's patient on its day, by identity of the birth date and the time (a
+    parser hands a specimen's results one time object, and a patient's one birth date object).
     A lab reports with a fixed number of decimals, so a feed repeats the same values many times. The
     catalogue, the units and the flag rules are code, fixed for the process's life, and the limits are
     this object's own: a memoized answer is always the one a fresh computation would give.
@@ -86,6 +88,7 @@ class Normalizer:
         self._latest = now + CLOCK_TOLERANCE  # the latest time a result may be dated (future_refusal)
         self._conversions: dict[tuple[str, str, str], _Conversion] = {}
         self._flags: dict[tuple[str, float, str, int | None], str] = {}
+        self._last_age: tuple[datetime.date | None, datetime.datetime | None, int | None] = (None, None, None)
 
     def normalize(
         self,
@@ -112,7 +115,10 @@ class Normalizer:
                 self._conversions.clear()
             conversion = self._conversions[(code, text, unit)] = converted
         indicator, value, comparator = conversion
-        age = age_on(birth, effective_at.date())
+        last_birth, last_time, age = self._last_age
+        if last_birth is not birth or last_time is not effective_at:
+            age = age_on(birth, effective_at.date())
+            self._last_age = (birth, effective_at, age)
         judged = (indicator.code, value, sex, age)
         flag = self._flags.get(judged)
         if flag is None:
