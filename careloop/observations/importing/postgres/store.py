@@ -22,6 +22,7 @@ from typing import Any
 import psycopg
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
+from psycopg import pq
 from psycopg.abc import Buffer
 from psycopg.copy import Copy, Writer
 
@@ -158,18 +159,22 @@ class _Merge:
     def __call__(
         self, raw: "psycopg.Connection[Any]", params: dict[str, Any], data: bytes, count: int
     ) -> tuple[int, int]:
-        """Merge `count` rows (one per natural key, `copy_data`) in the connection's transaction.
+        """Merge `count` rows (one per natural key, `copy_data`): a transaction of its own on a connection in
+        autocommit (the merger's), a savepoint within the caller's transaction otherwise.
         Returns (created, updated)."""
         sql = self.sql
-        with raw.cursor() as cursor:
-            cursor.execute(sql.create_staging)  # and the transaction begun: the savepoint below needs one
-            if self._expect_new:
-                try:
-                    with raw.transaction(), cursor.copy(sql.copy_into_table) as copy:
-                        copy.write(data)
-                    return count, 0
-                except psycopg.errors.UniqueViolation:
-                    self._expect_new = False
+        if not raw.autocommit and raw.info.transaction_status == pq.TransactionStatus.IDLE:
+            # The caller's transaction, begun: a transaction() below is then a savepoint within it.
+            raw.execute(sql.create_staging)
+        if self._expect_new:
+            try:
+                with raw.transaction(), raw.cursor() as cursor, cursor.copy(sql.copy_into_table) as copy:
+                    copy.write(data)
+                return count, 0
+            except psycopg.errors.UniqueViolation:
+                self._expect_new = False
+        with raw.transaction(), raw.cursor() as cursor:
+            cursor.execute(sql.create_staging)
             with cursor.copy(sql.copy_into_staging) as copy:
                 copy.write(data)
             cursor.execute(sql.insert_new, params)
@@ -219,11 +224,12 @@ class _Merger:
     def _merge(self, merge: _Merge, params: dict[str, Any], data: bytes, count: int) -> tuple[int, int]:
         if self._connection is None:
             self._connection = connections.create_connection(DEFAULT_DB_ALIAS)
+            self._connection.ensure_connection()
+            with self._connection.cursor() as cursor:  # this connection only merges (module docstring)
+                cursor.execute("SET synchronous_commit TO OFF")
         self._connection.ensure_connection()
         raw: psycopg.Connection[Any] = self._connection.connection
-        with raw.transaction():
-            raw.execute("SET LOCAL synchronous_commit TO OFF")
-            return merge(raw, params, data, count)
+        return merge(raw, params, data, count)  # each merge a transaction of its own (autocommit)
 
     def close(self) -> None:
         if self._used:
