@@ -1,75 +1,67 @@
+"""Merging rows through the store: new keys inserted, corrections versioned, the same meaning left alone."""
+
 import datetime
 
 import pytest
-from django.db import DataError, InternalError, connection, transaction
-from django.utils import timezone
+from django.db import DataError, connection, transaction
 
 from careloop.bulkinsert import column_name, concrete_field
 from careloop.observations.importing.matching import match_patients, remember_identifiers
-from careloop.observations.importing.merge import (
-    COLUMNS,
-    CONTENT,
-    MERGE_COLUMNS,
-    REFRESHED,
-    VERSIONED,
-    MergeRows,
-    _latest,
-    _one_per_key,
-    _same,
-    merge_observations,
-    start_merge,
-)
 from careloop.observations.importing.parsed import PatientRef
-from careloop.observations.importing.postgres import copy_rows
-from careloop.observations.importing.postgres import merge as merge_postgres
+from careloop.observations.importing.postgres.statements import statements
+from careloop.observations.importing.rows import (
+    ObservationRow,
+    meaning,
+    one_per_key,
+    same_meaning,
+    same_value,
+)
+from careloop.observations.importing.store import merge_observations, open_store
 from careloop.observations.models import Observation, ObservationVersion
 from tests.factories import make_patient
 from tests.observations.helpers import merge_row
 
-row = merge_row
+NOW = datetime.datetime(2026, 11, 1, tzinfo=datetime.UTC)
 
 
-@pytest.fixture(params=[False, True], ids=["careful", "expect-new"])
-def expect_new(request):
-    """Both ways of inserting (see merge_postgres): the outcome is the same whichever is tried first."""
-    return request.param
+def row(patient_id: int, source_id: str, value: float, **changes: object) -> ObservationRow:
+    return ObservationRow(*merge_row(patient_id, source_id, value, **changes))
 
 
 @pytest.mark.parametrize(
-    ("keys", "unique", "kept"),
+    ("keys", "kept"),
     [
-        ([], True, []),
-        ([("HIS", "r1"), ("HIS", "r2")], True, [0, 1]),
-        ([("HIS", "r1"), ("HIS", "r2"), ("HIS", "r1")], False, [2, 1]),  # the last wins, in the first's place
-        ([("HIS", "r1"), ("LIS", "r1")], True, [0, 1]),  # one id in two systems: two keys
-        ([("HIS", "r1"), ("LIS", "r1"), ("LIS", "r1")], False, [0, 2]),
+        ([], []),
+        ([("HIS", "r1"), ("HIS", "r2")], [0, 1]),
+        ([("HIS", "r1"), ("HIS", "r2"), ("HIS", "r1")], [2, 1]),  # the last wins, in the first's place
+        ([("HIS", "r1"), ("LIS", "r1")], [0, 1]),  # one id in two systems: two keys
+        ([("HIS", "r1"), ("LIS", "r1"), ("LIS", "r1")], [0, 2]),
     ],
 )
-def test_rows_sharing_a_natural_key_are_told_and_the_last_of_them_kept(keys, unique, kept):
+def test_rows_sharing_a_natural_key_are_told_and_the_last_of_them_kept(keys, kept):
     rows = [row(1, source_id, 5.0 + i, source_system=system) for i, (system, source_id) in enumerate(keys)]
-    assert (_one_per_key(rows) is rows) is unique
-    assert _one_per_key(rows) == list(_latest(rows).values()) == [rows[i] for i in kept]
+    assert one_per_key(rows) == [rows[i] for i in kept]
 
 
 @pytest.mark.django_db
-def test_second_import_of_the_same_rows_writes_nothing(org, doctor, expect_new):
+def test_second_import_of_the_same_rows_writes_nothing(org, doctor):
     patient = make_patient(doctor)
     rows = [row(patient.pk, f"r{i}", 5.0 + i / 10) for i in range(20)]
     with transaction.atomic():
-        first = merge_observations(org.pk, None, rows, expect_new=expect_new)
+        first = merge_observations(org.pk, None, rows)
     assert (first.created, first.updated, first.unchanged) == (20, 0, 0)
     with transaction.atomic():
-        second = merge_observations(org.pk, None, rows, expect_new=expect_new)
+        second = merge_observations(org.pk, None, rows)
     assert (second.created, second.updated, second.unchanged) == (0, 0, 20)
     assert Observation.objects.count() == 20
 
 
 @pytest.mark.django_db
-def test_a_corrected_value_updates_the_row_and_keeps_the_old_one(org, doctor, expect_new):
+def test_a_corrected_value_updates_the_row_and_keeps_the_old_one(org, doctor):
     patient = make_patient(doctor)
     merge_observations(org.pk, None, [row(patient.pk, "r1", 5.2)])
     corrected = [row(patient.pk, "r1", 7.4, status="corrected")]
-    counts = merge_observations(org.pk, None, corrected, expect_new=expect_new)
+    counts = merge_observations(org.pk, None, corrected)
     assert (counts.created, counts.updated) == (0, 1)
     obs = Observation.objects.get()
     assert (obs.value, obs.flag, obs.status, obs.version) == (7.4, "high", "corrected", 2)
@@ -78,67 +70,103 @@ def test_a_corrected_value_updates_the_row_and_keeps_the_old_one(org, doctor, ex
 
 
 @pytest.mark.django_db
-def test_duplicates_inside_one_chunk_count_once_and_the_last_wins(org, doctor, expect_new):
+@pytest.mark.parametrize(
+    "respelt",
+    [
+        {"flag": "critical_high"},  # judged again today: limits changed since
+        {"value_reported": "5.20"},
+        {"unit_reported": "mmol/l"},
+        {"reference_range_reported": "3.9 - 6.1"},
+        {"source_digest": 42},
+    ],
+)
+def test_a_row_that_means_the_same_stays_as_it_is_stored_its_flag_too(org, doctor, respelt):
+    patient = make_patient(doctor)
+    stored = row(patient.pk, "r1", 5.2)
+    merge_observations(org.pk, None, [stored])
+    counts = merge_observations(org.pk, None, [stored._replace(**respelt)])
+    assert (counts.created, counts.updated, counts.unchanged) == (0, 0, 1)
+    observation = Observation.objects.get()
+    kept = {**stored._asdict(), **({"source_digest": 42} if "source_digest" in respelt else {})}
+    assert {name: getattr(observation, name) for name in ObservationRow._fields} == kept
+    assert observation.version == 1
+    assert not ObservationVersion.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "same"),
+    [
+        ({}, True),
+        ({"value": 5.2 + 1e-12}, True),  # a float that went through the database and back
+        ({"flag": "critical_high"}, True),
+        ({"value_reported": "5.20", "unit_reported": "mmol/l"}, True),
+        ({"value": 5.3}, False),
+        ({"unit": "mg/dL"}, False),
+        ({"comparator": "<"}, False),
+        ({"status": "corrected"}, False),
+        ({"effective_at": NOW}, False),
+        ({"code": "2345-7"}, False),
+        ({"patient_id": 2}, False),
+    ],
+)
+def test_what_makes_a_row_changed_is_its_meaning(change, same):
+    stored = row(1, "r1", 5.2)
+    assert same_meaning(meaning(stored), stored._replace(**change)) is same
+
+
+@pytest.mark.parametrize(
+    ("stored", "new", "same"),
+    [
+        (5.0, 5.0 + 1e-12, True),
+        (5.0, 5.1, False),
+        (None, 5.0, False),  # a value where there was none
+        (5.0, None, False),
+        (None, None, True),
+        ("mmol/L", "mmol/L", True),
+        ("mmol/L", "mg/dL", False),
+        (7, 7, True),
+    ],
+)
+def test_what_counts_as_a_changed_column(stored, new, same):
+    assert same_value(stored, new) is same
+
+
+@pytest.mark.django_db
+def test_duplicates_inside_one_chunk_count_once_and_the_last_wins(org, doctor):
     patient = make_patient(doctor)
     twice = [row(patient.pk, "r1", 5.0), row(patient.pk, "r1", 5.5)]
-    counts = merge_observations(org.pk, None, twice, expect_new=expect_new)
+    counts = merge_observations(org.pk, None, twice)
     assert counts.created == 1
     assert Observation.objects.get().value == 5.5
 
 
-@pytest.mark.django_db
-def test_a_chunk_of_new_and_stored_keys_expected_new_is_merged_whole(org, doctor):
-    """The COPY straight into the table fails on the stored key and is undone: nothing is written twice or
-    lost."""
+@pytest.mark.django_db(transaction=True)
+def test_a_store_that_overlaps_commits_each_merge_before_counts_answer(org, doctor):
     patient = make_patient(doctor)
     merge_observations(org.pk, None, [row(patient.pk, "r1", 5.0), row(patient.pk, "r2", 5.1)])
     chunk = [row(patient.pk, "r0", 4.9), row(patient.pk, "r1", 5.0), row(patient.pk, "r2", 6.3)]
-    with transaction.atomic():
-        counts = merge_observations(org.pk, None, chunk, expect_new=True)
-    assert (counts.created, counts.updated, counts.unchanged) == (1, 1, 1)
-    stored = dict(Observation.objects.values_list("source_id", "value"))
+    with open_store(overlap=True) as store:
+        counts = store.start_merge(org.pk, None, chunk, NOW).counts()
+        assert (counts.created, counts.updated, counts.unchanged) == (1, 1, 1)
+        stored = dict(Observation.objects.values_list("source_id", "value"))  # on the import's connection
     assert stored == {"r0": 4.9, "r1": 5.0, "r2": 6.3}
     assert list(ObservationVersion.objects.values_list("value", flat=True)) == [5.1]
 
 
-@pytest.mark.django_db
-def test_a_query_made_while_the_copy_is_ended_beside_waits_for_it_and_sees_the_rows(org, doctor):
-    if connection.vendor != "postgresql":
-        pytest.skip("the merge runs beside the caller on PostgreSQL only")
-    patient = make_patient(doctor)
-    rows = [row(patient.pk, f"r{i}", 5.0) for i in range(500)]
-    at, now = COLUMNS.index("effective_at"), timezone.now()
-    written = (org.pk, None, 1, copy_rows.copy_time(now))
-    timed = [(*r[:at], copy_rows.copy_time(r[at]), *r[at + 1 :], *written) for r in rows]
-    with transaction.atomic():
-        pending = start_merge(org.pk, None, MergeRows.of(timed, now), expect_new=True)
-        # Against the contract (wait first), but it must not break the COPY under way: it waits for it.
-        assert Observation.objects.filter(organization=org).count() == 500
-        assert pending.counts().created == 500
-    assert Observation.objects.filter(organization=org, batch=None, version=1).count() == 500
-
-
 @pytest.mark.django_db(transaction=True)
-def test_a_copy_straight_into_the_table_that_fails_otherwise_raises_and_frees_the_connection(org, doctor):
+@pytest.mark.parametrize("overlap", [False, True], ids=["in-place", "overlapped"])
+def test_a_merge_that_fails_raises_djangos_error_and_the_store_goes_on(org, doctor, overlap):
     if connection.vendor != "postgresql":
         pytest.skip("SQLite stores a text of any length")
     patient = make_patient(doctor)
     too_long = row(patient.pk, "r2", 5.0, code="9" * 500)
-    with pytest.raises(DataError), transaction.atomic():
-        merge_observations(org.pk, None, [row(patient.pk, "r1", 5.0), too_long], expect_new=True)
-    with transaction.atomic():
-        assert merge_observations(org.pk, None, [row(patient.pk, "r1", 5.0)], expect_new=True).created == 1
-    assert list(Observation.objects.values_list("source_id", flat=True)) == ["r1"]
-
-
-@pytest.mark.django_db(transaction=True)
-def test_a_copy_straight_into_the_table_that_cannot_start_raises_and_frees_the_connection(org, doctor):
-    if connection.vendor != "postgresql":
-        pytest.skip("the merge runs beside the caller on PostgreSQL only")
-    patient = make_patient(doctor)
-    with pytest.raises(InternalError, match="SAVEPOINT"):  # no transaction of the caller's to undo it in
-        merge_observations(org.pk, None, [row(patient.pk, "r1", 5.0)], expect_new=True)
-    assert not Observation.objects.exists()
+    with open_store(overlap=overlap) as store:
+        # The first merge runs in place; an overlapping store merges the next ones beside the caller.
+        assert store.start_merge(org.pk, None, [row(patient.pk, "r0", 5.0)], NOW).counts().created == 1
+        with pytest.raises(DataError):
+            store.start_merge(org.pk, None, [row(patient.pk, "r1", 5.0), too_long], NOW).counts()
+        assert store.start_merge(org.pk, None, [row(patient.pk, "r1", 5.0)], NOW).counts().created == 1
+    assert sorted(Observation.objects.values_list("source_id", flat=True)) == ["r0", "r1"]
 
 
 @pytest.mark.django_db
@@ -187,44 +215,6 @@ def test_a_stored_mrn_wins_over_the_same_mrn_another_ref_brings(org, doctor):
     assert found[only_mrn] == first.pk
 
 
-@pytest.mark.parametrize(
-    ("stored", "new", "same"),
-    [
-        (5.0, 5.0 + 1e-12, True),  # a float that went through the database and back
-        (5.0, 5.1, False),
-        (None, 5.0, False),  # a value where there was none
-        (5.0, None, False),
-        (None, None, True),
-        ("mmol/L", "mmol/L", True),
-        ("mmol/L", "mg/dL", False),
-        (7, 7, True),
-    ],
-)
-def test_what_counts_as_a_changed_column(stored, new, same):
-    assert _same(stored, new) is same
-
-
-@pytest.mark.django_db
-def test_copy_data_formatted_straight_is_what_psycopgs_copy_writes(monkeypatch):
-    if connection.vendor != "postgresql":
-        pytest.skip("COPY is PostgreSQL's")
-    no_value = row(
-        2, "血糖-2", 0.0, value_reported="阴性", comparator="<", report_id=7, source_digest=-(2**63)
-    )
-    rows = [
-        row(1, "r1", 5.25),
-        tuple(None if name == "value" else item for name, item in zip(COLUMNS, no_value, strict=True)),
-        row(3, "r3", -0.0, unit="", flag="", reference_range_reported="", source_digest=2**63 - 1),
-    ]
-    at = COLUMNS.index("effective_at")
-    written = (4, None, 1, copy_rows.copy_time(EAST_8_NOON))
-    rows = [(*r[:at], copy_rows.copy_time(r[at]), *r[at + 1 :], *written) for r in rows]
-    straight = bytes(copy_rows.copy_data(rows, MERGE_COLUMNS))
-    monkeypatch.setattr(copy_rows, "_format_row_binary", None)  # psycopg's documented way
-    assert straight == bytes(copy_rows.copy_data(rows, MERGE_COLUMNS))
-    assert straight.startswith(b"PGCOPY\n\xff\r\n\x00") and straight.endswith(b"\xff\xff")
-
-
 EAST_8 = datetime.timezone(datetime.timedelta(hours=8))
 WEST_5 = datetime.timezone(datetime.timedelta(hours=-5))
 EAST_8_NOON = datetime.datetime(2026, 3, 1, 12, 0, tzinfo=EAST_8)
@@ -247,27 +237,13 @@ def test_a_time_is_stored_to_the_microsecond(org, doctor, moment):
     assert Observation.objects.get().effective_at == moment
 
 
-@pytest.mark.parametrize(
-    ("moment", "microseconds"),
-    [
-        (datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC), 0),
-        (datetime.datetime(2000, 1, 1, 7, 59, 59, 999_999, tzinfo=EAST_8), -1),
-        (datetime.datetime(2000, 1, 2, 0, 0, 1, 5, tzinfo=datetime.UTC), 86_401_000_005),
-        (datetime.datetime(1999, 12, 31, 19, 0, tzinfo=WEST_5), 0),
-    ],
-)
-def test_copy_time_counts_microseconds_from_postgresqls_epoch(moment, microseconds):
-    assert copy_rows.copy_time(moment) == microseconds
-
-
-def test_every_copy_and_the_staged_insert_name_the_columns_in_the_order_of_a_merge_row():
-    sql = merge_postgres._statements(MERGE_COLUMNS, CONTENT, VERSIONED, REFRESHED)
+def test_the_copies_and_the_insert_name_the_columns_in_the_order_of_a_copied_row():
+    sql = statements()
     quote = connection.ops.quote_name
     table = quote(Observation._meta.db_table)
-    in_row_order = ", ".join(quote(column_name(concrete_field(Observation, name))) for name in MERGE_COLUMNS)
+    copied = (*ObservationRow._fields, "organization", "batch", "version", "updated_at")
+    in_row_order = ", ".join(quote(column_name(concrete_field(Observation, name))) for name in copied)
     assert sql.copy_into_table == f"COPY {table} ({in_row_order}) FROM STDIN (FORMAT BINARY)"
     assert sql.copy_into_staging.endswith(f" ({in_row_order}) FROM STDIN (FORMAT BINARY)")
-    assert sql.insert_new_skipping_stored.startswith(
-        f"INSERT INTO {table} ({in_row_order}) SELECT {in_row_order} "
-    )
-    assert sql.make_staging.startswith("CREATE TEMPORARY TABLE IF NOT EXISTS careloop_observation_staging_")
+    assert sql.insert_new.startswith(f"INSERT INTO {table} ({in_row_order}) SELECT {in_row_order} FROM ")
+    assert sql.create_staging.startswith("CREATE TEMPORARY TABLE IF NOT EXISTS careloop_observation_staging_")

@@ -6,6 +6,7 @@ Files in; observations, reports, encounters, problems and the unmatched queue ou
 import datetime
 from pathlib import Path
 
+import orjson
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import translation
@@ -173,3 +174,34 @@ def test_import_command_refuses_a_malformed_column_mapping(org, tmp_path):
     with pytest.raises(CommandError, match=r"--map 'id_number'.*字段=表头"):
         call_command("import", str(path), organization=org.code, map=["id_number"], no_progress=True)
     assert not ImportBatch.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("filename", ["results.ndjson", "results.csv"])
+def test_a_result_dated_in_the_future_is_refused_with_its_reason_and_the_rest_stored(org, doctor, filename):
+    patient = make_patient(doctor)
+    uric_acid = "3084-1"
+    if filename.endswith(".ndjson"):
+        subject = {"identifier": {"system": "urn:oid:2.16.156.10011.1.3", "value": patient.id_number}}
+        lines = [
+            {
+                "resourceType": "Observation",
+                "id": f"u{year}",
+                "status": "final",
+                "code": {"coding": [{"system": "http://loinc.org", "code": uric_acid}]},
+                "subject": subject,
+                "effectiveDateTime": f"{year}-01-01T08:00:00+08:00",
+                "valueQuantity": {"value": 400, "unit": "umol/L", "code": "umol/L"},
+            }
+            for year in (2025, 2031)
+        ]
+        data = b"\n".join(orjson.dumps(line) for line in lines)
+    else:
+        rows = ["身份证号,检查项目,结果,单位,检查时间"]
+        rows += [f"{patient.id_number},{uric_acid},400,umol/L,{year}-01-01 08:00" for year in (2025, 2031)]
+        data = "\n".join(rows).encode()
+    batch, problems = run(org, data, filename)
+    assert (batch.created, batch.refused) == (1, 1)
+    assert [(p.code, p.field) for p in problems] == [("future", "time")]
+    assert "2031-01-01 08:00" in problems[0].reason and "in the future" in problems[0].reason
+    assert [o.effective_at.year for o in Observation.objects.filter(patient=patient)] == [2025]

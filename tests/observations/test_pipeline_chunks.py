@@ -1,21 +1,26 @@
 """Imports in several chunks: what one chunk learns reaches the next; merges that overlap the next chunk."""
 
-import threading
 from typing import Any
 
 import orjson
 import pytest
 from django.db import connection, connections
 
-from careloop.observations.importing import overlap, pipeline
-from careloop.observations.importing.chunk import match_chunk
-from careloop.observations.importing.merge import merge_observations
+from careloop.observations.importing import chunk as chunk_steps
+from careloop.observations.importing import pipeline
+from careloop.observations.importing.postgres import store as postgres_store
+from careloop.observations.importing.rows import ObservationRow
+from careloop.observations.importing.store import merge_observations
 from careloop.observations.models import ImportBatch, Observation, ObservationVersion, UnmatchedResult
 from careloop.observations.sources.fhir import iter_ndjson
 from tests.factories import make_patient
-from tests.observations.helpers import merge_row
+from tests.observations.helpers import merge_row as merge_tuple
 
 MRN_SYSTEM = "http://his.example.cn/mrn"
+
+
+def merge_row(patient_id: int, source_id: str, value: float) -> ObservationRow:
+    return ObservationRow(*merge_tuple(patient_id, source_id, value))
 
 
 def observation(number: int, subject: dict[str, Any], value: float = 4.9) -> bytes:
@@ -142,23 +147,32 @@ def test_all_or_nothing_rolls_back_chunks_already_merged(org, doctor):
     assert not Observation.objects.exists()
 
 
-@pytest.mark.django_db
-def test_a_database_error_in_the_merge_reaches_the_caller_as_djangos(org, doctor, monkeypatch):
-    from django.db import DatabaseError, connection
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("chunk_size", [10, 2], ids=["in-place", "overlapped"])
+def test_a_database_error_in_the_merge_reaches_the_caller_as_djangos(org, doctor, monkeypatch, chunk_size):
+    from django.db import DatabaseError
 
     if connection.vendor != "postgresql":
-        pytest.skip("the merge runs beside the caller on PostgreSQL only")
+        pytest.skip("the PostgreSQL store's merge")
     import psycopg
 
-    from careloop.observations.importing.postgres import merge as merge_postgres
+    merge = postgres_store._Merge.__call__
+    merged: list[int] = []
 
-    def failing(*args, **kwargs):
-        raise psycopg.errors.DiskFull("could not extend file")
+    def failing_second(*args, **kwargs):
+        merged.append(1)
+        if len(merged) == 2 or chunk_size == 10:
+            raise psycopg.errors.DiskFull("could not extend file")
+        return merge(*args, **kwargs)
 
-    monkeypatch.setattr(merge_postgres, "_merge_staged", failing)
+    monkeypatch.setattr(postgres_store._Merge, "__call__", failing_second)
     patient = make_patient(doctor)
+    lines = [patient_line(patient.id_number), *results(1, 4)]
+    batch = ImportBatch.objects.create(organization=org, kind="fhir", filename="feed.ndjson")
     with pytest.raises(DatabaseError, match="could not extend file"):
-        merge_observations(org.pk, None, [merge_row(patient.pk, "r1", 5.0)])
+        pipeline.run_import(batch, iter_ndjson(b"\n".join(lines), "HIS", chunk_size=chunk_size))
+    # The connection is usable again.
+    assert Observation.objects.filter(patient=patient).count() == (0 if chunk_size == 10 else 1)
 
 
 def synchronous_commit() -> str:
@@ -169,35 +183,25 @@ def synchronous_commit() -> str:
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(("mode", "during"), [("keep_good", "off"), ("all_or_nothing", "on")])
-def test_only_the_steps_of_a_keep_good_import_commit_without_waiting_for_the_flush(org, doctor, mode, during):
+def test_only_the_steps_of_a_keep_good_import_commit_without_waiting_for_the_flush(
+    org, doctor, mode, during, monkeypatch
+):
     if connection.vendor != "postgresql":
         pytest.skip("synchronous_commit is PostgreSQL's")
     patient = make_patient(doctor)
     seen: list[str] = []
+    prepare = chunk_steps.prepare_chunk
 
-    def chunks():
-        for chunk in iter_ndjson(feed(patient.id_number), "HIS", chunk_size=2):
-            seen.append(synchronous_commit())  # parsed inside a step's transaction
-            yield chunk
+    def preparing(*args, **kwargs):
+        seen.append(synchronous_commit())  # inside a step's transaction
+        return prepare(*args, **kwargs)
 
+    monkeypatch.setattr("careloop.observations.importing.pipeline.prepare_chunk", preparing)
     batch = ImportBatch.objects.create(organization=org, kind="fhir", filename="feed.ndjson", mode=mode)
-    batch, problems = pipeline.run_import(batch, chunks())
+    batch, problems = pipeline.run_import(batch, iter_ndjson(feed(patient.id_number), "HIS", chunk_size=2))
     assert problems == [] and batch.created == 4
-    assert during in seen[1:]  # the first chunk is parsed before the first step
+    assert set(seen) == {during}
     assert synchronous_commit() == "on"  # the setting ended with the step; the last commit waited
-
-
-@pytest.fixture
-def readers(monkeypatch):
-    """Per chunk matched: whether it was read on the second connection, beside the merge."""
-    seen: list[bool] = []
-
-    def spying(*args, **kwargs):
-        seen.append(args[5] is not None if len(args) > 5 else kwargs.get("reader") is not None)
-        return match_chunk(*args, **kwargs)
-
-    monkeypatch.setattr(overlap, "match_chunk", spying)
-    return seen
 
 
 def patient_with_mrn(key: str, id_number: str, mrn: str) -> bytes:
@@ -208,20 +212,36 @@ def patient_with_mrn(key: str, id_number: str, mrn: str) -> bytes:
     return orjson.dumps({"resourceType": "Patient", "id": key, "identifier": identifiers})
 
 
+@pytest.fixture
+def opened(monkeypatch) -> list[Any]:
+    """The second connections made and connected (not those only named)."""
+    made: list[Any] = []
+    create = connections.create_connection
+
+    def creating(alias):
+        wrapper = create(alias)
+        connect = wrapper.connect
+
+        def connecting():
+            made.append(wrapper)
+            connect()
+
+        monkeypatch.setattr(wrapper, "connect", connecting)
+        return wrapper
+
+    monkeypatch.setattr(connections, "create_connection", creating)
+    return made
+
+
 @pytest.mark.django_db(transaction=True)
-def test_patients_are_read_beside_the_merge_and_see_what_the_steps_before_committed(
-    org, doctor, readers, monkeypatch
-):
-    if connection.vendor != "postgresql":
-        pytest.skip("the merge runs beside the caller on PostgreSQL only")
+def test_chunks_merged_beside_the_next_see_what_the_steps_before_learnt(org, doctor, opened):
     first, second = make_patient(doctor), make_patient(doctor, name="李四")
 
     def by_mrn(mrn: str) -> dict[str, Any]:
         return {"identifier": {"system": MRN_SYSTEM, "value": mrn}}
 
-    # Chunk 1 (read on the import's connection: no merge yet) learns M-1. Chunk 2 is read beside chunk 1's
-    # merge and must see M-1 committed; it learns M-2 (a write: finished after the merge). Chunk 3 is read
-    # beside chunk 2's merge and must see M-2.
+    # Chunk 1 learns M-1 and is merged in place; chunk 2 is prepared while nothing merges, learns M-2 and
+    # is merged beside chunk 3, which names both patients by the MRNs learnt before it.
     lines = [
         patient_with_mrn("p1", first.id_number, "M-1"),
         observation(1, {"reference": "Patient/p1"}),
@@ -230,27 +250,11 @@ def test_patients_are_read_beside_the_merge_and_see_what_the_steps_before_commit
         observation(3, by_mrn("M-2")),
         observation(4, by_mrn("M-1")),
     ]
-    opened = []  # the connections made, not those only named (a thread's own, never used, is named)
-    create = connections.create_connection
-
-    def creating(alias):
-        wrapper = create(alias)
-        connect = wrapper.connect
-
-        def connecting():
-            opened.append(wrapper)
-            connect()
-
-        monkeypatch.setattr(wrapper, "connect", connecting)
-        return wrapper
-
-    monkeypatch.setattr(connections, "create_connection", creating)
     batch = ImportBatch.objects.create(organization=org, kind="fhir", filename="feed.ndjson")
     batch, problems = pipeline.run_import(batch, iter_ndjson(b"\n".join(lines), "HIS", chunk_size=2))
 
     assert problems == []
     assert (batch.status, batch.created, batch.unmatched) == ("done", 4, 0)
-    assert readers == [True, True]  # chunks 2 and 3 (chunk 1 went through look_up)
     assert sorted(Observation.objects.filter(patient=first).values_list("source_id", flat=True)) == [
         "o1",
         "o2",
@@ -258,38 +262,15 @@ def test_patients_are_read_beside_the_merge_and_see_what_the_steps_before_commit
     ]
     assert list(Observation.objects.filter(patient=second).values_list("source_id", flat=True)) == ["o3"]
     assert Observation.objects.get(source_id="o2").flag == "high"
-    assert len(opened) == 1 and opened[0].connection is None  # one second connection, closed at the end
+    if connection.vendor == "postgresql":
+        assert len(opened) == 1 and opened[0].connection is None  # one second connection, closed at the end
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_single_chunk_opens_no_second_connection(org, doctor, readers, monkeypatch):
-    opened: list[str] = []
-    monkeypatch.setattr(connections, "create_connection", lambda alias: opened.append(alias))
+def test_a_single_chunk_opens_no_second_connection(org, doctor, opened):
     patient = make_patient(doctor)
     batch = ImportBatch.objects.create(organization=org, kind="fhir", filename="feed.ndjson")
     lines = feed(patient.id_number).split(b"\n")[:3]  # the Patient and two results naming it
     batch, problems = pipeline.run_import(batch, iter_ndjson(b"\n".join(lines), "HIS"))
     assert problems == [] and batch.created == 2
-    assert (opened, readers) == ([], [])
-
-
-@pytest.mark.django_db(transaction=True)
-def test_the_reader_reads_in_a_thread_of_its_own_on_one_second_connection_and_closes_it_there():
-    reader = overlap._Reader()
-    reader.close()  # never used: nothing was opened, nothing to close
-
-    def where(number, reading):
-        if reading.vendor == "postgresql":  # (SQLite's test database lives in the first connection's memory)
-            reading.ensure_connection()
-        return number, threading.current_thread().name, reading
-
-    reader = overlap._Reader()
-    seen = [reader.submit(where, number).result() for number in (1, 2)]
-    assert [number for number, _, _ in seen] == [1, 2]
-    assert {name.split("_")[0] for _, name, _ in seen} == {"careloop-read"}
-    first, second = (reading for _, _, reading in seen)
-    assert first is second and first is not connections["default"]  # one second connection
-    reader.close()
-    assert first.connection is None
-    with pytest.raises(RuntimeError):  # its thread is gone with it
-        reader.submit(where, 3)
+    assert opened == []

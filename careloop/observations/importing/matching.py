@@ -6,9 +6,7 @@ Set-based: one query per kind of identifier for a whole chunk of records, never 
 import datetime
 from collections.abc import Iterable
 
-from django.db.backends.base.base import BaseDatabaseWrapper
-
-from careloop.observations.importing.keylookup import key_filters, value_rows
+from careloop.observations.importing.keylookup import IN_LISTS, KeyLookup
 from careloop.observations.importing.parsed import PatientRef
 from careloop.observations.models import PatientIdentifier
 from careloop.patients.idcard import normalize_resident_id
@@ -41,12 +39,12 @@ def match_patients(
     organization_id: int,
     refs: Iterable[PatientRef],
     known: dict[PatientRef, int] | None = None,
-    reader: BaseDatabaseWrapper | None = None,
+    lookup: KeyLookup = IN_LISTS,
 ) -> Matches:
     """Patient id for every ref that matches one of the organization's patients; others are absent.
 
     `known` carries what earlier chunks of the same import matched: those refs are not looked up again,
-    and new matches are added to it. `reader`: the connection to read on (keylookup.value_rows).
+    and new matches are added to it. `lookup`: the store's (store.ObservationStore.lookup).
     """
     found = Matches()
     unique = set(refs)
@@ -56,23 +54,21 @@ def match_patients(
             if patient_id is not None:
                 found[ref] = patient_id
         unique.difference_update(found)
-    _look_up(organization_id, unique, found, reader)
+    _look_up(organization_id, unique, found, lookup)
     if known is not None and len(known) < KNOWN_LIMIT:
         known.update({ref: found[ref] for ref in unique if ref in found})
     return found
 
 
-def _look_up(
-    organization_id: int, refs: set[PatientRef], found: Matches, reader: BaseDatabaseWrapper | None
-) -> None:
+def _look_up(organization_id: int, refs: set[PatientRef], found: Matches, lookup: KeyLookup) -> None:
     by_index: dict[str, list[PatientRef]] = {}
     for ref in refs:
         if ref.id_number:
             by_index.setdefault(id_number_index(normalize_resident_id(ref.id_number)), []).append(ref)
-    for keys in key_filters("id_number_index", list(by_index)):
+    for keys in lookup.filters("id_number_index", list(by_index)):
         patients = Patient.objects.filter(organization_id=organization_id, **keys)
         by_patient = patients.values_list("id_number_index", "id", "sex", "birth_date")
-        for index, patient_id, sex, birth in value_rows(by_patient, reader):
+        for index, patient_id, sex, birth in lookup.rows(by_patient):
             found.demographics[patient_id] = (sex, birth)
             for ref in by_index[index]:
                 found[ref] = patient_id
@@ -83,12 +79,12 @@ def _look_up(
         if ref.mrn and ref not in found:
             by_mrn.setdefault(ref.mrn_system, {}).setdefault(ref.mrn, []).append(ref)
     for system, values in by_mrn.items():
-        for keys in key_filters("value", list(values)):
+        for keys in lookup.filters("value", list(values)):
             identifiers = PatientIdentifier.objects.filter(
                 organization_id=organization_id, system=system, **keys
             )
             by_value = identifiers.values_list("value", "patient_id", "patient__sex", "patient__birth_date")
-            for value, patient_id, sex, birth in value_rows(by_value, reader):
+            for value, patient_id, sex, birth in lookup.rows(by_value):
                 found.demographics[patient_id] = (sex, birth)
                 for ref in values[value]:
                     found[ref] = patient_id
@@ -98,10 +94,10 @@ def _look_up(
     if learnt:
         for system, values in by_mrn.items():
             for value, named in values.items():
-                patient_id = learnt.get((system, value))
-                if patient_id is not None:
+                learnt_id = learnt.get((system, value))
+                if learnt_id is not None:
                     for ref in named:
-                        found.setdefault(ref, patient_id)
+                        found.setdefault(ref, learnt_id)
 
 
 def mrns_learnt(matches: Matches) -> dict[tuple[str, str], int]:

@@ -1,17 +1,45 @@
 """One result from a source to the values stored: indicator, canonical value and unit, flag — or a Problem.
 
-Pure: no Django import. The order of the returned tuple is that of merge.COLUMNS after patient_id.
+Pure: no Django import. `Normalizer` is what the pipeline uses (one per import); `normalize_result` is the
+same for a single record.
 """
 
 import datetime
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import NamedTuple
 
 from careloop.observations import catalogue, flags, units
 from careloop.observations.importing.parsed import Problem, ResultRecord, because
 
 NO_CRITICAL_LIMITS: Mapping[str, flags.CriticalLimits] = MappingProxyType({})
+
+# How far a result's time may lie beyond the importer's clock: the source's and our clocks differ a little.
+# A result dated later is refused ("future"): it would become the patient's latest value for years.
+CLOCK_TOLERANCE = datetime.timedelta(minutes=10)
+
+# An import's memo (Normalizer) is emptied when it holds this many entries: it bounds the memory, never
+# what is computed.
+CONVERSIONS_KEPT = 50_000
+FLAGS_KEPT = 100_000
+
+
+class Normalized(NamedTuple):
+    """What is stored of a value as reported (rows.ObservationRow's columns of the same names)."""
+
+    code: str
+    value: float
+    unit: str
+    comparator: str
+    value_reported: str
+    unit_reported: str
+    flag: str
+
+
+class _Conversion(NamedTuple):
+    indicator: catalogue.Indicator
+    value: float
+    comparator: str
 
 
 def age_on(birth: datetime.date | None, day: datetime.date) -> int | None:
@@ -20,78 +48,103 @@ def age_on(birth: datetime.date | None, day: datetime.date) -> int | None:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
+def future_refusal(effective_at: datetime.datetime, now: datetime.datetime, location: str) -> Problem | None:
+    """Why a result dated `effective_at` is refused when it arrives at `now`, or None (CLOCK_TOLERANCE)."""
+    if effective_at <= now + CLOCK_TOLERANCE:
+        return None
+    return Problem(
+        location,
+        "time",
+        effective_at.isoformat(),
+        because(
+            "The result is dated %(time)s, which is in the future. Check the date and the time zone "
+            "in the source system, then send it again.",
+            time=effective_at.isoformat(sep=" ", timespec="minutes"),
+        ),
+        "future",
+    )
+
+
+class Normalizer:
+    """Normalizes the results of one import, judged against `critical` (the organization's own critical
+    limits by indicator code) and refused when dated after `now` (future_refusal).
+
+    Memoizes, for this object's life only: the conversion (indicator, canonical value, comparator) of each
+    (code, value as reported, unit) it met, the flag of each (code, canonical value, sex, age) it judged,
+    and the age of the last result's patient on its day, by identity of the birth date and the time (a
+    parser hands a specimen's results one time object, and a patient's one birth date object).
+    A lab reports with a fixed number of decimals, so a feed repeats the same values many times. The
+    catalogue, the units and the flag rules are code, fixed for the process's life, and the limits are
+    this object's own: a memoized answer is always the one a fresh computation would give.
+    """
+
+    def __init__(
+        self,
+        now: datetime.datetime,
+        critical: Mapping[str, flags.CriticalLimits] = NO_CRITICAL_LIMITS,
+    ) -> None:
+        self.now = now
+        self.critical = critical
+        self._latest = now + CLOCK_TOLERANCE  # the latest time a result may be dated (future_refusal)
+        self._conversions: dict[tuple[str, str, str], _Conversion] = {}
+        self._flags: dict[tuple[str, float, str, int | None], str] = {}
+        self._last_age: tuple[datetime.date | None, datetime.datetime | None, int | None] = (None, None, None)
+
+    def normalize(
+        self,
+        code: str,
+        text: str,
+        unit: str,
+        effective_at: datetime.datetime,
+        location: str,
+        sex: str,
+        birth: datetime.date | None,
+    ) -> Normalized | Problem:
+        """What is stored of a value as reported by a patient of this sex and birth date, or why not."""
+        if effective_at > self._latest:
+            refused = future_refusal(effective_at, self.now, location)
+            assert refused is not None
+            return refused
+        conversion = self._conversions.get((code, text, unit))
+        if conversion is None:
+            converted = _convert(code, text, unit, location)
+            if type(converted) is Problem:
+                return converted
+            assert isinstance(converted, _Conversion)
+            if len(self._conversions) >= CONVERSIONS_KEPT:
+                self._conversions.clear()
+            conversion = self._conversions[(code, text, unit)] = converted
+        indicator, value, comparator = conversion
+        last_birth, last_time, age = self._last_age
+        if last_birth is not birth or last_time is not effective_at:
+            age = age_on(birth, effective_at.date())
+            self._last_age = (birth, effective_at, age)
+        judged = (indicator.code, value, sex, age)
+        flag = self._flags.get(judged)
+        if flag is None:
+            limits = self.critical.get(indicator.code)
+            flag = flags.flag(indicator, value, sex, age, limits) or ""
+            if len(self._flags) >= FLAGS_KEPT:
+                self._flags.clear()
+            self._flags[judged] = flag
+        return Normalized(indicator.code, value, indicator.unit, comparator, text[:100], unit[:30], flag)
+
+
 def normalize_result(
-    record: ResultRecord, sex: str, birth: datetime.date | None
-) -> tuple[Any, ...] | Problem:
-    """(code, value, unit, comparator, value_reported, unit_reported, flag, effective_at), or why not."""
-    when = record.effective_at
-    stored = stored_values(record.code, record.value, record.unit, when, record.location, sex, birth)
-    return stored if type(stored) is Problem else (*stored, when)
-
-
-def stored_values(
-    code: str,
-    text: str,
-    unit: str,
-    effective_at: datetime.datetime,
-    location: str,
+    record: ResultRecord,
     sex: str,
     birth: datetime.date | None,
+    now: datetime.datetime | None = None,
     critical: Mapping[str, flags.CriticalLimits] = NO_CRITICAL_LIMITS,
-) -> tuple[Any, ...] | Problem:
-    """(code, value, unit, comparator, value_reported, unit_reported, flag) of a result, or why not: what
-    the import pipeline stores of a value, which it carries as tuples.
-
-    One tuple for each value as reported and each sex, age and critical limits it is flagged for, made
-    once and handed out again: the pipeline builds its row around it.
-    `critical`: the organization's critical limits by indicator code (flags.critical_limits), where it set
-    its own."""
-    converted = _converted.get((code, text, unit))
-    if converted is None:
-        outcome = _convert(code, text, unit, location)
-        if type(outcome) is Problem:
-            return outcome
-        converted = (*outcome, {})
-        if len(_converted) >= CONVERSIONS_KEPT:
-            _converted.clear()
-        _converted[(code, text, unit)] = converted
-    indicator, value, comparator, judged = converted
-    global _last_age
-    last = _last_age
-    if last[0] is birth and last[1] is effective_at:
-        age = last[2]
-    else:
-        age = None if birth is None else age_on(birth, effective_at.date())
-        _last_age = (birth, effective_at, age)
-    limits = critical.get(indicator.code) if critical else None
-    stored = judged.get((sex, age, limits))
-    if stored is None:
-        flag = flags.flag(indicator, value, sex, age, limits) or ""
-        if len(judged) >= FLAGS_KEPT:
-            judged.clear()
-        stored = (indicator.code, value, indicator.unit, comparator, text[:100], unit[:30], flag)
-        judged[(sex, age, limits)] = stored
-    return stored
+) -> Normalized | Problem:
+    """One record normalized on its own (`now`: the time it arrives, by default the clock's)."""
+    normalizer = Normalizer(now or datetime.datetime.now(datetime.UTC), critical)
+    return normalizer.normalize(
+        record.code, record.value, record.unit, record.effective_at, record.location, sex, birth
+    )
 
 
-# The age of the last result's patient on its day, by identity of the birth date and the time: a specimen's
-# results come one after another with the same two objects. One tuple, replaced whole, so that threads
-# normalizing at once read a consistent one.
-_last_age: tuple[datetime.date | None, datetime.datetime | None, int | None] = (None, None, None)
-
-# A lab reports its values with a fixed number of decimals, so a feed repeats the same (code, value, unit)
-# many times over: the indicator, canonical value and plausibility of each are worked out once, and its
-# flag, with the rest that is stored of it, once for each sex, age and critical limits it meets. (The
-# catalogue is the shipped one, fixed for the process's life.)
-CONVERSIONS_KEPT = 50_000
-FLAGS_KEPT = 512
-_Judged = dict[tuple[str, int | None, flags.CriticalLimits | None], tuple[Any, ...]]
-_converted: dict[tuple[str, str, str], tuple[catalogue.Indicator, float, str, _Judged]] = {}
-
-
-def _convert(
-    code: str, text: str, unit: str, location: str
-) -> tuple[catalogue.Indicator, float, str] | Problem:
+def _convert(code: str, text: str, unit: str, location: str) -> _Conversion | Problem:
     """The indicator, canonical value and comparator of a value as reported, or why it is refused."""
     indicator = catalogue.find(code)
     if indicator is None:
@@ -112,4 +165,4 @@ def _convert(
     except units.ResultRefused as refused:
         field = "unit" if refused.code == "unknown_unit" else "value"
         return refused.problem(location, field)
-    return indicator, value, parsed.comparator
+    return _Conversion(indicator, value, parsed.comparator)

@@ -8,13 +8,13 @@ alone. Records without a source id are parked as they come.
 
 from collections.abc import Sequence
 
-from careloop.observations.importing.keylookup import key_filters, value_rows
+from careloop.observations.importing.keylookup import IN_LISTS, KeyLookup
 from careloop.observations.models import UnmatchedResult
 
 _REFRESHED = ["record", "batch", "received_at", "patient_name", "patient_birth_date", "patient_sex"]
 
 
-def park(organization_id: int, rows: Sequence[UnmatchedResult]) -> int:
+def park(organization_id: int, rows: Sequence[UnmatchedResult], lookup: KeyLookup = IN_LISTS) -> int:
     """Store `rows` (unsaved) in the unmatched queue without duplicating what is there.
 
     Returns how many results and visits (not reports, which wait with them) are waiting for a patient
@@ -27,11 +27,11 @@ def park(organization_id: int, rows: Sequence[UnmatchedResult]) -> int:
         else:
             loose.append(row)
     stored: dict[tuple[str, str, str], tuple[int, bool]] = {}
-    for keys in key_filters("source_id", list({key[2] for key in latest})):
+    for keys in lookup.filters("source_id", list({key[2] for key in latest})):
         found = UnmatchedResult.objects.filter(organization_id=organization_id, **keys).values_list(
             "kind", "source_system", "source_id", "id", "resolved_at"
         )
-        for kind, system, source_id, pk, resolved_at in value_rows(found):
+        for kind, system, source_id, pk, resolved_at in lookup.rows(found):
             key = (kind, system, source_id)
             if key in latest and (key not in stored or resolved_at is not None):
                 stored[key] = (pk, resolved_at is not None)

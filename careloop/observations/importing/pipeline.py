@@ -1,36 +1,51 @@
 """The import pipeline: parsed records in, observations, reports, encounters and problems out.
 
-Whatever the format, an import is a sequence of chunks (ParseResult). For each chunk, set-based:
-match the patients, store their source identifiers, upsert exam reports, normalize results (indicator,
-unit, plausibility, flag), merge them, upsert encounters, park results for unknown patients in the
-unmatched queue, and record every refusal as an ImportProblem. Nothing is dropped silently. On
-PostgreSQL a chunk's merge runs in the database while the next chunk is normalized and parsed
-(`overlap.import_overlapped`; one chunk's steps are in `chunk`).
+Whatever the format, an import is a sequence of chunks (ParseResult). For each chunk, set-based: match
+the patients, store their source identifiers, upsert exam reports, normalize results (indicator, unit,
+plausibility, flag), merge them through the store (store.py), upsert encounters, park results for
+unknown patients in the unmatched queue, and record every refusal as an ImportProblem. Nothing is
+dropped silently. One chunk's steps are in chunk.py.
+
+    chunk N:    parse ─ prepare (match, reports, normalize) ─┐ step N-1 ─ start merge N ─┐
+    chunk N+1:                                                    parse ─ prepare ─ step N: finish N ...
+
+A step is one transaction on the import's connection: it prepares the next chunk and finishes the chunk
+whose merge is done (its visits, parked records, problems and counts). A store that overlaps merges a
+chunk on a connection of its own while the next one is parsed and prepared.
 
 Problems: the first `IMPORT_LIMITS.stored_problems` are stored, values and reasons through the one
 redaction routine; past them only a count per kind (`ImportBatch.problems_not_stored`, problemcap.py).
 
-Modes: "keep_good" commits chunk by chunk (a crash loses at most the two chunks in progress, the one
-merging and the next, and a re-run is idempotent); "all_or_nothing" runs the whole import in one
-transaction and rolls it back if anything was refused — the refusal and its problems are still recorded.
+Modes: "keep_good" commits chunk by chunk: a chunk's rows when they are merged, its counts with the step
+after (a crash loses at most the chunks under way, and a re-run is idempotent: it counts rows already
+stored as unchanged). "all_or_nothing" runs the whole import in one transaction, on one connection, and
+rolls it back if anything was refused; the refusal and its problems are still recorded.
 """
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from careloop.accounts import audit
-from careloop.gcpacing import fewer_collections
-from careloop.observations.criticals import critical_limits_for
-from careloop.observations.importing.chunk import Chunk, ImportMemo
-from careloop.observations.importing.merge import MergeCounts
-from careloop.observations.importing.overlap import import_overlapped
+from careloop.observations.importing.chunk import (
+    ImportContext,
+    PreparedChunk,
+    finish_chunk,
+    import_chunk,
+    prepare_chunk,
+)
 from careloop.observations.importing.parsed import ParseResult, Problem, reason_parts
 from careloop.observations.importing.problemcap import ProblemTally
+from careloop.observations.importing.store import MergeCounts, PendingMerge, open_store
 from careloop.observations.models import ImportBatch, ImportProblem
 from careloop.redaction import redact
+
+__all__ = ["import_chunk", "run_import"]
+
+Finished = Callable[[PreparedChunk, MergeCounts, list[Problem], int], None]
 
 
 class _RefusedWhole(Exception):
@@ -59,13 +74,12 @@ def run_import(
     """Run an import to the end; the batch row carries the counts and status, ImportProblem rows the refusals
     (up to the cap; the batch counts the others by kind). Returns the batch and the problems stored.
 
-    `chunks` is read while the database merges the chunk before: one that uses the database waits for it.
+    `chunks` is read while the store merges the chunk before.
     """
     kept: list[Problem] = []
     tally = ProblemTally(settings.IMPORT_LIMITS.stored_problems)
-    memo = ImportMemo(critical=critical_limits_for(batch.organization_id))
 
-    def account(chunk: Chunk, counts: MergeCounts, problems: list[Problem], parked: int) -> None:
+    def account(chunk: PreparedChunk, counts: MergeCounts, problems: list[Problem], parked: int) -> None:
         parsed = chunk.parsed
         batch.received += len(parsed.results) + len(parsed.encounters) + len(parsed.problems) + parsed.skipped
         batch.created += counts.created
@@ -78,27 +92,27 @@ def run_import(
         if progress:
             progress(batch)
 
-    def record(chunk: Chunk, counts: MergeCounts, problems: list[Problem], parked: int) -> None:
+    def record(chunk: PreparedChunk, counts: MergeCounts, problems: list[Problem], parked: int) -> None:
         stored = len(kept)
         account(chunk, counts, problems, parked)
         ImportProblem.objects.bulk_create([_problem_row(batch, p) for p in kept[stored:]], batch_size=1000)
         batch.save(update_fields=[*ImportBatch.COUNTS, "problems_not_stored"])
 
-    with fewer_collections():
-        if batch.mode == "all_or_nothing":
-            try:
-                with transaction.atomic():
-                    import_overlapped(batch, chunks, memo, account, transaction_per_step=False)
-                    if batch.refused:
-                        raise _RefusedWhole
-                batch.status = "done"
-            except _RefusedWhole:
-                batch.status = "refused"
-                batch.created = batch.updated = batch.unchanged = batch.unmatched = 0
-        else:
-            import_overlapped(batch, chunks, memo, record, transaction_per_step=True)
+    if batch.mode == "all_or_nothing":
+        try:
+            with transaction.atomic(), open_store() as store:
+                _import_chunks(ImportContext.start(batch, store), chunks, account)
+                if batch.refused:
+                    raise _RefusedWhole
             batch.status = "done"
-    # This commit waits for the WAL flush, and so for every step's before it (overlap._commit_without_flush).
+        except _RefusedWhole:
+            batch.status = "refused"
+            batch.created = batch.updated = batch.unchanged = batch.unmatched = 0
+    else:
+        with open_store(overlap=True) as store:
+            _import_chunks(ImportContext.start(batch, store), chunks, record)
+        batch.status = "done"
+    # A commit that waits for the WAL flush, and so for every commit of the import's before it.
     with transaction.atomic():
         if batch.mode == "all_or_nothing":
             ImportProblem.objects.bulk_create([_problem_row(batch, p) for p in kept], batch_size=1000)
@@ -111,3 +125,44 @@ def run_import(
             detail={"kind": batch.kind, "status": batch.status, **batch.counts()},
         )
     return batch, kept
+
+
+@dataclass
+class _Merging:
+    chunk: PreparedChunk
+    merge: PendingMerge
+
+
+def _import_chunks(context: ImportContext, chunks: Iterable[ParseResult], finished: Finished) -> None:
+    """Import `chunks` in order, each step preparing a chunk and finishing the one merged before it.
+
+    A source that breaks stops the import after the chunks it gave are imported, and its error is raised.
+    """
+    store, batch = context.store, context.batch
+    source = iter(chunks)
+    merging: _Merging | None = None
+    failure: Exception | None = None
+    try:
+        while True:
+            try:
+                parsed = next(source, None)
+            except Exception as error:
+                failure, parsed = error, None
+            with store.step():
+                chunk = None
+                if parsed is not None:
+                    chunk = prepare_chunk(context, parsed, merging.chunk.rows if merging is not None else ())
+                if merging is not None:
+                    counts = merging.merge.counts()
+                    finished(merging.chunk, counts, *finish_chunk(context, merging.chunk))
+            if chunk is None:
+                break
+            merging = _Merging(
+                chunk, store.start_merge(batch.organization_id, batch.pk, chunk.rows, timezone.now())
+            )
+    finally:
+        close = getattr(source, "close", None)
+        if close is not None:
+            close()
+    if failure is not None:
+        raise failure

@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from careloop.observations.importing.keylookup import key_filters
+from careloop.observations.importing.keylookup import IN_LISTS, KeyLookup
 from careloop.observations.importing.matching import Matches
 from careloop.observations.importing.parsed import EncounterRecord, PatientRef, ReportRecord
 from careloop.observations.models import ExamReport, ImportBatch, UnmatchedResult
@@ -51,6 +51,7 @@ def _upsert_by_source[M: (ExamReport, Encounter)](
     build: Callable[[tuple[str, str], dict[str, Any]], M],
     fields: list[str],
     stamp: dict[str, Any] | None = None,
+    lookup: KeyLookup = IN_LISTS,
 ) -> dict[tuple[str, str], M]:
     """Create or update rows by their (source_system, source_id), set-based; unchanged rows are left alone.
 
@@ -58,7 +59,7 @@ def _upsert_by_source[M: (ExamReport, Encounter)](
     change but is not compared, so a re-import of the same content writes nothing.
     """
     existing: dict[tuple[str, str], M] = {}
-    for keys in key_filters("source_id", [source_id for _system, source_id in wanted]):
+    for keys in lookup.filters("source_id", [source_id for _system, source_id in wanted]):
         for row in queryset.filter(**keys):
             key = (row.source_system, row.source_id)
             if key in wanted:
@@ -79,7 +80,11 @@ def _upsert_by_source[M: (ExamReport, Encounter)](
 
 
 def upsert_reports(
-    organization_id: int, batch: ImportBatch, reports: list[ReportRecord], matches: Matches
+    organization_id: int,
+    batch: ImportBatch,
+    reports: list[ReportRecord],
+    matches: Matches,
+    lookup: KeyLookup = IN_LISTS,
 ) -> dict[tuple[str, str], int]:
     wanted = {
         (r.source_system, r.source_id): {
@@ -101,6 +106,7 @@ def upsert_reports(
         ),
         ["patient_id", "issued_at", "institution", "package", "conclusion", "status", "batch"],
         stamp={"batch": batch},
+        lookup=lookup,
     )
     return {key: row.pk for key, row in rows.items()}
 
@@ -128,7 +134,9 @@ def _new_encounter(key: tuple[str, str], values: dict[str, Any]) -> Encounter:
     return Encounter(source_system=key[0], source_id=key[1], **{**values, "admitted_at": start})
 
 
-def upsert_encounters(organization_id: int, encounters: list[EncounterRecord], matches: Matches) -> None:
+def upsert_encounters(
+    organization_id: int, encounters: list[EncounterRecord], matches: Matches, lookup: KeyLookup = IN_LISTS
+) -> None:
     events: dict[tuple[str, str], list[EncounterRecord]] = {}
     for record in encounters:
         if record.patient in matches:
@@ -146,5 +154,9 @@ def upsert_encounters(organization_id: int, encounters: list[EncounterRecord], m
         "procedures",
     ]
     _upsert_by_source(
-        Encounter.objects.filter(patient__organization_id=organization_id), wanted, _new_encounter, fields
+        Encounter.objects.filter(patient__organization_id=organization_id),
+        wanted,
+        _new_encounter,
+        fields,
+        lookup=lookup,
     )
