@@ -9,7 +9,7 @@ from careloop.observations.models import CriticalLimit
 
 
 def critical_limits_for(organization_id: int) -> dict[str, flags.CriticalLimits]:
-    """The organization's critical limits by indicator code, where it set its own (stored_values)."""
+    """The organization's critical limits by indicator code, where it set its own (normalize.Normalizer)."""
     limits = {}
     rows = CriticalLimit.objects.filter(organization_id=organization_id).values_list("code", "low", "high")
     for code, low, high in rows:

@@ -7,7 +7,7 @@ A result is judged when it arrives; a corrected value is judged again, by the li
 import orjson
 import pytest
 
-from careloop.observations.criticals import do_set_critical_limits
+from careloop.observations.actions import do_set_critical_limits
 from careloop.observations.importing import pipeline
 from careloop.observations.models import ImportBatch, Observation, ObservationVersion
 from careloop.observations.sources import formats
@@ -85,7 +85,7 @@ AGAIN = {
 
 def run(org, filename: str, data: bytes) -> ImportBatch:
     batch = ImportBatch.objects.create(organization=org, kind=formats.kind_for(filename), filename=filename)
-    chunks = formats.read_chunks(data, filename, "LIS", {}, b"test-key", organization_id=org.pk)
+    chunks = formats.read_chunks(data, filename, "LIS", {}, organization_id=org.pk)
     batch, problems = pipeline.run_import(batch, chunks)
     assert problems == []
     return batch

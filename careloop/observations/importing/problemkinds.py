@@ -39,6 +39,7 @@ PROBLEM_KINDS = {
     "missing_column": _("Missing column"),
     "unknown_key": _("Column mapping"),
     "identifier_as_number": _("ID typed as a number"),
+    "future": _("Dated in the future"),
 }
 
 
