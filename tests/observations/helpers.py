@@ -14,7 +14,7 @@ import pytest
 
 from careloop.observations import catalogue
 from careloop.observations.catalogue import Indicator
-from careloop.observations.importing.merge import COLUMNS
+from careloop.observations.importing.django_store import COLUMNS
 from careloop.observations.sources.hl7v2 import ack
 from careloop.observations.sources.hl7v2.mllp import MllpServer
 from careloop.observations.sources.hl7v2.peers import Peer

@@ -1,7 +1,7 @@
 """Where an import's rows go: the store interface, and the one place that picks a store for the database.
 
 The pipeline (pipeline.py, chunk.py) decides what to store; a store decides how. `DjangoStore`
-(merge.py) works on every database Django supports, set-based through the ORM; `PostgresStore`
+(django_store.py) works on every database Django supports, set-based through the ORM; `PostgresStore`
 (postgres/store.py) stages rows with COPY and merges them on a second connection while the pipeline
 prepares the next chunk. Both keep the same rules: a row is known by its natural key (organization,
 source system, source id); a new key is inserted; a stored row whose meaning changed (rows.MEANING) is
@@ -91,7 +91,7 @@ def open_store(overlap: bool = False) -> Iterator[ObservationStore]:
 
         store: ObservationStore = PostgresStore(overlap=overlap and not connection.in_atomic_block)
     else:
-        from careloop.observations.importing.merge import DjangoStore
+        from careloop.observations.importing.django_store import DjangoStore
 
         store = DjangoStore()
     try:
