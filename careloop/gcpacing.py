@@ -2,10 +2,9 @@
 
 CPython starts a young collection every 700 new container objects. An import keeps a chunk's tens of
 thousands of rows alive until it is merged, so each young collection walks them again and promotes them,
-and older collections walk everything promoted. That was 2 us of an import's 17 us per row (measured with
-`gc.disable()`). Raising the first threshold keeps collecting (reference cycles are still freed) but
-seldom enough that the walks stop mattering. The thresholds are the process's own, so they are raised
-once for all the batches running in it and put back when the last one ends.
+and older collections walk everything promoted. Raising the first threshold keeps collecting (reference
+cycles are still freed) but seldom enough that the walks stop mattering. The thresholds are the process's
+own, so they are raised once for all the batches running in it and put back when the last one ends.
 """
 
 import gc
@@ -14,11 +13,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 # A young collection per 1,000,000 new objects instead of 700: an import's chunks come and go without
-# one. At 50,000 (1.12x faster than 700) a young collection still came every chunk or two and walked the
-# rows under way, 15 to 35 ms each: 60 to 100 ms of a 1.4 s import of 100 k rows, some of them while the
-# database waited for the next chunk. An import makes no reference cycles (a test holds the parser to
-# it), so its memory does not grow for lack of collections; cycles anything else makes are still freed,
-# a million objects later.
+# one, where a lower threshold still walked the rows under way every chunk or two. An import makes no
+# reference cycles (a test holds the parser to it), so its memory does not grow for lack of collections;
+# cycles anything else makes are still freed, a million objects later.
 BATCH_THRESHOLD = 1_000_000
 
 _lock = threading.Lock()
