@@ -9,6 +9,7 @@ Pure: no Django import.
 """
 
 import io
+import itertools
 from dataclasses import dataclass
 
 from careloop.observations.importing.parsed import Problem, Reason, because
@@ -69,7 +70,9 @@ def line_count(data: bytes) -> int:
 
 def ndjson_refusal(data: bytes, limits: ImportLimits) -> Reason | None:
     """Why an NDJSON file is refused (too many lines, or a line too long to parse), or None."""
-    lines = line_count(data)
+    # The lines ended by LF (the last one maybe not), no more than one past the limit.
+    lengths = [len(line) for line in itertools.islice(io.BytesIO(data), limits.lines + 1)]
+    lines = len(lengths) if b"\r" not in data and len(lengths) <= limits.lines else line_count(data)
     if lines > limits.lines:
         return because(
             "The file has %(count)s lines; one import reads at most %(limit)s. "
@@ -77,10 +80,8 @@ def ndjson_refusal(data: bytes, limits: ImportLimits) -> Reason | None:
             count=count(lines),
             limit=count(limits.lines),
         )
-    lengths = (len(line) for line in io.BytesIO(data))
-    too_long = next(((n, size) for n, size in enumerate(lengths, 1) if size > MAX_NDJSON_LINE_BYTES), None)
-    if too_long is not None:
-        number, size = too_long
+    if max(lengths, default=0) > MAX_NDJSON_LINE_BYTES:
+        number, size = next((n, size) for n, size in enumerate(lengths, 1) if size > MAX_NDJSON_LINE_BYTES)
         return because(
             "Line %(line)s is %(size)s long; a line (one resource) may be at most %(limit)s.",
             line=number,
