@@ -60,23 +60,31 @@ def do_import(
         raise ValueError(f"import mode {mode!r}: one of {', '.join(MODES)}")
     if batch is None:
         with transaction.atomic():
-            batch = ImportBatch.objects.create(
-                organization=organization,
-                kind=source.kind,
-                origin=source.origin,
-                filename=source.label[:200],
-                mode=mode,
-                started_by=actor,
-            )
-            audit.record(
-                "import.start",
-                organization_id=organization.pk,
-                obj=batch,
-                actor=actor,
-                detail={"file": batch.filename, "origin": batch.origin, "mode": mode},
-            )
+            batch = _record_start(actor, organization.pk, source.kind, source.origin, source.label, mode)
     batch, problems = run_import(batch, source.chunks(organization.pk), progress)
     return ImportOutcome(batch, problems)
+
+
+def _record_start(
+    actor: User | None, organization_id: int, kind: str, origin: str, filename: str, mode: str
+) -> ImportBatch:
+    """The batch of an import about to run, and its "import.start" entry (in the caller's transaction)."""
+    batch = ImportBatch.objects.create(
+        organization_id=organization_id,
+        kind=kind,
+        origin=origin,
+        filename=filename[:200],
+        mode=mode,
+        started_by=actor,
+    )
+    audit.record(
+        "import.start",
+        organization_id=organization_id,
+        obj=batch,
+        actor=actor,
+        detail={"file": batch.filename, "origin": origin, "mode": mode},
+    )
+    return batch
 
 
 def stored_path(batch: ImportBatch) -> Path:
@@ -93,26 +101,14 @@ def do_start_import(
         raise PermissionDenied("import without an organization")
     name = upload.name or ""  # UploadForm refuses a file without a supported name
     with transaction.atomic():
-        batch = ImportBatch.objects.create(
-            organization_id=user.organization_id,
-            kind=formats.kind_for(name),
-            filename=os.path.basename(name)[:200],
-            origin="upload",
-            mode=mode,
-            started_by=user,
-        )
+        kind = formats.kind_for(name)
+        batch = _record_start(user, user.organization_id, kind, "upload", os.path.basename(name), mode)
         path = stored_path(batch)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as handle:
             for piece in upload.chunks():
                 handle.write(piece)
-        audit.record(
-            "import.start",
-            organization_id=batch.organization_id,
-            obj=batch,
-            detail={"file": batch.filename, "origin": batch.origin, "mode": mode},
-        )
         transaction.on_commit(lambda: run_import_file.enqueue(batch.pk, source_system.strip(), mapping))
     return batch
 

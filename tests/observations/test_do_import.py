@@ -13,8 +13,8 @@ from careloop.observations.actions import do_import
 from careloop.observations.importing.inputs import FILES, FileInput
 from careloop.observations.models import ImportBatch, Observation
 from tests.factories import make_patient, make_user
+from tests.observations.test_import_views import IMMEDIATE
 
-IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 # A stored row apart from its organization, patient and report (ids of their own) and the batch that wrote it.
 COMPARED = [
     f.attname

@@ -19,7 +19,8 @@ from django.urls import reverse
 from careloop.observations.management.commands.mllp import store
 from careloop.observations.sources.hl7v2 import ack
 from tests.factories import make_patient
-from tests.observations.test_do_import import IMMEDIATE, results_csv
+from tests.observations.test_do_import import results_csv
+from tests.observations.test_import_views import IMMEDIATE
 
 ID_NUMBER = "11010519491231002X"  # the HL7 sample's patient
 PHONE = "13800138000"
