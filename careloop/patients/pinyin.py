@@ -5,8 +5,6 @@ characters (曾 zēng, not céng; 单 shàn, not dān); the table follows 《百
 《现代汉语词典》 (7th ed.).
 """
 
-from pypinyin import lazy_pinyin
-
 COMPOUND_SURNAMES = {
     "欧阳": ["ou", "yang"], "司马": ["si", "ma"], "上官": ["shang", "guan"], "诸葛": ["zhu", "ge"],
     "东方": ["dong", "fang"], "皇甫": ["huang", "fu"], "尉迟": ["yu", "chi"], "公孙": ["gong", "sun"],
@@ -34,6 +32,9 @@ def syllables(name: str) -> list[str]:
     else:
         if name[:1] in SURNAME_READINGS:
             head, rest = [SURNAME_READINGS[name[0]]], name[1:]
+    # Imported here: its dictionaries take a tenth of a second to load, which every command would pay.
+    from pypinyin import lazy_pinyin
+
     # errors="default": text without pinyin comes back as it is, and is split into words here.
     words = [w for piece in lazy_pinyin(rest, errors="default") for w in piece.split()]
     return head + [w.lower() for w in words if w.strip()]

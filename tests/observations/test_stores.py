@@ -155,6 +155,22 @@ def test_a_store_that_overlaps_commits_each_merge_before_counts_answer(org, doct
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("overlap", [False, True], ids=["in-place", "overlapped"])
+def test_a_look_up_of_held_lines_sees_the_merges_started_before_it(org, doctor, overlap):
+    patient = make_patient(doctor)
+    keys = [("LIS-A", "r0", 10), ("LIS-A", "r1", 11), ("LIS-A", "r2", 12)]
+    with open_store(overlap=overlap) as store:
+        assert store.look_up_held(org.pk, keys).positions() == set()
+        store.start_merge(org.pk, None, [row(patient.pk, "r0", 5.0, source_digest=10)], NOW)
+        merging = store.start_merge(
+            org.pk, None, [row(patient.pk, "r1", 5.0, source_digest=11), row(patient.pk, "r2", 5.0)], NOW
+        )
+        found = store.look_up_held(org.pk, keys)  # with `overlap`, before the merge is waited for
+        merging.counts()
+        assert found.positions() == {0, 1}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("overlap", [False, True], ids=["in-place", "overlapped"])
 def test_a_merge_that_fails_raises_djangos_error_and_the_store_goes_on(org, doctor, overlap):
     if connection.vendor != "postgresql":
         pytest.skip("SQLite stores a text of any length")

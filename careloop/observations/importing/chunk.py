@@ -7,7 +7,6 @@ three for a single message in the caller's transaction. pipeline.run_import runs
 
 import datetime
 from collections import Counter
-from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass, field
 
 from django.utils import timezone
@@ -23,7 +22,7 @@ from careloop.observations.importing.normalize import Normalizer
 from careloop.observations.importing.parking import park
 from careloop.observations.importing.parsed import ParseResult, PatientRef, Problem
 from careloop.observations.importing.rows import ObservationRow
-from careloop.observations.importing.store import MergeCounts, ObservationStore, open_store
+from careloop.observations.importing.store import MergeCounts, ObservationStore, PendingLookup, open_store
 from careloop.observations.importing.upserts import unmatched_row, upsert_encounters, upsert_reports
 from careloop.observations.models import ImportBatch, UnmatchedResult
 from careloop.patients.models import Patient
@@ -63,30 +62,23 @@ class PreparedChunk:
     parked: list[UnmatchedResult] = field(default_factory=list)
 
 
-def lines_to_skip(
-    keys: list[tuple[str, str]], stored_as_sent: set[int], changing: Collection[tuple[str, str]]
-) -> set[int]:
+def lines_to_skip(keys: list[tuple[str, str]], stored_as_sent: set[int]) -> set[int]:
     """Of the held lines with these natural keys, the positions to skip: those stored as they are
-    (`stored_as_sent`), but a key held twice in the chunk or being written by a merge under way
-    (`changing`): what is stored of it is about to change, and the last line of a key must win."""
+    (`stored_as_sent`), but a key held twice in the chunk: its last line must win."""
     if not stored_as_sent:
         return stored_as_sent
     twice = {key for key, times in Counter(keys).items() if times > 1}
-    return {
-        position
-        for position in stored_as_sent
-        if keys[position] not in twice and keys[position] not in changing
-    }
+    return {position for position in stored_as_sent if keys[position] not in twice}
 
 
-def _read_held(context: ImportContext, parsed: ParseResult, merging: Sequence[ObservationRow]) -> None:
+def _read_held(context: ImportContext, parsed: ParseResult, lookup: PendingLookup | None) -> None:
     held = parsed.held
     if held is None:
         return
-    stored = context.store.stored_as_sent(context.organization_id, held.keys)
-    keys = [(system, source_id) for system, source_id, _digest in held.keys]
-    changing = {(row.source_system, row.source_id) for row in merging} if stored else set()
-    held.read(lines_to_skip(keys, stored, changing))
+    if lookup is None:
+        lookup = context.store.look_up_held(context.organization_id, held.keys)
+    stored = lookup.positions()
+    held.read(lines_to_skip([(system, source_id) for system, source_id, _digest in held.keys], stored))
 
 
 def _demographics(context: ImportContext, matches: Matches) -> dict[int, Demographics]:
@@ -106,15 +98,16 @@ def _demographics(context: ImportContext, matches: Matches) -> dict[int, Demogra
 
 
 def prepare_chunk(
-    context: ImportContext, parsed: ParseResult, merging: Sequence[ObservationRow] = ()
+    context: ImportContext, parsed: ParseResult, held: PendingLookup | None = None
 ) -> PreparedChunk:
     """Read the chunk's held lines (but those stored as they are), match its patients, store the MRNs learnt
     and its exam reports, and normalize its results into rows or refuse them.
 
-    `merging`: the rows of a merge under way (lines_to_skip).
+    `held`: the look-up of the chunk's held lines, if the caller started it (else it is started here),
+    after every merge of the chunks before.
     """
     organization_id, batch, lookup = context.organization_id, context.batch, context.store.lookup
-    _read_held(context, parsed, merging)
+    _read_held(context, parsed, held)
     refs = [r.patient for r in parsed.results]
     refs += [r.patient for r in parsed.reports] + [e.patient for e in parsed.encounters] + parsed.patients
     matches = match_patients(organization_id, refs, context.patients, lookup)

@@ -22,10 +22,12 @@ from careloop.observations.importing.rows import (
     same_meaning,
 )
 from careloop.observations.importing.store import (
+    DoneLookup,
     DoneMerge,
     HeldKey,
     MergeCounts,
     ObservationStore,
+    PendingLookup,
     PendingMerge,
 )
 from careloop.observations.models import Observation, ObservationVersion
@@ -56,16 +58,18 @@ class DjangoStore(ObservationStore):
     def close(self) -> None:
         """Nothing runs after a merge returns, and the store opens nothing."""
 
-    def stored_as_sent(self, organization_id: int, keys: Sequence[HeldKey]) -> set[int]:
+    def look_up_held(self, organization_id: int, keys: Sequence[HeldKey]) -> PendingLookup:
         lines = [(position, *key) for position, key in enumerate(keys) if key[1]]
         stored = stored_columns(
             organization_id, [(system, source_id) for _, system, source_id, _ in lines], ["source_digest"]
         )
-        return {
-            position
-            for position, system, source_id, digest in lines
-            if (system, source_id) in stored and stored[(system, source_id)]["source_digest"] == digest
-        }
+        return DoneLookup(
+            {
+                position
+                for position, system, source_id, digest in lines
+                if (system, source_id) in stored and stored[(system, source_id)]["source_digest"] == digest
+            }
+        )
 
 
 def merge_rows(

@@ -72,7 +72,8 @@ class Normalizer:
     Memoizes, for this object's life only: the conversion (indicator, canonical value, comparator) of each
     (code, value as reported, unit) it met, the flag of each (code, canonical value, sex, age) it judged,
     and the age of the last result's patient on its day, by identity of the birth date and the time (a
-    parser hands a specimen's results one time object, and a patient's one birth date object).
+    parser hands a specimen's results one time object, and a patient's one birth date object); a time is
+    checked against `now` once per time object too.
     A lab reports with a fixed number of decimals, so a feed repeats the same values many times. The
     catalogue, the units and the flag rules are code, fixed for the process's life, and the limits are
     this object's own: a memoized answer is always the one a fresh computation would give.
@@ -101,10 +102,18 @@ class Normalizer:
         birth: datetime.date | None,
     ) -> Normalized | Problem:
         """What is stored of a value as reported by a patient of this sex and birth date, or why not."""
-        if effective_at > self._latest:
-            refused = future_refusal(effective_at, self.now, location)
-            assert refused is not None
-            return refused
+        last_birth, last_time, age = self._last_age
+        if last_time is not effective_at:
+            # Comparing times of two time zones costs more than the rest: once per time object.
+            if effective_at > self._latest:
+                refused = future_refusal(effective_at, self.now, location)
+                assert refused is not None
+                return refused
+            age = age_on(birth, effective_at.date())
+            self._last_age = (birth, effective_at, age)
+        elif last_birth is not birth:
+            age = age_on(birth, effective_at.date())
+            self._last_age = (birth, effective_at, age)
         conversion = self._conversions.get((code, text, unit))
         if conversion is None:
             converted = _convert(code, text, unit, location)
@@ -115,10 +124,6 @@ class Normalizer:
                 self._conversions.clear()
             conversion = self._conversions[(code, text, unit)] = converted
         indicator, value, comparator = conversion
-        last_birth, last_time, age = self._last_age
-        if last_birth is not birth or last_time is not effective_at:
-            age = age_on(birth, effective_at.date())
-            self._last_age = (birth, effective_at, age)
         judged = (indicator.code, value, sex, age)
         flag = self._flags.get(judged)
         if flag is None:

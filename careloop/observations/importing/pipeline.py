@@ -11,7 +11,8 @@ dropped silently. One chunk's steps are in chunk.py.
 
 A step is one transaction on the import's connection: it prepares the next chunk and finishes the chunk
 whose merge is done (its visits, parked records, problems and counts). A store that overlaps merges a
-chunk on a connection of its own while the next one is parsed and prepared.
+chunk on a connection of its own while the next one is parsed and prepared, and looks up a chunk's held
+lines (a re-import's, parsed.HeldLines) there while the chunk after it is parsed.
 
 Problems: the first `IMPORT_LIMITS.stored_problems` are stored, values and reasons through the one
 redaction routine; past them only a count per kind (`ImportBatch.problems_not_stored`, problemcap.py).
@@ -136,22 +137,35 @@ class _Merging:
 def _import_chunks(context: ImportContext, chunks: Iterable[ParseResult], finished: Finished) -> None:
     """Import `chunks` in order, each step preparing a chunk and finishing the one merged before it.
 
-    A source that breaks stops the import after the chunks it gave are imported, and its error is raised.
+    The source is read one chunk ahead: the next chunk is parsed while the store looks up this one's held
+    lines (after the merges of the chunks before it). A source that breaks stops the import after the
+    chunks it gave are imported, and its error is raised.
     """
     store, batch = context.store, context.batch
     source = iter(chunks)
-    merging: _Merging | None = None
     failure: Exception | None = None
+
+    def parse_next() -> ParseResult | None:
+        nonlocal failure
+        if failure is not None:
+            return None
+        try:
+            return next(source, None)
+        except Exception as error:
+            failure = error
+            return None
+
+    merging: _Merging | None = None
     try:
+        upcoming = parse_next()
         while True:
-            try:
-                parsed = next(source, None)
-            except Exception as error:
-                failure, parsed = error, None
+            parsed, held = upcoming, None
+            if parsed is not None:
+                if parsed.held is not None:
+                    held = store.look_up_held(batch.organization_id, parsed.held.keys)
+                upcoming = parse_next()
             with store.step():
-                chunk = None
-                if parsed is not None:
-                    chunk = prepare_chunk(context, parsed, merging.chunk.rows if merging is not None else ())
+                chunk = prepare_chunk(context, parsed, held) if parsed is not None else None
                 if merging is not None:
                     counts = merging.merge.counts()
                     finished(merging.chunk, counts, *finish_chunk(context, merging.chunk))

@@ -48,6 +48,22 @@ class DoneMerge(PendingMerge):
 HeldKey = tuple[str, str, int]
 
 
+class PendingLookup(ABC):
+    """A look-up of held lines the store may still be running; `positions` waits for it and raises what
+    it raised."""
+
+    @abstractmethod
+    def positions(self) -> set[int]: ...
+
+
+class DoneLookup(PendingLookup):
+    def __init__(self, positions: set[int]) -> None:
+        self._positions = positions
+
+    def positions(self) -> set[int]:
+        return self._positions
+
+
 class ObservationStore(ABC):
     """Writes an import's observations. `lookup` is how the domain steps look rows up by many keys."""
 
@@ -73,9 +89,12 @@ class ObservationStore(ABC):
         """
 
     @abstractmethod
-    def stored_as_sent(self, organization_id: int, keys: Sequence[HeldKey]) -> set[int]:
+    def look_up_held(self, organization_id: int, keys: Sequence[HeldKey]) -> PendingLookup:
         """The positions in `keys` whose observation is stored with that digest: the line that made it
-        (parsed.HeldLines). A key without a source id is never found."""
+        (parsed.HeldLines). A key without a source id is never found.
+
+        The look-up sees what every merge started before it wrote, and nothing of a merge started after;
+        an overlapping store runs it while the caller goes on."""
 
     @abstractmethod
     def close(self) -> None:

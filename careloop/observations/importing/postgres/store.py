@@ -3,8 +3,9 @@
 With `overlap` (an import that commits each step, outside any transaction of its caller's), each chunk
 after the first is merged on a second connection, in a thread of the store's own, while the pipeline
 parses and normalizes the next chunk: the database inserts while Python works. Each merge is a
-transaction of its own on that connection. Without `overlap` (all-or-nothing, a single message) the
-merge runs in place, on the import's connection and in its transaction.
+transaction of its own on that connection. Held lines are looked up there too, after the merges started
+before them, while the pipeline parses on. Without `overlap` (all-or-nothing, a single message) merges
+and look-ups run in place, on the import's connection and in its transaction.
 
 With `overlap`, every step and every merge commits without waiting for the WAL flush: a crash may lose
 the last ones, each whole, as if the import had stopped earlier, and a re-run is idempotent. The import's
@@ -14,7 +15,7 @@ While the store is open, the garbage collector runs seldom (gcpacing): an import
 """
 
 import datetime
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from typing import Any
@@ -31,10 +32,12 @@ from careloop.observations.importing.postgres.keylookup import ArrayLookup, bigi
 from careloop.observations.importing.postgres.statements import COPIED, Statements, copy_types, statements
 from careloop.observations.importing.rows import ObservationRow, one_per_key
 from careloop.observations.importing.store import (
+    DoneLookup,
     DoneMerge,
     HeldKey,
     MergeCounts,
     ObservationStore,
+    PendingLookup,
     PendingMerge,
 )
 
@@ -66,14 +69,27 @@ class PostgresStore(ObservationStore):
         data = self._merge.copy_data(unique, (organization_id, batch_id, 1, now))
         # The first merge runs in place: an import of one chunk (a message) opens no second connection.
         if self._merger is not None and self._merged:
-            return _Merging(len(unique), self._merger.submit(self._merge, params, data, len(unique)))
+            count = len(unique)
+            return _Merging(count, self._merger.submit(lambda raw: self._merge(raw, params, data, count)))
         self._merged = True
         with connection.wrap_database_errors, _transaction(wait_for_flush=self._merger is None):
             created, updated = self._merge(connection.connection, params, data, len(unique))
         return DoneMerge(MergeCounts(created, updated, len(unique) - created - updated))
 
-    def stored_as_sent(self, organization_id: int, keys: Sequence[HeldKey]) -> set[int]:
-        """One index probe per line, on the import's connection (what is committed, and its own)."""
+    def look_up_held(self, organization_id: int, keys: Sequence[HeldKey]) -> PendingLookup:
+        """One index probe per line: with `overlap` on the merger's connection, after the merges submitted
+        before it (a merge in place has committed by then); in place otherwise."""
+        sql, params = self._held_query(organization_id, keys)
+        if not sql:
+            return DoneLookup(set())
+        if self._merger is not None:
+            return _LookingUp(self._merger.submit(lambda raw: _stored_positions(raw, sql, params)))
+        connection.ensure_connection()
+        with connection.wrap_database_errors:
+            return DoneLookup(_stored_positions(connection.connection, sql, params))
+
+    def _held_query(self, organization_id: int, keys: Sequence[HeldKey]) -> tuple[str, dict[str, int | str]]:
+        """The probe of `keys` and its parameters; no SQL when no key has a source id."""
         params: dict[str, int | str] = {"organization": organization_id}
         systems = {system for system, _id, _digest in keys}
         if len(systems) == 1 and all(source_id for _system, source_id, _digest in keys):
@@ -86,7 +102,7 @@ class PostgresStore(ObservationStore):
         else:
             lines = [(position, *key) for position, key in enumerate(keys) if key[1]]
             if not lines:
-                return set()
+                return "", params
             sql = self._merge.sql.stored_as_sent
             params |= {
                 "positions": bigint_array([line[0] for line in lines]),
@@ -94,10 +110,7 @@ class PostgresStore(ObservationStore):
                 "ids": text_array([line[2] for line in lines]),
                 "digests": bigint_array([line[3] for line in lines]),
             }
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            row = cursor.fetchone()
-        return set(row[0] or ()) if row else set()
+        return sql, params
 
     def close(self) -> None:
         try:
@@ -203,8 +216,23 @@ class _Merging(PendingMerge):
         return MergeCounts(created, updated, self._staged - created - updated)
 
 
+def _stored_positions(raw: "psycopg.Connection[Any]", sql: str, params: dict[str, int | str]) -> set[int]:
+    row = raw.execute(sql, params).fetchone()
+    return set(row[0] or ()) if row else set()
+
+
+class _LookingUp(PendingLookup):
+    def __init__(self, looking: "Future[set[int]]") -> None:
+        self._looking = looking
+
+    def positions(self) -> set[int]:
+        with connection.wrap_database_errors:
+            return self._looking.result()
+
+
 class _Merger:
-    """A thread with a second connection of its own, merging one chunk at a time, each in a transaction.
+    """A thread with a second connection of its own, merging one chunk at a time, each in a transaction,
+    and looking up held lines between merges.
 
     Both are opened when first wanted, and closed in that thread (a Django connection belongs to the thread
     that opened it) once the merges submitted are done.
@@ -215,13 +243,12 @@ class _Merger:
         self._connection: BaseDatabaseWrapper | None = None
         self._used = False
 
-    def submit(
-        self, merge: _Merge, params: dict[str, Any], data: bytes, count: int
-    ) -> "Future[tuple[int, int]]":
+    def submit[T](self, work: "Callable[[psycopg.Connection[Any]], T]") -> "Future[T]":
+        """`work(connection)` in the thread, after the work submitted before it."""
         self._used = True
-        return self._thread.submit(self._merge, merge, params, data, count)
+        return self._thread.submit(self._run, work)
 
-    def _merge(self, merge: _Merge, params: dict[str, Any], data: bytes, count: int) -> tuple[int, int]:
+    def _run[T](self, work: "Callable[[psycopg.Connection[Any]], T]") -> T:
         if self._connection is None:
             self._connection = connections.create_connection(DEFAULT_DB_ALIAS)
             self._connection.ensure_connection()
@@ -229,7 +256,7 @@ class _Merger:
                 cursor.execute("SET synchronous_commit TO OFF")
         self._connection.ensure_connection()
         raw: psycopg.Connection[Any] = self._connection.connection
-        return merge(raw, params, data, count)  # each merge a transaction of its own (autocommit)
+        return work(raw)  # each a transaction of its own (autocommit)
 
     def close(self) -> None:
         if self._used:

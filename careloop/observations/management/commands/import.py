@@ -58,18 +58,23 @@ class Command(BaseCommand):
         source = FileInput(path.read_bytes(), path.name, "command", options["source_system"], mapping)
         # The wrapped stream itself: OutputWrapper.write would end each redraw with a newline.
         stream = cast(TextIO, self.stderr._out)  # the stubs type OutputWrapper attributes as methods
-        bar = tqdm(total=None, unit=" items", disable=options["no_progress"], file=stream)
+        # No bar at all without progress: even a disabled one starts tqdm's monitor thread and lock.
+        bar = None if options["no_progress"] else tqdm(total=None, unit=" items", file=stream)
         seen = 0
 
         def progress(current: ImportBatch) -> None:
             nonlocal seen
+            assert bar is not None
             bar.update(current.received - seen)
             seen = current.received
 
         token = set_context(AuditContext(actor_label="command:import"))
         try:
-            outcome = do_import(None, organization, source, options["mode"], progress=progress)
-            bar.close()
+            outcome = do_import(
+                None, organization, source, options["mode"], progress=progress if bar else None
+            )
+            if bar is not None:
+                bar.close()
         finally:
             reset_context(token)
         batch, problems = outcome.batch, outcome.problems

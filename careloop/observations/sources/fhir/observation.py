@@ -155,7 +155,12 @@ class ObservationReader:
         interpretation = ""
         if resource.interpretation:
             concept = resource.interpretation[0]
-            interpretation = next((c.code for c in concept.coding if c.code), None) or concept.text or ""
+            for coding in concept.coding:
+                if coding.code:
+                    interpretation = coding.code
+                    break
+            else:
+                interpretation = concept.text or ""
         # A lab's values repeat, so a float's text is worked out once per value; the text is then one
         # object, hashed once where normalizing looks it up. Not zero: -0.0 and 0.0 are one key and print
         # unlike.
