@@ -44,7 +44,7 @@ def make_patient(user: User, name: str = "张三", **fields) -> Patient:
         mobile=fields.pop("mobile", f"139{n:08d}"),
         **fields,
     )
-    return do_register_patient(user, patient)
+    return do_register_patient(user, patient).patient
 
 
 @pytest.fixture

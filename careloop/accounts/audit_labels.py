@@ -72,6 +72,7 @@ LABELS: dict[str, Promise] = {
     "import.view": _("Viewed an import and its problems"),
     "import.errors_downloaded": _("Downloaded an import's error report"),
     "unmatched.list": _("Viewed results waiting for a patient"),
+    "unmatched.register": _("Opened a registration filled from a waiting record"),
     "keys.rotate": _("Re-encrypted identifiers with a new key"),
     "patients.seed": _("Made synthetic patients"),
     "demo.setup": _("Set up the demo clinic"),

@@ -1,21 +1,25 @@
-"""The demo clinic: one login per role, its departments, and five years of yearly health checks for its
-synthetic patients. The fixed password exists only here, for a demo database on the local machine.
+"""The demo clinic: one login per role, its departments, five years of yearly health checks for its
+synthetic patients, and a laboratory's message about people not registered yet. The fixed password
+exists only here, for a demo database on the local machine.
 """
 
+import datetime
 from collections.abc import Iterator
 
+import orjson
 from django.utils import timezone
 
 from careloop.accounts import audit
 from careloop.accounts.models import Organization, User
 from careloop.accounts.roles import Role
 from careloop.observations.actions import do_import
-from careloop.observations.importing.inputs import RecordsInput
+from careloop.observations.importing.inputs import FileInput, RecordsInput
 from careloop.observations.importing.parsed import ParseResult
 from careloop.observations.models import ImportBatch
 from careloop.observations.synthetic_results import Person, yearly_checks
 from careloop.patients.models import Condition, Patient
 from careloop.patients.seeding import prepare_organization
+from careloop.patients.synthetic import resident_id
 
 DEMO_CODE = "demo"
 DEMO_NAME = "示范社区卫生服务中心"
@@ -78,3 +82,44 @@ def import_demo_results(organization: Organization) -> ImportBatch:
         yield chunk
 
     return do_import(None, organization, RecordsInput("csv", "demo", chunks)).batch
+
+
+# The laboratory's system and the people of its message that the clinic has not registered: one named by
+# her ID number (her results wait; "register as a new patient" files them), one by the lab's own MRN.
+DEMO_LAB = "http://lis.demo-hospital.cn/fhir"
+NEWCOMER_ID = resident_id("330106", datetime.date(1958, 4, 12), 988)
+
+
+def import_demo_lab_message(organization: Organization) -> ImportBatch:
+    """A laboratory's FHIR NDJSON file through the real import: results that wait for a patient, and a
+    blood pressure no person can have, refused with its reason."""
+    day = timezone.localdate() - datetime.timedelta(days=1)
+    newcomer = {
+        "resourceType": "Patient",
+        "id": "L-20417",
+        "identifier": [{"system": "urn:oid:1.2.156.112606.1.2.1.1", "value": NEWCOMER_ID}],
+        "name": [{"text": "林婉清"}],
+        "gender": "female",
+        "birthDate": "1958-04-12",
+    }
+    readings = [
+        ("L-20417", "1558-6", 8.4, "mmol/L"),
+        ("L-20417", "4548-4", 7.6, "%"),
+        ("L-20417", "8480-6", 1200, "mm[Hg]"),  # a typing slip in the lab: refused as implausible
+        ("H-7781", "2093-3", 6.3, "mmol/L"),
+        ("H-7781", "18262-6", 4.2, "mmol/L"),
+    ]
+    lines = [newcomer] + [
+        {
+            "resourceType": "Observation",
+            "id": f"R-{number}",
+            "status": "final",
+            "code": {"coding": [{"system": "http://loinc.org", "code": code}]},
+            "subject": {"reference": f"Patient/{subject}"},
+            "effectiveDateTime": f"{day.isoformat()}T08:{10 + number:02d}:00+08:00",
+            "valueQuantity": {"value": value, "unit": unit, "code": unit},
+        }
+        for number, (subject, code, value, unit) in enumerate(readings)
+    ]
+    data = b"\n".join(orjson.dumps(line) for line in lines) + b"\n"
+    return do_import(None, organization, FileInput(data, "lab-results.ndjson", "demo", DEMO_LAB)).batch

@@ -31,6 +31,7 @@ from careloop.observations.importing.unmatched import record_from_json
 from careloop.observations.models import CriticalLimit, ImportBatch, UnmatchedResult
 from careloop.observations.sources import formats
 from careloop.patients.models import Patient
+from careloop.patients.sameperson import Demographics, contradictions
 
 MODES = ("keep_good", "all_or_nothing")
 
@@ -125,7 +126,37 @@ def do_match_unmatched(user: User, item: UnmatchedResult, patient: Patient) -> i
         same = same.filter(patient_mrn_system=item.patient_mrn_system, patient_mrn=item.patient_mrn)
     else:
         same = same.filter(pk=item.pk)
-    items = list(same)
+    return _file(user, item, list(same), patient)
+
+
+@transaction.atomic
+def do_file_waiting_for(user: User, patient: Patient) -> int:
+    """What waited for the ID number of `patient`, just registered: filed under the patient where the name,
+    sex and birth date sent agree with the patient's; where they contradict it, left waiting and marked
+    so, for a person to decide (sameperson.py). Returns the results and visits filed."""
+    if not patient.id_number_index:
+        return 0
+    waiting = UnmatchedResult.objects.select_for_update().filter(
+        organization_id=patient.organization_id,
+        resolved_at__isnull=True,
+        patient_id_number_index=patient.id_number_index,
+    )
+    ours = Demographics(patient.name, patient.sex, patient.birth_date)
+    agreeing: list[UnmatchedResult] = []
+    contradicting: list[UnmatchedResult] = []
+    for item in waiting:
+        sent = Demographics(item.patient_name, item.patient_sex, item.patient_birth_date)
+        (contradicting if contradictions(sent, ours) else agreeing).append(item)
+    if contradicting:
+        UnmatchedResult.objects.filter(pk__in=[item.pk for item in contradicting]).update(why="contradiction")
+    if not agreeing:
+        return 0
+    return _file(user, agreeing[0], agreeing, patient)
+
+
+def _file(user: User, item: UnmatchedResult, items: list[UnmatchedResult], patient: Patient) -> int:
+    """Import `items` (parked records of one person; `item` is the one staff chose) as `patient`'s and mark
+    them filed. Returns the results and visits filed."""
     # The chosen patient's own identifiers make the records match; the source's MRN is then remembered.
     ref = PatientRef(id_number=patient.id_number, mrn=item.patient_mrn, mrn_system=item.patient_mrn_system)
     chunk = ParseResult()

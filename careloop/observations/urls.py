@@ -12,6 +12,7 @@ urlpatterns = [
     path("unmatched/", unmatched.unmatched_list, name="unmatched"),
     path("unmatched/<int:item_id>/candidates/", unmatched.unmatched_candidates, name="unmatched_candidates"),
     path("unmatched/<int:item_id>/match/", unmatched.unmatched_match, name="unmatched_match"),
+    path("unmatched/<int:item_id>/register/", unmatched.unmatched_register, name="unmatched_register"),
     path("critical-values/", critical_limits.critical_limits, name="critical_limits"),
     path("critical-values/<str:code>/", critical_limits.critical_limit, name="critical_limit"),
     path("patients/<int:patient_id>/trends/chart/", trends.trend_chart, name="trend_chart"),

@@ -1,6 +1,6 @@
 """Changes to patients and their records. Each is one transaction with its audit entry."""
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import models, transaction
 
@@ -8,6 +8,7 @@ from careloop.accounts import audit
 from careloop.accounts.models import User
 from careloop.patients.identity import fill_derived_fields
 from careloop.patients.models import Patient, PatientTag, RecordItem, Tag
+from careloop.patients.signals import patient_registered
 
 # Fields whose old and new values are never written to the audit trail in clear.
 SECRET_FIELDS = {"id_number", "mobile", "related_mobile"}
@@ -22,8 +23,15 @@ def changed_fields(before: dict[str, Any], after: models.Model) -> dict[str, Any
     return changes
 
 
+class Registration(NamedTuple):
+    patient: Patient
+    filed: int  # results and visits that waited for this person, now filed under the patient
+
+
 @transaction.atomic
-def do_register_patient(user: User, patient: Patient) -> Patient:
+def do_register_patient(user: User, patient: Patient) -> Registration:
+    """Register `patient` in the user's organization; what waited for the person is filed
+    (signals.patient_registered)."""
     assert user.organization_id is not None  # only staff of an organization may register patients
     patient.organization_id = user.organization_id
     fill_derived_fields(patient)
@@ -31,7 +39,8 @@ def do_register_patient(user: User, patient: Patient) -> Patient:
     audit.record(
         "patient.create", organization_id=patient.organization_id, obj=patient, patient_id=patient.pk
     )
-    return patient
+    answers = patient_registered.send(sender=Patient, user=user, patient=patient)
+    return Registration(patient, sum(int(filed or 0) for _receiver, filed in answers))
 
 
 @transaction.atomic

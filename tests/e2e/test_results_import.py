@@ -67,3 +67,31 @@ def test_upload_excel_keep_good_rows_error_report_and_trend(
         "() => window.echarts && echarts.getInstanceByDom(document.getElementById('trend-canvas'))"
     )
     assert page.evaluate(SERIES_LENGTH) == 5
+
+
+def test_results_waiting_for_an_unregistered_person_are_filed_when_registered_from_the_queue(
+    login_page, live_server, doctor, settings, tmp_path
+):
+    from careloop.demo.clinic import NEWCOMER_ID, import_demo_lab_message
+    from careloop.patients.models import Patient
+
+    batch = import_demo_lab_message(doctor.organization)
+    assert (batch.unmatched, batch.refused) == (4, 1)
+
+    page = login_page(doctor)
+    page.goto(f"{live_server.url}/imports/unmatched/")
+    expect(page.locator("#unmatched tbody tr")).to_have_count(4)
+    row = page.locator("#unmatched tbody tr", has_text="林婉清").first
+    expect(row).to_contain_text("没有患者使用此身份证号")
+    expect(page.locator("#unmatched")).to_contain_text("没有患者使用此病历号")
+    page.screenshot(path=str(tmp_path / "unmatched.png"), full_page=True)
+    row.locator("text=登记为新患者").click()
+    expect(page.locator("#id_name")).to_have_value("林婉清")
+    expect(page.locator("#id_id_number")).to_have_value(NEWCOMER_ID)
+    page.screenshot(path=str(tmp_path / "register.png"), full_page=True)
+    page.click("#save-patient")
+    expect(page.locator(".messages")).to_contain_text("2 条")
+    patient = Patient.objects.get(name="林婉清")
+    assert Observation.objects.filter(patient=patient).count() == 2
+    page.goto(f"{live_server.url}/imports/unmatched/")
+    expect(page.locator("#unmatched tbody tr")).to_have_count(2)

@@ -144,7 +144,14 @@ def prepare_chunk(
             if patient_id is not None:
                 sex, birth = demographics[patient_id]
         if patient_id is None:
-            chunk.parked.append(unmatched_row(organization_id, batch, "result", patient, record._asdict()))
+            # Checked as a known patient's result would be, but for the flag, which waits for the patient.
+            refused = context.normalizer.refusal(code, value, unit, when, where)
+            if refused is None:
+                chunk.parked.append(
+                    unmatched_row(organization_id, batch, "result", patient, record._asdict())
+                )
+            else:
+                chunk.problems.append(refused)
             continue
         normalized = normalize(code, value, unit, when, where, sex, birth)
         if type(normalized) is Problem:

@@ -100,6 +100,16 @@ def _look_up(organization_id: int, refs: set[PatientRef], found: Matches, lookup
                         found.setdefault(ref, learnt_id)
 
 
+def why_unmatched(ref: PatientRef) -> str:
+    """Why a ref that matched none of the organization's patients did not (UnmatchedResult.why): the
+    strongest identifier it carried found nobody."""
+    if ref.id_number:
+        return "unknown_id_number"
+    if ref.mrn:
+        return "unknown_mrn"
+    return "no_identifier"
+
+
 def mrns_learnt(matches: Matches) -> dict[tuple[str, str], int]:
     """(MRN system, MRN) -> patient id, for the refs matched by ID number that carry an MRN.
 

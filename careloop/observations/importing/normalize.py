@@ -116,13 +116,11 @@ class Normalizer:
             self._last_age = (birth, effective_at, age)
         conversion = self._conversions.get((code, text, unit))
         if conversion is None:
-            converted = _convert(code, text, unit, location)
+            converted = self._convert(code, text, unit, location)
             if type(converted) is Problem:
                 return converted
             assert isinstance(converted, _Conversion)
-            if len(self._conversions) >= CONVERSIONS_KEPT:
-                self._conversions.clear()
-            conversion = self._conversions[(code, text, unit)] = converted
+            conversion = converted
         indicator, value, comparator = conversion
         judged = (indicator.code, value, sex, age)
         flag = self._flags.get(judged)
@@ -133,6 +131,27 @@ class Normalizer:
                 self._flags.clear()
             self._flags[judged] = flag
         return Normalized(indicator.code, value, indicator.unit, comparator, text[:100], unit[:30], flag)
+
+    def refusal(
+        self, code: str, text: str, unit: str, effective_at: datetime.datetime, location: str
+    ) -> Problem | None:
+        """Why a result would be refused whoever its patient is, or None: `normalize`'s checks but the
+        flag (the time, the indicator, the unit, a plausible value). What waits for a patient is checked
+        so, as it arrives, and refused with the reason a known patient's result would get."""
+        if effective_at > self._latest:
+            return future_refusal(effective_at, self.now, location)
+        if (code, text, unit) in self._conversions:
+            return None
+        converted = self._convert(code, text, unit, location)
+        return converted if type(converted) is Problem else None
+
+    def _convert(self, code: str, text: str, unit: str, location: str) -> _Conversion | Problem:
+        converted = _convert(code, text, unit, location)
+        if type(converted) is _Conversion:
+            if len(self._conversions) >= CONVERSIONS_KEPT:
+                self._conversions.clear()
+            self._conversions[(code, text, unit)] = converted
+        return converted
 
 
 def normalize_result(

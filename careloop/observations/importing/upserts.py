@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from careloop.observations.importing.keylookup import IN_LISTS, KeyLookup
-from careloop.observations.importing.matching import Matches
+from careloop.observations.importing.matching import Matches, why_unmatched
 from careloop.observations.importing.parsed import EncounterRecord, PatientRef, ReportRecord
 from careloop.observations.models import ExamReport, ImportBatch, UnmatchedResult
 from careloop.patients.idcard import normalize_resident_id
@@ -40,6 +40,7 @@ def unmatched_row(
         patient_id_number=normalize_resident_id(ref.id_number) if ref.id_number else "",
         patient_id_number_index=id_number_index(ref.id_number) if ref.id_number else "",
         record=data,
+        why=why_unmatched(ref),
         source_system=str(fields.get("source_system") or "")[:60],
         source_id=str(fields.get("source_id") or "")[:120],
     )

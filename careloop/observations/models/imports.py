@@ -139,6 +139,15 @@ class ImportProblem(models.Model):
         return redact(problemkinds.reason_text(self.reason, self.reason_template, self.reason_params))
 
 
+# Why a record waits for a patient (matching.why_unmatched, and a registration that it contradicts).
+WHY_WAITING = [
+    ("no_identifier", _("No ID number or MRN was sent")),
+    ("unknown_id_number", _("No patient has this ID number")),
+    ("unknown_mrn", _("No patient has this MRN")),
+    ("contradiction", _("Name, sex or birth date differ from the patient with this ID number")),
+]
+
+
 class UnmatchedResult(models.Model):
     """A result for a patient the organization does not know (yet). Kept until staff match it by hand."""
 
@@ -153,6 +162,7 @@ class UnmatchedResult(models.Model):
     patient_id_number = EncryptedTextField(blank=True, default="")
     patient_id_number_index = models.CharField(max_length=40, blank=True, default="", db_index=True)
     record = models.JSONField(_("result"))  # the record as received, identifiers removed
+    why = models.CharField(_("why it waits"), max_length=20, choices=WHY_WAITING, blank=True, default="")
     # The record's id in its source: the same result sent again updates its entry instead of adding one.
     source_system = models.CharField(max_length=60, blank=True, default="")
     source_id = models.CharField(max_length=120, blank=True, default="")

@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -19,6 +20,8 @@ from careloop.observations.models import UnmatchedResult
 from careloop.observations.views.organization import user_organization_id
 from careloop.patients import actions as patient_actions
 from careloop.patients import search
+from careloop.patients.choices import SEX
+from careloop.patients.forms import PatientForm
 from careloop.patients.scoping import patient_for_user, patients_for
 
 
@@ -33,7 +36,8 @@ def unmatched_list(request: StaffRequest) -> HttpResponse:
         organization_id=user_organization_id(request.user),
         detail={"items": [i.pk for i in page]},
     )
-    return render(request, "observations/unmatched.html", {"page": page})
+    can_register = request.user.can(Perm.PATIENT_REGISTER)
+    return render(request, "observations/unmatched.html", {"page": page, "can_register": can_register})
 
 
 @login_required
@@ -79,3 +83,34 @@ def unmatched_candidates(request: StaffRequest, item_id: int) -> HttpResponse:
     candidates = list(patients.order_by("name_initials", "id")[:10])
     patient_actions.record_list(request.user, [p.pk for p in candidates], "unmatched_candidates", [])
     return render(request, "observations/_candidates.html", {"item": item, "candidates": candidates})
+
+
+SEXES = {value for value, _label in SEX}
+
+
+@login_required
+def unmatched_register(request: StaffRequest, item_id: int) -> HttpResponse:
+    """The registration form filled from what a parked record says of its person; saving it registers the
+    patient (patients:register), and what waited for the person's ID number is filed then."""
+    require(request.user, Perm.RESULTS_MATCH)
+    require(request.user, Perm.PATIENT_REGISTER)
+    organization_id = user_organization_id(request.user)
+    item = get_object_or_404(
+        UnmatchedResult, organization_id=organization_id, resolved_at__isnull=True, pk=item_id
+    )
+    sent = {
+        "name": item.patient_name,
+        "sex": item.patient_sex if item.patient_sex in SEXES else "",
+        "birth_date": item.patient_birth_date,
+    }
+    # The ID number the source sent is shown in clear only to those who may see ID numbers; a read of a
+    # person's identifier either way.
+    revealed = request.user.can(Perm.REVEAL_ID_NUMBER)
+    if revealed:
+        sent["id_number"] = item.patient_id_number
+    form = PatientForm(initial={k: v for k, v in sent.items() if v}, organization_id=organization_id)
+    audit.record(
+        "unmatched.register", organization_id=organization_id, obj=item, detail={"revealed": revealed}
+    )
+    context = {"form": form, "creating": True, "form_action": reverse("patients:register"), "sent_by": item}
+    return render(request, "patients/form.html", context)

@@ -4,6 +4,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from careloop.accounts import audit
@@ -27,8 +28,15 @@ def patient_register(request: StaffRequest) -> HttpResponse:
     assert org_id is not None  # require() lets in only staff of an organization
     form = PatientForm(request.POST or None, organization_id=org_id)
     if request.method == "POST" and form.is_valid():
-        patient = actions.do_register_patient(request.user, form.save(commit=False))
+        patient, filed = actions.do_register_patient(request.user, form.save(commit=False))
         messages.success(request, _("Registered %(name)s.") % {"name": patient.name})
+        if filed:
+            waited = ngettext(
+                "%(count)s result that waited for this person was filed.",
+                "%(count)s results that waited for this person were filed.",
+                filed,
+            )
+            messages.info(request, waited % {"count": filed})
         return redirect("patients:detail", patient.pk)
     return render(request, "patients/form.html", {"form": form, "creating": True})
 

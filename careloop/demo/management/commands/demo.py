@@ -22,6 +22,7 @@ from careloop.demo.clinic import (
     DEMO_NAME,
     DEMO_PASSWORD,
     DEMO_STAFF,
+    import_demo_lab_message,
     import_demo_results,
     make_demo_organization,
 )
@@ -59,6 +60,8 @@ class Command(BaseCommand):
             )
             batch = import_demo_results(Organization.objects.get(code=DEMO_CODE))
             self.stdout.write(f"Imported {batch.created} health-check results through the import pipeline.")
+            lab = import_demo_lab_message(Organization.objects.get(code=DEMO_CODE))
+            self.stdout.write(f"Imported a laboratory message: {lab.unmatched} results wait for a patient.")
         if options["no_serve"]:
             self.print_logins(None)
             return
