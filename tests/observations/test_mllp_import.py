@@ -79,7 +79,9 @@ def glucose_series(sub_ids: list[str]) -> list[str]:
 
 
 def test_every_audit_entry_the_listener_writes_names_the_sending_peer(listener, doctor):
-    wang = make_patient(doctor, name="王小明", id_number=WANG_ID, birth_date=datetime.date(1949, 12, 31))
+    wang = make_patient(
+        doctor, name="王小明", sex="female", id_number=WANG_ID, birth_date=datetime.date(1949, 12, 31)
+    )
     before = AuditEntry.objects.order_by("-id").values_list("id", flat=True).first() or 0
     adt = split_messages((SAMPLES / "adt_admit_update_discharge.hl7").read_bytes())
     answers = send(*address(listener), [(SAMPLES / "oru_checkup_utf8.hl7").read_bytes(), *adt])
@@ -107,7 +109,9 @@ def test_audit_entries_name_the_client_certificate_under_mutual_tls(org, tmp_pat
 
 
 def test_repeated_results_collapse_into_one_row_and_the_ack_says_how_many(listener, doctor):
-    wang = make_patient(doctor, name="王小明", id_number=WANG_ID, birth_date=datetime.date(1949, 12, 31))
+    wang = make_patient(
+        doctor, name="王小明", sex="female", id_number=WANG_ID, birth_date=datetime.date(1949, 12, 31)
+    )
     [answer] = send(*address(listener), [wang_oru(*glucose_series([""] * 5))])
     assert msa(answer) == b"AA"
     [err] = [s.split(b"|") for s in answer.split(b"\r") if s.startswith(b"ERR")]
@@ -117,7 +121,9 @@ def test_repeated_results_collapse_into_one_row_and_the_ack_says_how_many(listen
 
 
 def test_results_told_apart_by_obx_4_are_all_stored_without_a_warning(listener, doctor):
-    wang = make_patient(doctor, name="王小明", id_number=WANG_ID, birth_date=datetime.date(1949, 12, 31))
+    wang = make_patient(
+        doctor, name="王小明", sex="female", id_number=WANG_ID, birth_date=datetime.date(1949, 12, 31)
+    )
     [answer] = send(*address(listener), [wang_oru(*glucose_series(["1", "2", "3", "4", "5"]))])
     assert msa(answer) == b"AA", answer
     assert b"\rERR" not in answer

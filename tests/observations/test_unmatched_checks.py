@@ -42,7 +42,9 @@ def answer(org, message: bytes) -> tuple[bytes, list[bytes]]:
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(("obx", "code"), REFUSED, ids=[code for _obx, code in REFUSED])
 def test_a_result_refused_for_a_known_patient_is_refused_alike_for_an_unknown_one(org, doctor, obx, code):
-    make_patient(doctor, name="王小明", id_number=KNOWN_ID, birth_date=datetime.date(1949, 12, 31))
+    make_patient(
+        doctor, name="王小明", sex="female", id_number=KNOWN_ID, birth_date=datetime.date(1949, 12, 31)
+    )
 
     known = answer(org, oru(KNOWN_ID, obx, "K1"))
     unknown = answer(org, oru(STRANGER_ID, obx, "U1"))

@@ -8,6 +8,7 @@ three for a single message in the caller's transaction. pipeline.run_import runs
 import datetime
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from django.utils import timezone
 
@@ -20,7 +21,7 @@ from careloop.observations.importing.matching import (
 )
 from careloop.observations.importing.normalize import Normalizer
 from careloop.observations.importing.parking import park
-from careloop.observations.importing.parsed import ParseResult, PatientRef, Problem
+from careloop.observations.importing.parsed import ParseResult, PatientRef, Problem, because
 from careloop.observations.importing.rows import ObservationRow
 from careloop.observations.importing.store import MergeCounts, ObservationStore, PendingLookup, open_store
 from careloop.observations.importing.upserts import unmatched_row, upsert_encounters, upsert_reports
@@ -60,6 +61,7 @@ class PreparedChunk:
     rows: list[ObservationRow] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     parked: list[UnmatchedResult] = field(default_factory=list)
+    reported: set[PatientRef] = field(default_factory=set)  # refs whose contradiction is a problem already
 
 
 def lines_to_skip(keys: list[tuple[str, str]], stored_as_sent: set[int]) -> set[int]:
@@ -147,9 +149,7 @@ def prepare_chunk(
             # Checked as a known patient's result would be, but for the flag, which waits for the patient.
             refused = context.normalizer.refusal(code, value, unit, when, where)
             if refused is None:
-                chunk.parked.append(
-                    unmatched_row(organization_id, batch, "result", patient, record._asdict())
-                )
+                _park(context, chunk, "result", patient, record._asdict(), where)
             else:
                 chunk.problems.append(refused)
             continue
@@ -174,13 +174,37 @@ def prepare_chunk(
         )
     for exam in parsed.reports:  # the report's conclusion and package, kept until its results are matched
         if exam.patient not in matches:
-            chunk.parked.append(unmatched_row(organization_id, batch, "report", exam.patient, asdict(exam)))
+            _park(context, chunk, "report", exam.patient, asdict(exam), exam.location)
     for visit in parsed.encounters:
         if visit.patient not in matches:
-            chunk.parked.append(
-                unmatched_row(organization_id, batch, "encounter", visit.patient, asdict(visit))
-            )
+            _park(context, chunk, "encounter", visit.patient, asdict(visit), visit.location)
     return chunk
+
+
+def _park(
+    context: ImportContext,
+    chunk: PreparedChunk,
+    kind: str,
+    ref: PatientRef,
+    fields: dict[str, Any],
+    where: str,
+) -> None:
+    """Keep a record for a patient not matched, saying why; the first record of a ref that contradicts the
+    patient its identifier found is also reported where it stood."""
+    why = chunk.matches.why_not(ref)
+    chunk.parked.append(unmatched_row(context.organization_id, context.batch, kind, ref, fields, why))
+    if why == "contradiction" and ref not in chunk.reported:
+        chunk.reported.add(ref)
+        chunk.problems.append(_contradiction(where))
+
+
+def _contradiction(location: str) -> Problem:
+    reason = because(
+        "The name, sex or birth date sent differ from those of the patient with this identifier, so nothing "
+        "was filed under that patient. The records wait with the results waiting for a patient, for a "
+        "person to decide."
+    )
+    return Problem(location, "patient", "", reason, "contradiction")
 
 
 def finish_chunk(context: ImportContext, chunk: PreparedChunk) -> tuple[list[Problem], int]:

@@ -40,6 +40,7 @@ PROBLEM_KINDS = {
     "unknown_key": _("Column mapping"),
     "identifier_as_number": _("ID typed as a number"),
     "future": _("Dated in the future"),
+    "contradiction": _("Contradicts the patient"),
 }
 
 

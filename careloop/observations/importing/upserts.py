@@ -24,9 +24,15 @@ def _json_ready(value: object) -> object:
 
 
 def unmatched_row(
-    organization_id: int, batch: ImportBatch, kind: str, ref: PatientRef, fields: dict[str, Any]
+    organization_id: int,
+    batch: ImportBatch,
+    kind: str,
+    ref: PatientRef,
+    fields: dict[str, Any],
+    why: str = "",
 ) -> UnmatchedResult:
-    """A result, report or visit for a patient we do not know, parked whole (its fields but the patient)."""
+    """A result, report or visit for a patient we do not know, parked whole (its fields but the patient);
+    `why` it waits (UnmatchedResult.why), by default what the ref's identifiers say (why_unmatched)."""
     data = {k: _json_ready(v) for k, v in fields.items() if k != "patient"}
     return UnmatchedResult(
         organization_id=organization_id,
@@ -40,7 +46,7 @@ def unmatched_row(
         patient_id_number=normalize_resident_id(ref.id_number) if ref.id_number else "",
         patient_id_number_index=id_number_index(ref.id_number) if ref.id_number else "",
         record=data,
-        why=why_unmatched(ref),
+        why=why or why_unmatched(ref),
         source_system=str(fields.get("source_system") or "")[:60],
         source_id=str(fields.get("source_id") or "")[:120],
     )
