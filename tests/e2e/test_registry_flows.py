@@ -75,6 +75,26 @@ def test_register_with_wrong_check_digit_then_valid(login_page, live_server, rec
     assert patient.birth_date == datetime.date(1975, 3, 8)
 
 
+def test_a_near_duplicate_is_warned_and_the_candidate_opened(login_page, live_server, receptionist, tmp_path):
+    born = datetime.date(1958, 6, 7)
+    registered = make_patient(receptionist, name="王晓明", sex="male", birth_date=born)
+    page = login_page(receptionist)
+    page.click("#register-patient")
+    page.fill("#id_name", "王小明")  # a homophone typed at the desk
+    page.select_option("#id_sex", "male")
+    page.fill("#id_birth_date", born.isoformat())
+    page.click("#save-patient")
+    expect(page.locator("#duplicates")).to_contain_text("此人可能已经登记")
+    expect(page.locator("#duplicates tr.duplicate")).to_have_count(1)
+    expect(page.locator("#duplicates")).to_contain_text("姓名读音相同")
+    expect(page.locator("#duplicates")).not_to_contain_text(registered.id_number)
+    page.screenshot(path=str(tmp_path / "duplicates.png"), full_page=True)
+    assert Patient.objects.count() == 1
+    page.click("#duplicates >> text=打开此档案")
+    expect(page.locator(".patient-header h1")).to_contain_text("王晓明")
+    assert Patient.objects.count() == 1
+
+
 def test_issue_a_card_and_print_it(login_page, live_server, receptionist):
     patient = make_patient(receptionist, name="钱多多")
     page = login_page(receptionist)

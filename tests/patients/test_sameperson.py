@@ -2,7 +2,16 @@ import datetime
 
 import pytest
 
-from careloop.patients.sameperson import Demographics, contradictions, same_name
+from careloop.patients.sameperson import (
+    SAME_MOBILE_AND_NAME,
+    SAME_NAME_AND_BIRTH,
+    SOUNDS_ALIKE_AND_BIRTH,
+    Demographics,
+    Registrant,
+    contradictions,
+    probable_reasons,
+    same_name,
+)
 
 BIRTH = datetime.date(1962, 5, 17)
 OTHER_DAY = datetime.date(1962, 7, 15)
@@ -41,3 +50,24 @@ def test_contradictions(sent, ours, found):
 )
 def test_same_name(one, other, same):
     assert same_name(one, other) is same
+
+
+WANG = Registrant("王晓明", "wangxiaoming", "male", BIRTH, "m-index-1")
+
+
+@pytest.mark.parametrize(
+    ("new", "reasons"),
+    [
+        (WANG, [SAME_NAME_AND_BIRTH, SAME_MOBILE_AND_NAME]),
+        (Registrant("王晓明", "wangxiaoming", "male", BIRTH), [SAME_NAME_AND_BIRTH]),
+        (Registrant("王 晓明", "wangxiaoming", "", BIRTH), [SAME_NAME_AND_BIRTH]),  # sex not given
+        (Registrant("王小明", "wangxiaoming", "male", BIRTH), [SOUNDS_ALIKE_AND_BIRTH]),  # a homophone typed
+        (Registrant("王小明", "wangxiaoming", "male", OTHER_DAY, "m-index-1"), [SAME_MOBILE_AND_NAME]),
+        (Registrant("王晓明", "wangxiaoming", "female", BIRTH, "m-index-1"), []),  # sex contradicts
+        (Registrant("王晓明", "wangxiaoming", "male", OTHER_DAY), []),
+        (Registrant("李秀英", "lixiuying", "male", BIRTH, "m-index-1"), []),  # a family's shared mobile
+        (Registrant("汪晓明", "wangxiaoming", "male", OTHER_DAY), []),
+    ],
+)  # fmt: skip
+def test_probable_reasons(new, reasons):
+    assert probable_reasons(new, WANG) == reasons

@@ -13,7 +13,9 @@ from careloop.accounts.requests import StaffRequest
 from careloop.accounts.roles import Perm
 from careloop.encryption import shown
 from careloop.patients import actions, tag_actions
+from careloop.patients.duplicates import probable_duplicates
 from careloop.patients.forms import PatientForm
+from careloop.patients.identity import fill_derived_fields
 from careloop.patients.models import Patient, Tag
 from careloop.patients.patient_tabs import TABS, visible_tabs
 from careloop.patients.scoping import patient_for_user
@@ -28,7 +30,15 @@ def patient_register(request: StaffRequest) -> HttpResponse:
     assert org_id is not None  # require() lets in only staff of an organization
     form = PatientForm(request.POST or None, organization_id=org_id)
     if request.method == "POST" and form.is_valid():
-        patient, filed = actions.do_register_patient(request.user, form.save(commit=False))
+        new = form.save(commit=False)
+        fill_derived_fields(new)
+        candidates = probable_duplicates(org_id, new)
+        if candidates and not request.POST.get("not_a_duplicate"):
+            # Shown masked, and audited as any list of patients.
+            actions.record_list(request.user, [c.patient.pk for c in candidates], "registration", [])
+            context = {"form": form, "creating": True, "candidates": candidates}
+            return render(request, "patients/form.html", context)
+        patient, filed = actions.do_register_patient(request.user, new)
         messages.success(request, _("Registered %(name)s.") % {"name": patient.name})
         if filed:
             waited = ngettext(
