@@ -1,6 +1,6 @@
 """The demo clinic: one login per role, its departments, five years of yearly health checks for its
-synthetic patients, and a laboratory's message about people not registered yet. The fixed password
-exists only here, for a demo database on the local machine.
+synthetic patients, a laboratory's message about people not registered yet, and a person registered twice.
+The fixed password exists only here, for a demo database on the local machine.
 """
 
 import datetime
@@ -17,6 +17,7 @@ from careloop.observations.importing.inputs import FileInput, RecordsInput
 from careloop.observations.importing.parsed import ParseResult
 from careloop.observations.models import ImportBatch
 from careloop.observations.synthetic_results import Person, yearly_checks
+from careloop.patients.actions import do_register_patient
 from careloop.patients.models import Condition, Patient
 from careloop.patients.seeding import prepare_organization
 from careloop.patients.synthetic import resident_id
@@ -123,3 +124,14 @@ def import_demo_lab_message(organization: Organization) -> ImportBatch:
     ]
     data = b"\n".join(orjson.dumps(line) for line in lines) + b"\n"
     return do_import(None, organization, FileInput(data, "lab-results.ndjson", "demo", DEMO_LAB)).batch
+
+
+def register_demo_twice(organization: Organization) -> list[Patient]:
+    """One man registered twice at the desk, the second time with a homophone typed (王晓明 / 王小明): a
+    pair for the probable duplicates page."""
+    reception = User.objects.get(organization=organization, username="reception")
+    born = datetime.date(1956, 9, 21)
+    return [
+        do_register_patient(reception, Patient(name=name, sex="male", birth_date=born, mobile=mobile)).patient
+        for name, mobile in (("王晓明", "13957100421"), ("王小明", "13857100977"))
+    ]

@@ -1,12 +1,13 @@
 from django.urls import include, path
 
-from careloop.patients.views import patient_list, registry
+from careloop.patients.views import duplicates, patient_list, registry
 
 app_name = "patients"
 
 urlpatterns = [
     path("", patient_list.patient_list, name="list"),
     path("new/", registry.patient_register, name="register"),
+    path("duplicates/", duplicates.duplicates_list, name="duplicates"),
     path("<int:patient_id>/", registry.patient_detail, name="detail"),
     path("<int:patient_id>/tab/<slug:tab>/", registry.patient_detail, name="tab"),
     path("<int:patient_id>/edit/", registry.patient_edit, name="edit"),

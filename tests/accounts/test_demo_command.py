@@ -13,6 +13,8 @@ from django.urls import reverse
 from careloop.accounts.management.commands.serve import default_workers
 from careloop.accounts.models import AuditEntry, Organization, User
 from careloop.demo.clinic import DEMO_PASSWORD, DEMO_STAFF
+from careloop.observations.models import UnmatchedResult
+from careloop.patients.duplicates import probable_pairs
 from careloop.patients.models import Patient
 
 
@@ -33,7 +35,8 @@ def test_demo_makes_the_clinic_with_a_login_per_role_and_patients():
         "reception": "receptionist",
         "auditor": "auditor",
     }
-    assert Patient.objects.filter(organization=org).count() == 40
+    # The patients seeded, and one man registered twice (a probable duplicate to try).
+    assert Patient.objects.filter(organization=org).count() == 40 + 2
     assert not User.objects.filter(username__in=DEMO_STAFF, user_permissions__isnull=False).exists()
 
 
@@ -67,11 +70,20 @@ def test_the_demo_auditor_starts_on_the_audit_trail_and_reads_no_patient(client)
 
 
 @pytest.mark.django_db
+def test_the_demo_has_results_waiting_for_a_patient_and_a_probable_duplicate():
+    demo()
+    org = Organization.objects.get(code="demo")
+    waiting = UnmatchedResult.waiting(org.pk)
+    assert {item.why for item in waiting} == {"unknown_id_number", "unknown_mrn"}
+    assert len(probable_pairs(org.pk)) >= 1
+
+
+@pytest.mark.django_db
 def test_a_second_demo_leaves_existing_data_alone():
     demo()
     demo()
     assert Organization.objects.count() == 1
-    assert Patient.objects.count() == 40
+    assert Patient.objects.count() == 40 + 2
     assert User.objects.filter(username="admin").count() == 1
 
 

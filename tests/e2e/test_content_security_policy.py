@@ -147,6 +147,7 @@ def test_no_page_or_flow_violates_the_content_security_policy(login_page, live_s
     for url, heading in [
         (f"{base}/patients/{patient.pk}/edit/", None),
         (f"{base}/patients/new/", None),
+        (f"{base}/patients/duplicates/", "疑似重复档案"),
         (f"{base}/imports/", None),
         (f"{base}/imports/unmatched/", None),
         (f"{base}/imports/critical-values/", "危急值"),

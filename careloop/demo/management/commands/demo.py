@@ -25,6 +25,7 @@ from careloop.demo.clinic import (
     import_demo_lab_message,
     import_demo_results,
     make_demo_organization,
+    register_demo_twice,
 )
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -62,6 +63,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Imported {batch.created} health-check results through the import pipeline.")
             lab = import_demo_lab_message(Organization.objects.get(code=DEMO_CODE))
             self.stdout.write(f"Imported a laboratory message: {lab.unmatched} results wait for a patient.")
+            register_demo_twice(Organization.objects.get(code=DEMO_CODE))
         if options["no_serve"]:
             self.print_logins(None)
             return
