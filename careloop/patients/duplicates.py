@@ -1,19 +1,23 @@
 """Probable duplicates among patients (sameperson.probable_reasons): those already registered who are
 probably the person being registered, and every probable pair of an organization's registry.
 
-Found by indexed lookups and by groups sharing a blocking key (name pinyin and birth date, mobile), never
-by comparing every pair.
+Found by indexed lookups and by groups sharing a blocking key (name pinyin with the birth date or the
+mobile), never by comparing every pair.
 """
 
+import datetime
 from collections.abc import Iterator
 from itertools import groupby
 from operator import itemgetter
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from django.db.models import Count, F, Q, Window
+from django.db import connection
+from django.db.backends.utils import CursorWrapper
+from django.db.models import Q
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from careloop.bulkinsert import column_name, concrete_field
 from careloop.patients import sameperson
 from careloop.patients.models import Patient
 
@@ -60,8 +64,9 @@ def probable_duplicates(organization_id: int, new: Patient) -> list[Candidate]:
 # any pair in it: its group is left out rather than paired n x n.
 GROUP_LIMIT = 20
 # The blocking keys, each with its text field that must not be empty: only patients sharing a key are
-# ever compared.
-_BLOCKS = ((("birth_date", "name_pinyin"), "name_pinyin"), (("mobile_index",), "mobile_index"))
+# ever compared. Each reason of sameperson.probable_reasons needs names alike, and so one pinyin: a family
+# sharing a mobile is never a group.
+_BLOCKS = ((("birth_date", "name_pinyin"), "name_pinyin"), (("mobile_index", "name_pinyin"), "mobile_index"))
 Member = tuple[int, sameperson.Registrant]
 _STRENGTH = {reason: rank for rank, reason in enumerate(REASON_LABELS)}
 
@@ -75,8 +80,8 @@ class Pair(NamedTuple):
 def probable_pairs(organization_id: int) -> list[Pair]:
     """Every pair of the organization's patients who are probably one person, strongest first.
 
-    Set-based: the database sorts the patients into groups sharing a blocking key (a window count keeps
-    only groups of 2 to GROUP_LIMIT), and only the people of a group are compared, pair by pair.
+    Set-based: the database finds the blocking keys shared by 2 to GROUP_LIMIT patients and returns those
+    patients grouped by key; only the people of a group are compared, pair by pair.
     """
     found: dict[tuple[int, int], set[str]] = {}
     for block, required in _BLOCKS:
@@ -93,12 +98,37 @@ def probable_pairs(organization_id: int) -> list[Pair]:
 
 def _groups(organization_id: int, block: tuple[str, ...], required: str) -> Iterator[list[Member]]:
     """The organization's patients sharing `block`'s fields, a group at a time, in id order within it."""
-    patients = Patient.objects.filter(organization_id=organization_id).exclude(**{required: ""})
-    sized = patients.annotate(size=Window(Count("id"), partition_by=[F(name) for name in block]))
-    rows = sized.filter(size__gt=1, size__lte=GROUP_LIMIT).order_by(*block, "id").values_list(*_COLUMNS)
+    quote = connection.ops.quote_name
+    table = quote(Patient._meta.db_table)
+    key = [_column(name) for name in block]
+    columns = ", ".join(f"p.{_column(name)}" for name in _COLUMNS)
+    organization = _column("organization")
+    # The keys shared by 2 to GROUP_LIMIT patients, joined back to their patients: two scans and a hash
+    # join, where a window over every patient or a subquery per patient would cost far more.
+    sql = (
+        f"SELECT {columns} FROM {table} p JOIN ("  # noqa: S608 -- names from the model, values as parameters
+        f"SELECT {', '.join(key)} FROM {table} WHERE {organization} = %s AND {quote(required)} <> '' "
+        f"GROUP BY {', '.join(key)} HAVING COUNT(*) BETWEEN 2 AND %s"
+        f") g ON {' AND '.join(f'g.{column} = p.{column}' for column in key)} "
+        f"WHERE p.{organization} = %s ORDER BY {', '.join(f'p.{column}' for column in key)}, p.id"
+    )
     key_of = itemgetter(*(_COLUMNS.index(name) for name in block))
-    for _key, members in groupby(rows.iterator(chunk_size=5000), key=key_of):
-        yield [(row[0], sameperson.Registrant(*row[1:])) for row in members]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [organization_id, GROUP_LIMIT, organization_id])
+        for _key, members in groupby(_rows(cursor), key=key_of):
+            yield [(row[0], sameperson.Registrant(*row[1:])) for row in members]
+
+
+def _column(name: str) -> str:
+    return connection.ops.quote_name(column_name(concrete_field(Patient, name)))
+
+
+def _rows(cursor: CursorWrapper) -> Iterator[tuple[Any, ...]]:
+    while batch := cursor.fetchmany(5000):
+        for pid, name, pinyin, sex, birth, mobile in batch:
+            # SQLite answers a date as its text to a cursor.
+            born = datetime.date.fromisoformat(birth) if isinstance(birth, str) else birth
+            yield pid, name, pinyin, sex, born, mobile
 
 
 _COLUMNS = ("id", "name", "name_pinyin", "sex", "birth_date", "mobile_index")

@@ -50,10 +50,17 @@ class Patient(models.Model):
         ordering = ["name_initials", "id"]
         indexes = [
             models.Index(fields=["organization", "id_number_index"], name="patient_by_id_number"),
-            models.Index(fields=["organization", "mobile_index"], name="patient_by_mobile"),
+            # By mobile (search), and the people of a mobile whose names sound alike (duplicates.py).
+            models.Index(
+                fields=["organization", "mobile_index", "name_pinyin"], name="patient_by_mobile_pinyin"
+            ),
             models.Index(fields=["organization", "mobile_last4"], name="patient_by_mobile_last4"),
             models.Index(fields=["organization", "name_initials"], name="patient_by_initials"),
             models.Index(fields=["organization", "name"], name="patient_by_name"),
+            # Probable duplicates: the people born on a day whose names sound alike (duplicates.py).
+            models.Index(
+                fields=["organization", "birth_date", "name_pinyin"], name="patient_by_birth_pinyin"
+            ),
         ]
 
     def __str__(self) -> str:
