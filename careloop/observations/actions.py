@@ -28,7 +28,7 @@ from careloop.observations.importing.parsed import (
 )
 from careloop.observations.importing.pipeline import run_import
 from careloop.observations.importing.unmatched import record_from_json
-from careloop.observations.models import CriticalLimit, ImportBatch, UnmatchedResult
+from careloop.observations.models import CriticalLimit, ImportBatch, PatientIdentifier, UnmatchedResult
 from careloop.observations.sources import formats
 from careloop.patients.models import Patient
 from careloop.patients.sameperson import Demographics, contradictions
@@ -62,7 +62,8 @@ def do_import(
     if batch is None:
         with transaction.atomic():
             batch = _record_start(actor, organization.pk, source.kind, source.origin, source.label, mode)
-    batch, problems = run_import(batch, source.chunks(organization.pk), progress)
+    matched = source.matched if isinstance(source, RecordsInput) else None
+    batch, problems = run_import(batch, source.chunks(organization.pk), progress, matched)
     return ImportOutcome(batch, problems)
 
 
@@ -157,8 +158,17 @@ def do_file_waiting_for(user: User, patient: Patient) -> int:
 def _file(user: User, item: UnmatchedResult, items: list[UnmatchedResult], patient: Patient) -> int:
     """Import `items` (parked records of one person; `item` is the one staff chose) as `patient`'s and mark
     them filed. Returns the results and visits filed."""
-    # The chosen patient's own identifiers make the records match; the source's MRN is then remembered.
+    # The records are the chosen patient's whatever identifiers they carry (the patient may have none);
+    # the source's MRN is remembered for the messages to come, unless it names someone already.
     ref = PatientRef(id_number=patient.id_number, mrn=item.patient_mrn, mrn_system=item.patient_mrn_system)
+    if item.patient_mrn:
+        learnt = PatientIdentifier(
+            organization_id=patient.organization_id,
+            patient=patient,
+            system=item.patient_mrn_system,
+            value=item.patient_mrn,
+        )
+        PatientIdentifier.objects.bulk_create([learnt], ignore_conflicts=True)
     chunk = ParseResult()
     for parked in items:
         record = record_from_json(parked.kind, parked.record, ref)
@@ -169,7 +179,8 @@ def _file(user: User, item: UnmatchedResult, items: list[UnmatchedResult], patie
         else:
             chunk.results.append(record)
     kind = item.batch.kind if item.batch else "fhir"
-    outcome = do_import(user, patient.organization, RecordsInput(kind, "match", lambda: [chunk]))
+    records = RecordsInput(kind, "match", lambda: [chunk], matched={ref: patient.pk})
+    outcome = do_import(user, patient.organization, records)
     now = timezone.now()
     UnmatchedResult.objects.filter(pk__in=[p.pk for p in items]).update(
         resolved_patient=patient, resolved_at=now, resolved_by=user

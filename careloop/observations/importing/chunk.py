@@ -7,6 +7,7 @@ three for a single message in the caller's transaction. pipeline.run_import runs
 
 import datetime
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -43,9 +44,12 @@ class ImportContext:
     demographics: dict[int, Demographics] = field(default_factory=dict)
 
     @classmethod
-    def start(cls, batch: ImportBatch, store: ObservationStore) -> "ImportContext":
+    def start(
+        cls, batch: ImportBatch, store: ObservationStore, matched: Mapping[PatientRef, int] | None = None
+    ) -> "ImportContext":
+        """`matched`: refs known to be these patients before any lookup (a record filed by hand)."""
         critical = critical_limits_for(batch.organization_id)
-        return cls(batch, store, Normalizer(timezone.now(), critical))
+        return cls(batch, store, Normalizer(timezone.now(), critical), dict(matched or {}))
 
     @property
     def organization_id(self) -> int:

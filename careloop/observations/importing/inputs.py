@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from careloop.observations.importing.parsed import ParseResult
+from careloop.observations.importing.parsed import ParseResult, PatientRef
 from careloop.observations.sources import formats
 
 # The source system of a file whose sender is not named: the same for every file, whatever its name,
@@ -62,12 +62,14 @@ class MessageInput:
 @dataclass(frozen=True)
 class RecordsInput:
     """Records made in-process: a parked result filed under its patient ("match"), the demo's health checks
-    ("demo")."""
+    ("demo"). `matched`: refs of the records known to be these patients, whatever their identifiers say
+    (staff chose the patient)."""
 
     kind: str
     origin: str
     records: Callable[[], Iterable[ParseResult]]
     label: str = ""
+    matched: Mapping[PatientRef, int] = field(default_factory=dict)
 
     def chunks(self, organization_id: int) -> Iterator[ParseResult]:
         yield from self.records()

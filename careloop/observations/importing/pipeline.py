@@ -23,7 +23,7 @@ stored as unchanged). "all_or_nothing" runs the whole import in one transaction,
 rolls it back if anything was refused; the refusal and its problems are still recorded.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -38,7 +38,7 @@ from careloop.observations.importing.chunk import (
     import_chunk,
     prepare_chunk,
 )
-from careloop.observations.importing.parsed import ParseResult, Problem, reason_parts
+from careloop.observations.importing.parsed import ParseResult, PatientRef, Problem, reason_parts
 from careloop.observations.importing.problemcap import ProblemTally
 from careloop.observations.importing.store import MergeCounts, PendingMerge, open_store
 from careloop.observations.models import ImportBatch, ImportProblem
@@ -71,11 +71,13 @@ def run_import(
     batch: ImportBatch,
     chunks: Iterable[ParseResult],
     progress: Callable[[ImportBatch], None] | None = None,
+    matched: Mapping[PatientRef, int] | None = None,
 ) -> tuple[ImportBatch, list[Problem]]:
     """Run an import to the end; the batch row carries the counts and status, ImportProblem rows the refusals
     (up to the cap; the batch counts the others by kind). Returns the batch and the problems stored.
 
-    `chunks` is read while the store merges the chunk before.
+    `chunks` is read while the store merges the chunk before. `matched`: refs known to be these patients
+    (ImportContext.start).
     """
     kept: list[Problem] = []
     tally = ProblemTally(settings.IMPORT_LIMITS.stored_problems)
@@ -102,7 +104,7 @@ def run_import(
     if batch.mode == "all_or_nothing":
         try:
             with transaction.atomic(), open_store() as store:
-                _import_chunks(ImportContext.start(batch, store), chunks, account)
+                _import_chunks(ImportContext.start(batch, store, matched), chunks, account)
                 if batch.refused:
                     raise _RefusedWhole
             batch.status = "done"
@@ -111,7 +113,7 @@ def run_import(
             batch.created = batch.updated = batch.unchanged = batch.unmatched = 0
     else:
         with open_store(overlap=True) as store:
-            _import_chunks(ImportContext.start(batch, store), chunks, record)
+            _import_chunks(ImportContext.start(batch, store, matched), chunks, record)
         batch.status = "done"
     # A commit that waits for the WAL flush, and so for every commit of the import's before it.
     with transaction.atomic():
