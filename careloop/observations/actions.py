@@ -19,6 +19,7 @@ from careloop.accounts import audit
 from careloop.accounts.models import Organization, User
 from careloop.observations.catalogue import Indicator
 from careloop.observations.importing.inputs import ImportInput, RecordsInput
+from careloop.observations.importing.matching import remember_mrns
 from careloop.observations.importing.parsed import (
     EncounterRecord,
     ParseResult,
@@ -28,7 +29,7 @@ from careloop.observations.importing.parsed import (
 )
 from careloop.observations.importing.pipeline import run_import
 from careloop.observations.importing.unmatched import record_from_json
-from careloop.observations.models import CriticalLimit, ImportBatch, PatientIdentifier, UnmatchedResult
+from careloop.observations.models import CriticalLimit, ImportBatch, UnmatchedResult
 from careloop.observations.sources import formats
 from careloop.patients.models import Patient
 from careloop.patients.sameperson import Demographics, contradictions
@@ -162,13 +163,7 @@ def _file(user: User, item: UnmatchedResult, items: list[UnmatchedResult], patie
     # the source's MRN is remembered for the messages to come, unless it names someone already.
     ref = PatientRef(id_number=patient.id_number, mrn=item.patient_mrn, mrn_system=item.patient_mrn_system)
     if item.patient_mrn:
-        learnt = PatientIdentifier(
-            organization_id=patient.organization_id,
-            patient=patient,
-            system=item.patient_mrn_system,
-            value=item.patient_mrn,
-        )
-        PatientIdentifier.objects.bulk_create([learnt], ignore_conflicts=True)
+        remember_mrns(patient.organization_id, {(item.patient_mrn_system, item.patient_mrn): patient.pk})
     chunk = ParseResult()
     for parked in items:
         record = record_from_json(parked.kind, parked.record, ref)

@@ -68,7 +68,7 @@ GROUP_LIMIT = 20
 # sharing a mobile is never a group.
 _BLOCKS = ((("birth_date", "name_pinyin"), "name_pinyin"), (("mobile_index", "name_pinyin"), "mobile_index"))
 Member = tuple[int, sameperson.Registrant]
-_STRENGTH = {reason: rank for rank, reason in enumerate(REASON_LABELS)}
+_STRENGTH = {reason: rank for rank, reason in enumerate(sameperson.REASONS)}
 
 
 class Pair(NamedTuple):

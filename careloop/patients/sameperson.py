@@ -65,6 +65,7 @@ class Registrant(NamedTuple):
 SAME_NAME_AND_BIRTH = "same_name_and_birth"
 SOUNDS_ALIKE_AND_BIRTH = "sounds_alike_and_birth"  # a homophone typed: 王小明 for 王晓明
 SAME_MOBILE_AND_NAME = "same_mobile_and_name"  # the birth date typed wrong
+REASONS = (SAME_NAME_AND_BIRTH, SOUNDS_ALIKE_AND_BIRTH, SAME_MOBILE_AND_NAME)
 
 
 def probable_reasons(new: Registrant, registered: Registrant) -> list[str]:

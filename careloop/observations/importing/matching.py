@@ -140,7 +140,12 @@ def mrns_learnt(matches: Matches) -> dict[tuple[str, str], int]:
 
 def remember_identifiers(organization_id: int, matches: Matches) -> int:
     """Store the MRNs learnt (`mrns_learnt`), so later messages that carry only the MRN find the patient."""
-    pairs = mrns_learnt(matches)
+    return remember_mrns(organization_id, mrns_learnt(matches))
+
+
+def remember_mrns(organization_id: int, pairs: dict[tuple[str, str], int]) -> int:
+    """Store each (MRN system, MRN) -> patient id not stored yet; an MRN that names someone already keeps
+    naming them. Returns how many were stored."""
     if not pairs:
         return 0
     rows = [

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from careloop.observations.importing.keylookup import IN_LISTS, KeyLookup
-from careloop.observations.importing.matching import Matches, why_unmatched
+from careloop.observations.importing.matching import Matches
 from careloop.observations.importing.parsed import EncounterRecord, PatientRef, ReportRecord
 from careloop.observations.models import ExamReport, ImportBatch, UnmatchedResult
 from careloop.patients.idcard import normalize_resident_id
@@ -29,10 +29,10 @@ def unmatched_row(
     kind: str,
     ref: PatientRef,
     fields: dict[str, Any],
-    why: str = "",
+    why: str,
 ) -> UnmatchedResult:
     """A result, report or visit for a patient we do not know, parked whole (its fields but the patient);
-    `why` it waits (UnmatchedResult.why), by default what the ref's identifiers say (why_unmatched)."""
+    `why` it waits (UnmatchedResult.why, matching.Matches.why_not)."""
     data = {k: _json_ready(v) for k, v in fields.items() if k != "patient"}
     return UnmatchedResult(
         organization_id=organization_id,
@@ -46,7 +46,7 @@ def unmatched_row(
         patient_id_number=normalize_resident_id(ref.id_number) if ref.id_number else "",
         patient_id_number_index=id_number_index(ref.id_number) if ref.id_number else "",
         record=data,
-        why=why or why_unmatched(ref),
+        why=why,
         source_system=str(fields.get("source_system") or "")[:60],
         source_id=str(fields.get("source_id") or "")[:120],
     )

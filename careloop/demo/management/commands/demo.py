@@ -59,11 +59,12 @@ class Command(BaseCommand):
                 organization=DEMO_CODE,
                 verbosity=options["verbosity"],
             )
-            batch = import_demo_results(Organization.objects.get(code=DEMO_CODE))
+            clinic = Organization.objects.get(code=DEMO_CODE)
+            batch = import_demo_results(clinic)
             self.stdout.write(f"Imported {batch.created} health-check results through the import pipeline.")
-            lab = import_demo_lab_message(Organization.objects.get(code=DEMO_CODE))
+            lab = import_demo_lab_message(clinic)
             self.stdout.write(f"Imported a laboratory message: {lab.unmatched} results wait for a patient.")
-            register_demo_twice(Organization.objects.get(code=DEMO_CODE))
+            register_demo_twice(clinic)
         if options["no_serve"]:
             self.print_logins(None)
             return
