@@ -22,12 +22,14 @@ from django.utils import timezone
 from careloop.accounts.models import Department, Organization, User
 from careloop.observations.models import (
     CriticalLimit,
+    FeedReview,
     ImportBatch,
     ImportProblem,
     Observation,
     UnmatchedResult,
 )
 from careloop.patients.cardnumbers import card_number
+from careloop.patients.merging import do_merge_patients
 from careloop.patients.models import (
     Allergy,
     Condition,
@@ -39,6 +41,7 @@ from careloop.patients.models import (
     Medication,
     MembershipCard,
     Patient,
+    PatientMerge,
     PatientTag,
     RecordItem,
     Tag,
@@ -70,6 +73,9 @@ class World:
     record_items: dict[str, RecordItem]
     batch: ImportBatch
     unmatched: UnmatchedResult
+    twin: Patient  # a probable duplicate of `patient`, to merge with it
+    merge: PatientMerge  # of two other records
+    review: FeedReview  # a feed's change to `patient` held for review
     markers: list[str] = field(default_factory=list)
 
 
@@ -127,6 +133,13 @@ def populate(organization: Organization, mark: str) -> World:
     n = next(_serial)
     low, high = round(2.1 + n / 10_000, 4), round(7.6 + n / 10_000, 4)  # limits no other world has
     CriticalLimit.objects.create(organization=organization, code=CRITICAL_CODE, low=low, high=high)
+    twin = make_patient(doctor, name=f"{mark}患者", birth_date=patient.birth_date)
+    merge = do_merge_patients(
+        None, make_patient(doctor, name=f"{mark}留存"), make_patient(doctor, name=f"{mark}并入")
+    )
+    review = FeedReview.objects.create(
+        organization=organization, patient=patient, fields=["address"], sent_values='{"address": "x"}'
+    )
     return World(
         organization=organization,
         department=department,
@@ -138,6 +151,9 @@ def populate(organization: Organization, mark: str) -> World:
         record_items={name: by_model[section.model] for name, section in SECTIONS.items()},
         batch=batch,
         unmatched=unmatched,
+        twin=twin,
+        merge=merge,
+        review=review,
         markers=[mark, str(low), str(high)],
     )
 
@@ -176,6 +192,10 @@ PROVIDERS: dict[str, Provider] = {
     "batch_id": Provider(lambda w, c: [str(w.batch.pk)], owned=True),
     "fmt": Provider(lambda w, c: ["csv", "xlsx"], owned=False),
     "code": Provider(lambda w, c: [CRITICAL_CODE], owned=False),
+    "first_id": Provider(lambda w, c: [str(w.patient.pk)], owned=True),
+    "second_id": Provider(lambda w, c: [str(w.twin.pk)], owned=True),
+    "merge_id": Provider(lambda w, c: [str(w.merge.pk)], owned=True),
+    "review_id": Provider(lambda w, c: [str(w.review.pk)], owned=True),
 }
 
 

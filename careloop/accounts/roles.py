@@ -20,6 +20,7 @@ class Perm(StrEnum):
     PATIENT_VIEW = "patient.view"
     PATIENT_REGISTER = "patient.register"
     PATIENT_EDIT = "patient.edit"
+    PATIENT_MERGE = "patient.merge"  # merge two records of one person, and undo a merge
     REVEAL_ID_NUMBER = "patient.reveal_id_number"
     REVEAL_MOBILE = "patient.reveal_mobile"
     CARD_MANAGE = "card.manage"
@@ -32,6 +33,7 @@ class Perm(StrEnum):
     RESULTS_IMPORT = "results.import"  # upload files of results, read import reports
     RESULTS_MATCH = "results.match"  # assign unmatched results to a patient
     CRITICAL_LIMITS_SET = "results.critical_limits"  # the organization's critical values (医务科 sets them)
+    FEED_POLICY_SET = "results.feed_policy"  # what hospital feeds may do to the registry
     AUDIT_VIEW = "audit.view"  # the audit reviewer's alone
     STAFF_MANAGE = "staff.manage"  # add, edit, deactivate, unlock staff and reset their passwords
     DEPARTMENT_MANAGE = "department.manage"
@@ -47,6 +49,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.PATIENT_VIEW,
             Perm.PATIENT_REGISTER,
             Perm.PATIENT_EDIT,
+            Perm.PATIENT_MERGE,
             Perm.REVEAL_ID_NUMBER,
             Perm.REVEAL_MOBILE,
             Perm.FAMILY_MANAGE,

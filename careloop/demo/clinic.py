@@ -85,15 +85,18 @@ def import_demo_results(organization: Organization) -> ImportBatch:
     return do_import(None, organization, RecordsInput("csv", "demo", chunks)).batch
 
 
-# The laboratory's system and the people of its message that the clinic has not registered: one named by
-# her ID number (her results wait; "register as a new patient" files them), one by the lab's own MRN.
+# The laboratory's system and the people of its message that the clinic has not registered: one it sends a
+# Patient line for (registered by the import), one named by ID number alone and one by the lab's own MRN
+# (their results wait; "register as a new patient" files them).
 DEMO_LAB = "http://lis.demo-hospital.cn/fhir"
 NEWCOMER_ID = resident_id("330106", datetime.date(1958, 4, 12), 988)
+STRANGER_ID = resident_id("330105", datetime.date(1971, 8, 3), 457)
 
 
 def import_demo_lab_message(organization: Organization) -> ImportBatch:
-    """A laboratory's FHIR NDJSON file through the real import: results that wait for a patient, and a
-    blood pressure no person can have, refused with its reason."""
+    """A laboratory's FHIR NDJSON file through the real import: a patient it registers (its Patient line),
+    results that wait for a patient known to the laboratory only by its own number, and a blood pressure no
+    person can have, refused with its reason."""
     day = timezone.localdate() - datetime.timedelta(days=1)
     newcomer = {
         "resourceType": "Patient",
@@ -122,6 +125,18 @@ def import_demo_lab_message(organization: Organization) -> ImportBatch:
         }
         for number, (subject, code, value, unit) in enumerate(readings)
     ]
+    # A result for someone the laboratory names by ID number alone, whom nobody has registered yet.
+    lines.append(
+        {
+            "resourceType": "Observation",
+            "id": "R-90",
+            "status": "final",
+            "code": {"coding": [{"system": "http://loinc.org", "code": "2345-7"}]},
+            "subject": {"identifier": {"system": "urn:oid:1.2.156.112606.1.2.1.1", "value": STRANGER_ID}},
+            "effectiveDateTime": f"{day.isoformat()}T09:00:00+08:00",
+            "valueQuantity": {"value": 11.2, "unit": "mmol/L", "code": "mmol/L"},
+        }
+    )
     data = b"\n".join(orjson.dumps(line) for line in lines) + b"\n"
     return do_import(None, organization, FileInput(data, "lab-results.ndjson", "demo", DEMO_LAB)).batch
 

@@ -20,19 +20,12 @@ from careloop.accounts.models import Organization, User
 from careloop.observations.catalogue import Indicator
 from careloop.observations.importing.inputs import ImportInput, RecordsInput
 from careloop.observations.importing.matching import remember_mrns
-from careloop.observations.importing.parsed import (
-    EncounterRecord,
-    ParseResult,
-    PatientRef,
-    Problem,
-    ReportRecord,
-)
+from careloop.observations.importing.parsed import ParseResult, PatientRef, Problem
 from careloop.observations.importing.pipeline import run_import
-from careloop.observations.importing.unmatched import record_from_json
+from careloop.observations.importing.waiting import add_to_chunk, split_by_agreement, waiting_for
 from careloop.observations.models import CriticalLimit, ImportBatch, UnmatchedResult
 from careloop.observations.sources import formats
 from careloop.patients.models import Patient
-from careloop.patients.sameperson import Demographics, contradictions
 
 MODES = ("keep_good", "all_or_nothing")
 
@@ -132,25 +125,24 @@ def do_match_unmatched(user: User, item: UnmatchedResult, patient: Patient) -> i
 
 
 @transaction.atomic
-def do_file_waiting_for(user: User, patient: Patient) -> int:
-    """What waited for the ID number of `patient`, just registered: filed under the patient where the name,
-    sex and birth date sent agree with the patient's; where they contradict it, left waiting and marked
-    so, for a person to decide (sameperson.py). Returns the results and visits filed."""
-    if not patient.id_number_index:
+def do_file_waiting_for(user: User, patient: Patient, sent_by: int | None = None) -> int:
+    """What waited for `patient`, just registered by hand: filed under the patient where the name, sex and
+    birth date sent agree with the patient's; where they contradict it, left waiting and marked so, for a
+    person to decide (sameperson.py). What waited is what names the patient's ID number, and, when the
+    registration was filled from a queue entry (`sent_by`), what names the entry's MRN. Returns the
+    results and visits filed."""
+    ref = PatientRef(id_number=patient.id_number)
+    if sent_by is not None:
+        entry = UnmatchedResult.objects.filter(
+            organization_id=patient.organization_id, resolved_at__isnull=True, pk=sent_by
+        ).first()
+        if entry is not None and entry.patient_mrn:
+            ref = ref._replace(mrn=entry.patient_mrn, mrn_system=entry.patient_mrn_system)
+    if not patient.id_number_index and not ref.mrn:
         return 0
-    waiting = UnmatchedResult.objects.select_for_update().filter(
-        organization_id=patient.organization_id,
-        resolved_at__isnull=True,
-        patient_id_number_index=patient.id_number_index,
+    agreeing, _contradicting = split_by_agreement(
+        waiting_for(patient.organization_id, [(ref, patient)]), patient
     )
-    ours = Demographics(patient.name, patient.sex, patient.birth_date)
-    agreeing: list[UnmatchedResult] = []
-    contradicting: list[UnmatchedResult] = []
-    for item in waiting:
-        sent = Demographics(item.patient_name, item.patient_sex, item.patient_birth_date)
-        (contradicting if contradictions(sent, ours) else agreeing).append(item)
-    if contradicting:
-        UnmatchedResult.objects.filter(pk__in=[item.pk for item in contradicting]).update(why="contradiction")
     if not agreeing:
         return 0
     return _file(user, agreeing[0], agreeing, patient)
@@ -165,14 +157,7 @@ def _file(user: User, item: UnmatchedResult, items: list[UnmatchedResult], patie
     if item.patient_mrn:
         remember_mrns(patient.organization_id, {(item.patient_mrn_system, item.patient_mrn): patient.pk})
     chunk = ParseResult()
-    for parked in items:
-        record = record_from_json(parked.kind, parked.record, ref)
-        if isinstance(record, ReportRecord):
-            chunk.reports.append(record)
-        elif isinstance(record, EncounterRecord):
-            chunk.encounters.append(record)
-        else:
-            chunk.results.append(record)
+    add_to_chunk(chunk, items, ref)
     kind = item.batch.kind if item.batch else "fhir"
     records = RecordsInput(kind, "match", lambda: [chunk], matched={ref: patient.pk})
     outcome = do_import(user, patient.organization, records)
@@ -180,7 +165,8 @@ def _file(user: User, item: UnmatchedResult, items: list[UnmatchedResult], patie
     UnmatchedResult.objects.filter(pk__in=[p.pk for p in items]).update(
         resolved_patient=patient, resolved_at=now, resolved_by=user
     )
-    filed = sum(1 for parked in items if parked.kind != "report")  # reports ride along with their results
+    # Reports ride along with their results; a person record updates the patient.
+    filed = sum(1 for parked in items if parked.kind not in ("report", "patient"))
     audit.record(
         "import.match",
         organization_id=item.organization_id,
@@ -188,12 +174,26 @@ def _file(user: User, item: UnmatchedResult, items: list[UnmatchedResult], patie
         patient_id=patient.pk,
         detail={
             "results": filed,
-            "reports": len(items) - filed,
+            "reports": sum(1 for parked in items if parked.kind == "report"),
+            "people": sum(1 for parked in items if parked.kind == "patient"),
             "created": outcome.batch.created,
             "refused": outcome.batch.refused,
         },
     )
     return filed
+
+
+@transaction.atomic
+def do_reject_registration(user: User, item: UnmatchedResult) -> None:
+    """A person a feed named (a held registration, a probable duplicate) is not to be registered: the entry
+    is closed. What waits for the person keeps waiting."""
+    UnmatchedResult.objects.filter(pk=item.pk).update(resolved_at=timezone.now(), resolved_by=user)
+    audit.record(
+        "unmatched.reject",
+        organization_id=item.organization_id,
+        obj=item,
+        detail={"why": item.why, "source_system": item.source_system, "message": item.source_id},
+    )
 
 
 @transaction.atomic

@@ -24,8 +24,10 @@ class ObservationsConfig(AppConfig):
         patient_registered.connect(file_waiting_results, dispatch_uid="observations.file_waiting_results")
 
 
-def file_waiting_results(sender: object, user: "User", patient: "Patient", **kwargs: object) -> int:
-    """A patient registered: the results queued for their ID number are filed (do_file_waiting_for)."""
+def file_waiting_results(
+    sender: object, user: "User", patient: "Patient", sent_by: int | None = None, **kwargs: object
+) -> int:
+    """A patient registered: the results queued for them are filed (do_file_waiting_for)."""
     from careloop.observations.actions import do_file_waiting_for
 
-    return do_file_waiting_for(user, patient)
+    return do_file_waiting_for(user, patient, sent_by)

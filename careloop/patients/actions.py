@@ -3,9 +3,11 @@
 from typing import Any, NamedTuple
 
 from django.db import models, transaction
+from django.utils import timezone
 
 from careloop.accounts import audit
 from careloop.accounts.models import User
+from careloop.patients import feedupdate
 from careloop.patients.identity import fill_derived_fields
 from careloop.patients.models import Patient, PatientTag, RecordItem, Tag
 from careloop.patients.signals import patient_registered
@@ -29,32 +31,42 @@ class Registration(NamedTuple):
 
 
 @transaction.atomic
-def do_register_patient(user: User, patient: Patient) -> Registration:
+def do_register_patient(user: User, patient: Patient, sent_by: int | None = None) -> Registration:
     """Register `patient` in the user's organization; what waited for the person is filed
-    (signals.patient_registered)."""
+    (signals.patient_registered). `sent_by`: the waiting record the registration was filled from."""
     assert user.organization_id is not None  # only staff of an organization may register patients
     patient.organization_id = user.organization_id
     fill_derived_fields(patient)
+    _mark_hand_edited(patient, [name for name in feedupdate.FIELDS if getattr(patient, name)])
     patient.save()
     audit.record(
         "patient.create", organization_id=patient.organization_id, obj=patient, patient_id=patient.pk
     )
-    answers = patient_registered.send(sender=Patient, user=user, patient=patient)
+    answers = patient_registered.send(sender=Patient, user=user, patient=patient, sent_by=sent_by)
     return Registration(patient, sum(int(filed or 0) for _receiver, filed in answers))
 
 
 @transaction.atomic
 def do_update_patient(user: User, patient: Patient, before: dict[str, Any]) -> Patient:
     fill_derived_fields(patient)
+    changes = changed_fields(before, patient)
+    _mark_hand_edited(patient, [name for name in changes if name in feedupdate.FIELDS])
     patient.save()
     audit.record(
         "patient.update",
         organization_id=patient.organization_id,
         obj=patient,
         patient_id=patient.pk,
-        detail={"changes": changed_fields(before, patient)},
+        detail={"changes": changes},
     )
     return patient
+
+
+def _mark_hand_edited(patient: Patient, fields: list[str]) -> None:
+    """Remember when staff set these fields, so that an older feed message does not undo them
+    (feedupdate.feed_changes)."""
+    now = timezone.now().isoformat()
+    patient.hand_edited = {**(patient.hand_edited or {}), **dict.fromkeys(fields, now)}
 
 
 def record_view(user: User, patient: Patient, section: str) -> None:

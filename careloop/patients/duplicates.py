@@ -50,7 +50,8 @@ def probable_duplicates(organization_id: int, new: Patient) -> list[Candidate]:
         near |= Q(birth_date=new.birth_date, name=new.name)
         if new.name_pinyin:
             near |= Q(birth_date=new.birth_date, name_pinyin=new.name_pinyin)
-    found = Patient.objects.filter(organization_id=organization_id).filter(near).exclude(pk=new.pk)
+    registry = Patient.objects.filter(organization_id=organization_id, merged_into__isnull=True)
+    found = registry.filter(near).exclude(pk=new.pk)
     wanted = registrant(new)
     candidates = []
     for patient in found.order_by("id")[: CANDIDATES_SHOWN * 5]:
@@ -102,15 +103,18 @@ def _groups(organization_id: int, block: tuple[str, ...], required: str) -> Iter
     table = quote(Patient._meta.db_table)
     key = [_column(name) for name in block]
     columns = ", ".join(f"p.{_column(name)}" for name in _COLUMNS)
-    organization = _column("organization")
+    organization, merged_into = _column("organization"), _column("merged_into")
     # The keys shared by 2 to GROUP_LIMIT patients, joined back to their patients: two scans and a hash
-    # join, where a window over every patient or a subquery per patient would cost far more.
+    # join, where a window over every patient or a subquery per patient would cost far more. A record
+    # merged into another (a redirect, its mobile cleared) is left out of the pairs only, so that the key
+    # scan still reads the index alone; a group counts it towards GROUP_LIMIT.
     sql = (
         f"SELECT {columns} FROM {table} p JOIN ("  # noqa: S608 -- names from the model, values as parameters
         f"SELECT {', '.join(key)} FROM {table} WHERE {organization} = %s AND {quote(required)} <> '' "
         f"GROUP BY {', '.join(key)} HAVING COUNT(*) BETWEEN 2 AND %s"
         f") g ON {' AND '.join(f'g.{column} = p.{column}' for column in key)} "
-        f"WHERE p.{organization} = %s ORDER BY {', '.join(f'p.{column}' for column in key)}, p.id"
+        f"WHERE p.{organization} = %s AND p.{merged_into} IS NULL "
+        f"ORDER BY {', '.join(f'p.{column}' for column in key)}, p.id"
     )
     key_of = itemgetter(*(_COLUMNS.index(name) for name in block))
     with connection.cursor() as cursor:

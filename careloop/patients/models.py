@@ -43,6 +43,12 @@ class Patient(models.Model):
     )
     created_at = models.DateTimeField(_("registered"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # field -> when staff last set it by hand (ISO time): a feed's older value never silently replaces it.
+    hand_edited = models.JSONField(default=dict, blank=True, editable=False)
+    # Set when this record was merged into another (merging.py): it stays only as a redirect to that one.
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
 
     class Meta:
         verbose_name = _("patient")
@@ -347,3 +353,37 @@ class Encounter(models.Model):
 
 # The rows of the health-record sections (`record/sections.py`): each belongs to one patient.
 RecordItem = Condition | Medication | Allergy | Lifestyle | FamilyHistory | Encounter
+
+
+class PatientMerge(models.Model):
+    """Two records of one person made one (merging.do_merge_patients), with what undoing it needs."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    survivor = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    merged = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    merged_at = models.DateTimeField(_("merged"), default=timezone.now)
+    merged_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    source = models.JSONField(default=dict, blank=True)  # a feed's message that asked for it; {} by hand
+    taken = models.JSONField(default=list)  # the fields whose value came from the merged record
+    # JSON. The survivor's values (and hand-edit times) of the taken fields before the merge; the merged
+    # record's ID number and mobile, cleared on it. Encrypted: they may hold either.
+    survivor_before = EncryptedTextField(default="")
+    merged_identifiers = EncryptedTextField(default="")
+    moved = models.JSONField(default=dict)  # "app_label.Model.field" -> pks moved to the survivor
+    kept = models.JSONField(default=dict)  # the same, for rows left with the merged record (a clash)
+    undone_at = models.DateTimeField(_("undone"), null=True, blank=True)
+    undone_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("merge of patient records")
+        verbose_name_plural = _("merges of patient records")
+        ordering = ["-merged_at", "-id"]
+        indexes = [models.Index(fields=["organization", "merged_at"], name="patientmerge_by_time")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merged"], condition=models.Q(undone_at__isnull=True), name="patientmerge_one_open"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merged_id} -> {self.survivor_id}"

@@ -15,9 +15,10 @@ from careloop.patients.models import Patient
 
 
 def patients_for(user: User | AnonymousUser) -> QuerySet[Patient]:
+    """The organization's records, but those merged into another (they are only redirects now)."""
     if not user.is_authenticated or user.organization_id is None:
         return Patient.objects.none()
-    return Patient.objects.filter(organization_id=user.organization_id)
+    return Patient.objects.filter(organization_id=user.organization_id, merged_into__isnull=True)
 
 
 def patient_for_user(user: User, patient_id: int, permission: Perm = Perm.PATIENT_VIEW) -> Patient:
@@ -26,3 +27,20 @@ def patient_for_user(user: User, patient_id: int, permission: Perm = Perm.PATIEN
         raise Http404("No such patient")
     require(user, permission)
     return patient
+
+
+def surviving_record(user: User, patient_id: int) -> Patient | None:
+    """The record that a merged record of the user's organization was merged into (following later merges
+    of that one too); None when there is no such merged record."""
+    if user.organization_id is None:
+        return None
+    records = Patient.objects.filter(organization_id=user.organization_id)
+    target = records.filter(pk=patient_id).values_list("merged_into_id", flat=True).first()
+    seen = {patient_id}
+    while target is not None and target not in seen:  # `seen`: a cycle would be a bug, not a hang
+        seen.add(target)
+        record = records.filter(pk=target).first()
+        if record is None or record.merged_into_id is None:
+            return record
+        target = record.merged_into_id
+    return None

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from careloop.patients.views import duplicates, patient_list, registry
+from careloop.patients.views import duplicates, merges, patient_list, registry
 
 app_name = "patients"
 
@@ -8,6 +8,9 @@ urlpatterns = [
     path("", patient_list.patient_list, name="list"),
     path("new/", registry.patient_register, name="register"),
     path("duplicates/", duplicates.duplicates_list, name="duplicates"),
+    path("merge/<int:first_id>/<int:second_id>/", merges.merge_pair, name="merge"),
+    path("merges/", merges.merge_list, name="merges"),
+    path("merges/<int:merge_id>/undo/", merges.merge_undo, name="unmerge"),
     path("<int:patient_id>/", registry.patient_detail, name="detail"),
     path("<int:patient_id>/tab/<slug:tab>/", registry.patient_detail, name="tab"),
     path("<int:patient_id>/edit/", registry.patient_edit, name="edit"),

@@ -13,9 +13,9 @@ from django.urls import reverse
 from careloop.accounts.management.commands.serve import default_workers
 from careloop.accounts.models import AuditEntry, Organization, User
 from careloop.demo.clinic import DEMO_PASSWORD, DEMO_STAFF
-from careloop.observations.models import UnmatchedResult
+from careloop.observations.models import FeedReview, UnmatchedResult
 from careloop.patients.duplicates import probable_pairs
-from careloop.patients.models import Patient
+from careloop.patients.models import FamilyLink, Patient
 
 
 def demo(**options):
@@ -35,8 +35,12 @@ def test_demo_makes_the_clinic_with_a_login_per_role_and_patients():
         "reception": "receptionist",
         "auditor": "auditor",
     }
-    # The patients seeded, and one man registered twice (a probable duplicate to try).
-    assert Patient.objects.filter(organization=org).count() == 40 + 2
+    # The patients seeded, one man registered twice (a probable duplicate to try), and the two the hospital's
+    # feeds registered (the laboratory's Patient line, an admission).
+    assert Patient.objects.filter(organization=org).count() == 40 + 2 + 2
+    assert FeedReview.objects.filter(organization=org, resolved_at__isnull=True).count() == 1
+    assert UnmatchedResult.objects.get(organization=org, kind="patient").why == "probable_match"
+    assert FamilyLink.objects.filter(patient__name="周建华", related_name="周丽").exists()
     assert not User.objects.filter(username__in=DEMO_STAFF, user_permissions__isnull=False).exists()
 
 
@@ -74,7 +78,7 @@ def test_the_demo_has_results_waiting_for_a_patient_and_a_probable_duplicate():
     demo()
     org = Organization.objects.get(code="demo")
     waiting = UnmatchedResult.waiting(org.pk)
-    assert {item.why for item in waiting} == {"unknown_id_number", "unknown_mrn"}
+    assert {item.why for item in waiting} == {"unknown_id_number", "unknown_mrn", "probable_match"}
     assert len(probable_pairs(org.pk)) >= 1
 
 
@@ -83,7 +87,7 @@ def test_a_second_demo_leaves_existing_data_alone():
     demo()
     demo()
     assert Organization.objects.count() == 1
-    assert Patient.objects.count() == 40 + 2
+    assert Patient.objects.count() == 40 + 2 + 2
     assert User.objects.filter(username="admin").count() == 1
 
 

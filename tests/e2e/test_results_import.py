@@ -73,17 +73,22 @@ def test_results_waiting_for_an_unregistered_person_are_filed_when_registered_fr
     login_page, live_server, doctor, settings, tmp_path
 ):
     from careloop.demo.clinic import NEWCOMER_ID, import_demo_lab_message
+    from careloop.observations.models import FeedPolicy
     from careloop.patients.models import Patient
 
+    # An organization that registers no one a feed names without review: 林婉清's Patient line waits.
+    FeedPolicy.objects.create(organization=doctor.organization, unknown_patients="hold")
     batch = import_demo_lab_message(doctor.organization)
-    assert (batch.unmatched, batch.refused) == (4, 1)
+    # Her Patient line and two results; two results by the lab's MRN; one by an ID number alone.
+    assert (batch.unmatched, batch.refused) == (6, 1)
 
     page = login_page(doctor)
     page.goto(f"{live_server.url}/imports/unmatched/")
-    expect(page.locator("#unmatched tbody tr")).to_have_count(4)
+    expect(page.locator("#unmatched tbody tr")).to_have_count(6)
     row = page.locator("#unmatched tbody tr", has_text="林婉清").first
-    expect(row).to_contain_text("没有患者使用此身份证号")
+    expect(row).to_contain_text("接口设置要求新患者须经审核")
     expect(page.locator("#unmatched")).to_contain_text("没有患者使用此病历号")
+    expect(page.locator("#unmatched")).to_contain_text("没有患者使用此身份证号")
     page.screenshot(path=str(tmp_path / "unmatched.png"), full_page=True)
     row.locator("text=登记为新患者").click()
     expect(page.locator("#id_name")).to_have_value("林婉清")
@@ -94,4 +99,4 @@ def test_results_waiting_for_an_unregistered_person_are_filed_when_registered_fr
     patient = Patient.objects.get(name="林婉清")
     assert Observation.objects.filter(patient=patient).count() == 2
     page.goto(f"{live_server.url}/imports/unmatched/")
-    expect(page.locator("#unmatched tbody tr")).to_have_count(2)
+    expect(page.locator("#unmatched tbody tr")).to_have_count(3)

@@ -148,3 +148,12 @@ def wait_for(condition: Callable[[], bool], within: float = 3.0) -> None:
 def msa_code(answer: bytes) -> bytes:
     """MSA-1 of an ACK."""
     return next(s for s in answer.split(b"\r") if s.startswith(b"MSA")).split(b"|")[1]
+
+
+@contextmanager
+def importing_listener(organization: Any) -> Iterator[MllpServer]:
+    """A started MLLP listener that imports every message into `organization`, as `careloop mllp` does."""
+    from careloop.observations.management.commands.mllp import receive
+
+    with running(MllpServer("127.0.0.1", 0, lambda raw, peer: receive(organization.pk, raw, peer))) as server:
+        yield server

@@ -25,7 +25,8 @@ def transaction() -> dict[str, Any]:
 def test_transaction_bundle_gives_patient_report_and_five_results_linked_by_urn_uuid():
     out = parse_bundle((SAMPLES / "fhir_transaction_bundle.json").read_bytes(), "HIS-A")
     assert out.problems == []
-    [patient] = out.patients
+    [person] = out.people
+    patient = person.patient
     assert (patient.id_number, patient.mrn, patient.mrn_system) == (
         RESIDENT_ID,
         "MRN-000123",
@@ -130,7 +131,7 @@ def test_a_document_that_is_not_an_importable_bundle_is_one_clear_problem(data, 
     out = parse_bundle(data, "HIS-A")
     [problem] = out.problems
     assert (problem.location, problem.field, problem.code) == ("document", field, code)
-    assert out.results == [] and out.patients == []
+    assert out.results == [] and out.people == []
 
 
 def test_non_bundle_problem_says_what_it_got():

@@ -275,7 +275,8 @@ def patient(**changes):
     ],
 )
 def test_patient_identifiers_give_resident_id_and_mrn(identifiers, id_number, mrn, mrn_system):
-    [ref] = mapped(patient(identifier=identifiers)).patients
+    [person] = mapped(patient(identifier=identifiers)).people
+    ref = person.patient
     assert (ref.id_number, ref.mrn, ref.mrn_system) == (id_number, mrn, mrn_system)
 
 
@@ -289,11 +290,12 @@ def test_patient_identifiers_give_resident_id_and_mrn(identifiers, id_number, mr
     ],
 )
 def test_patient_name(names, expected):
-    assert mapped(patient(name=names)).patients[0].name == expected
+    assert mapped(patient(name=names)).people[0].patient.name == expected
 
 
 def test_patient_demographics():
-    [ref] = mapped(patient(gender="female", birthDate="1980-03-07")).patients
+    [person] = mapped(patient(gender="female", birthDate="1980-03-07")).people
+    ref = person.patient
     assert (ref.sex, ref.birth_date) == ("female", datetime.date(1980, 3, 7))
 
 

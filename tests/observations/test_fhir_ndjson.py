@@ -168,14 +168,14 @@ def test_patients_read_first_resolve_later_observations_even_across_files():
         }
     )
     first = parse_ndjson(patients, "HIS-A", references=references)
-    assert first.patients[0].id_number == RESIDENT_ID
+    assert first.people[0].patient.id_number == RESIDENT_ID
     out = parse_ndjson(
         line(observation(1)) + b"\n" + line(observation(2, patient="p2")), "HIS-A", references=references
     )
     assert out.results[0].patient.id_number == RESIDENT_ID
     # A patient not seen: its FHIR id becomes the MRN in the source system, as the Patient would have it.
     assert (out.results[1].patient.mrn, out.results[1].patient.mrn_system) == ("p2", "HIS-A")
-    assert first.patients[0].mrn == "p1"
+    assert first.people[0].patient.mrn == "p1"
 
 
 def test_a_patient_arriving_later_in_the_stream_wins_for_the_lines_after_it():

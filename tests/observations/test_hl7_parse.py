@@ -331,8 +331,8 @@ def test_adt_sample_gives_admit_update_and_discharge_of_one_visit():
     assert discharge.discharged_at == datetime.datetime(2024, 4, 10, 10, tzinfo=SHANGHAI)
     assert discharge.procedures == "00.66 经皮冠状动脉腔内成形术; 88.56 冠状动脉造影"
     assert discharge.location == "message 3 / PV1 1"
-    assert len(result.patients) == 3
-    assert result.patients[0].id_number == "440305196002120039"
+    assert [p.event for p in result.people] == ["A01", "A08", "A03"]
+    assert result.people[0].patient.id_number == "440305196002120039"
 
 
 ADT = r"MSH|^~\&|HIS|HOSP-A|CL|CL|20240401083000||ADT^{event}|A1|P|2.5"
@@ -444,7 +444,7 @@ def test_second_message_of_a_file_is_located_as_message_2():
         ("MSH|^~\r", "MSH-2", "malformed"),
         ("MSH|^^^^|A\r", "MSH-2", "malformed"),
         (MSH.replace("2.5.1", "3.0") + "\r", "MSH-12", "unsupported"),
-        (MSH.replace("ORU^R01", "ADT^A04") + "\r", "MSH-9", "unsupported"),
+        (MSH.replace("ORU^R01", "ADT^A02") + "\r", "MSH-9", "unsupported"),
         (MSH.replace("ORU^R01", "ACK") + "\r", "MSH-9", "unsupported"),
     ],
 )

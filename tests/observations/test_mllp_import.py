@@ -14,7 +14,7 @@ from careloop.observations.sources.hl7v2.mllp import MllpServer, send
 from careloop.patients.models import Encounter
 from tests.factories import make_patient
 from tests.observations.certificates import Authority
-from tests.observations.helpers import address, running
+from tests.observations.helpers import address, importing_listener, running
 
 SAMPLES = Path(__file__).parent / "samples"
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -26,7 +26,7 @@ def msa(answer: bytes) -> bytes:
 
 @pytest.fixture
 def listener(org):
-    with running(MllpServer("127.0.0.1", 0, lambda raw, peer: receive(org.pk, raw, peer))) as server:
+    with importing_listener(org) as server:
         yield server
 
 
@@ -88,7 +88,9 @@ def test_every_audit_entry_the_listener_writes_names_the_sending_peer(listener, 
     assert all(msa(a) in (b"AA", b"AE") for a in answers)
     written = list(AuditEntry.objects.filter(id__gt=before))
     assert Observation.objects.filter(patient=wang).exists()
-    assert len(written) == 2 * (1 + len(adt))  # an import.start and an import.finish per message
+    # An import.start and an import.finish per message, and the admission registers its patient.
+    assert len(written) == 2 * (1 + len(adt)) + 1
+    assert sum(entry.action == "patient.create" for entry in written) == 1
     assert all((entry.ip, entry.actor_label) == ("127.0.0.1", "mllp") for entry in written), [
         (entry.action, entry.ip, entry.actor_label) for entry in written
     ]

@@ -90,3 +90,29 @@ def test_imports_of_every_kind_store_no_identifier_in_clear_or_unkeyed_hash(
         ack.respond(sample.read(), lambda parsed: store(org.pk, parsed))
 
     assert leaks([ID_NUMBER, PHONE, unknown]) == []
+
+
+@pytest.mark.django_db
+def test_hospital_feeds_store_no_identifier_or_mobile_in_clear(org, admin_user):
+    """Registrations, proposals, review items and next-of-kin contacts a feed writes keep ID numbers and
+    mobiles encrypted, like the registry."""
+    from careloop.observations.feeds import do_set_feed_policy
+    from careloop.patients.models import Patient
+    from tests.observations.test_feed_registration import ZHAO_MOBILE, admit, send, update
+
+    kin_mobile = "13712345678"  # the NK1 contact's, in admit()
+    held_id, held_mobile = "110105194912310029", "13588889999"
+    newer_mobile = "13500000002"
+    send(org, admit())  # registered, with a next of kin
+    zhao = Patient.objects.get()
+    zhao.hand_edited = {"mobile": "2030-01-01T00:00:00+00:00"}
+    zhao.save()
+    send(org, update("ADT2", "20261201100000", mobile=newer_mobile))  # held for review
+    do_set_feed_policy(admin_user, org.pk, "hold")
+    other = admit("ADT9").replace(b"440305196002120039", held_id.encode()).replace(b"H-2001", b"H-9")
+    send(
+        org,
+        other.replace(ZHAO_MOBILE.encode(), held_mobile.encode()).replace("赵建国".encode(), "钱伟".encode()),
+    )
+
+    assert leaks(["440305196002120039", ZHAO_MOBILE, kin_mobile, newer_mobile, held_id, held_mobile]) == []

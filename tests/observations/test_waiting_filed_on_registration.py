@@ -11,7 +11,7 @@ from careloop.accounts.models import AuditEntry
 from careloop.observations.importing.matching import why_unmatched
 from careloop.observations.importing.parsed import PatientRef
 from careloop.observations.importing.pipeline import run_import
-from careloop.observations.models import ImportBatch, Observation, UnmatchedResult
+from careloop.observations.models import FeedPolicy, ImportBatch, Observation, UnmatchedResult
 from careloop.observations.sources.fhir import iter_ndjson
 from careloop.patients.actions import do_register_patient
 from careloop.patients.models import Patient
@@ -46,6 +46,9 @@ def patient_line(id_number: str, name: str, sex: str, birth: str) -> dict[str, o
 
 
 def imported(org, *resources: dict[str, object]) -> ImportBatch:
+    """The resources imported as a feed of an organization that holds new patients for review: the Patient
+    line waits as a proposal, and the results with it."""
+    FeedPolicy.objects.update_or_create(organization=org, defaults={"unknown_patients": "hold"})
     data = b"\n".join(orjson.dumps(resource) for resource in resources)
     batch = ImportBatch.objects.create(organization=org, kind="fhir", filename="feed.ndjson")
     return run_import(batch, iter_ndjson(data, "HIS"))[0]
@@ -85,14 +88,15 @@ def register(user, **fields: object):
 @pytest.mark.django_db
 def test_registering_the_person_files_what_waited_for_their_id_number(org, doctor):
     imported(org, *by_id(OUYANG_ID))
-    assert UnmatchedResult.waiting(org.pk).count() == 2
+    assert UnmatchedResult.waiting(org.pk).filter(kind="result").count() == 2
+    assert UnmatchedResult.waiting(org.pk).get(kind="patient").why == "held"
 
     patient, filed = register(doctor, name="欧阳 晓燕", sex="female", birth_date=BIRTH, id_number=OUYANG_ID)
 
     assert filed == 2
     assert Observation.objects.filter(patient=patient).count() == 2
     assert not UnmatchedResult.waiting(org.pk).exists()
-    assert UnmatchedResult.objects.filter(resolved_patient=patient).count() == 2
+    assert UnmatchedResult.objects.filter(resolved_patient=patient).count() == 3  # the proposal too
     assert AuditEntry.objects.filter(action="import.match", patient_id=patient.pk).exists()
 
 
@@ -122,7 +126,7 @@ def test_registering_someone_else_files_nothing(org, doctor, other_org):
         id_number="440305196002120039",
     )
     assert filed == 0
-    assert UnmatchedResult.waiting(org.pk).count() == 2
+    assert UnmatchedResult.waiting(org.pk).count() == 3
 
 
 @pytest.mark.django_db
@@ -133,7 +137,7 @@ def test_the_queue_offers_a_registration_filled_from_the_record_and_saving_it_fi
     client = logged_in(doctor)
     with translation.override("zh-hans"):
         page = client.get(reverse("observations:unmatched")).content.decode()
-    assert "没有患者使用此身份证号" in page
+    assert "新患者须经审核" in page
     item = UnmatchedResult.waiting(org.pk).first()
     assert item is not None
     register_url = reverse("observations:unmatched_register", args=[item.pk])

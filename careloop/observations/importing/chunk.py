@@ -18,15 +18,20 @@ from careloop.observations.importing.matching import (
     KNOWN_LIMIT,
     Matches,
     match_patients,
+    match_registered,
     remember_identifiers,
 )
+from careloop.observations.importing.matchorder import POLICY_REGISTER
+from careloop.observations.importing.merges import apply_merges, merge_refs
 from careloop.observations.importing.normalize import Normalizer
 from careloop.observations.importing.parking import park
 from careloop.observations.importing.parsed import ParseResult, PatientRef, Problem, because
+from careloop.observations.importing.people import PeopleOutcome, person_fields, settle_people
 from careloop.observations.importing.rows import ObservationRow
 from careloop.observations.importing.store import MergeCounts, ObservationStore, PendingLookup, open_store
 from careloop.observations.importing.upserts import unmatched_row, upsert_encounters, upsert_reports
-from careloop.observations.models import ImportBatch, UnmatchedResult
+from careloop.observations.importing.waiting import Filed, file_for_registered, mark_filed
+from careloop.observations.models import FeedPolicy, ImportBatch, UnmatchedResult
 from careloop.patients.models import Patient
 
 Demographics = tuple[str, datetime.date | None]  # a patient's sex and birth date, what a flag depends on
@@ -40,6 +45,7 @@ class ImportContext:
     batch: ImportBatch
     store: ObservationStore
     normalizer: Normalizer
+    policy: str = POLICY_REGISTER  # what a feed may do with a person nobody matches (FeedPolicy)
     patients: dict[PatientRef, int] = field(default_factory=dict)
     demographics: dict[int, Demographics] = field(default_factory=dict)
 
@@ -49,7 +55,8 @@ class ImportContext:
     ) -> "ImportContext":
         """`matched`: refs known to be these patients before any lookup (a record filed by hand)."""
         critical = critical_limits_for(batch.organization_id)
-        return cls(batch, store, Normalizer(timezone.now(), critical), dict(matched or {}))
+        policy = FeedPolicy.unknown_patients_for(batch.organization_id)
+        return cls(batch, store, Normalizer(timezone.now(), critical), policy, dict(matched or {}))
 
     @property
     def organization_id(self) -> int:
@@ -66,6 +73,9 @@ class PreparedChunk:
     problems: list[Problem] = field(default_factory=list)
     parked: list[UnmatchedResult] = field(default_factory=list)
     reported: set[PatientRef] = field(default_factory=set)  # refs whose contradiction is a problem already
+    people: PeopleOutcome = field(default_factory=PeopleOutcome)
+    filed: list[Filed] = field(default_factory=list)  # queue entries brought in (waiting.py)
+    merged: int = 0  # patients merged (HL7 ADT^A40, merges.py)
 
 
 def lines_to_skip(keys: list[tuple[str, str]], stored_as_sent: set[int]) -> set[int]:
@@ -115,12 +125,15 @@ def prepare_chunk(
     organization_id, batch, lookup = context.organization_id, context.batch, context.store.lookup
     _read_held(context, parsed, held)
     refs = [r.patient for r in parsed.results]
-    refs += [r.patient for r in parsed.reports] + [e.patient for e in parsed.encounters] + parsed.patients
+    refs += [r.patient for r in parsed.reports] + [e.patient for e in parsed.encounters]
+    refs += [person.patient for person in parsed.people] + merge_refs(parsed.merges)
     matches = match_patients(organization_id, refs, context.patients, lookup)
+    chunk = PreparedChunk(parsed, matches, problems=list(parsed.problems))
+    if parsed.people:
+        _settle_people(context, chunk, refs)
     demographics = _demographics(context, matches)
     remember_identifiers(organization_id, matches)
     report_ids = upsert_reports(organization_id, batch, parsed.reports, matches, lookup)
-    chunk = PreparedChunk(parsed, matches, problems=list(parsed.problems))
     normalize = context.normalizer.normalize
     # Results come in runs of one patient's (a specimen's), and a parser hands a run one PatientRef
     # object: the patient is looked up once a run.
@@ -182,7 +195,25 @@ def prepare_chunk(
     for visit in parsed.encounters:
         if visit.patient not in matches:
             _park(context, chunk, "encounter", visit.patient, asdict(visit), visit.location)
+    for person in chunk.people.waiting:
+        row = _park(context, chunk, "patient", person.patient, person_fields(person), person.location)
+        row.patient_mobile = person.mobile[:40]
     return chunk
+
+
+def _settle_people(context: ImportContext, chunk: PreparedChunk, refs: list[PatientRef]) -> None:
+    """Register or update the chunk's people (people.py); the chunk's other records that name someone just
+    registered then match them, and what waited in the queue for them joins the chunk."""
+    parsed, matches = chunk.parsed, chunk.matches
+    outcome = settle_people(context.organization_id, context.batch, parsed, matches, context.policy)
+    chunk.people = outcome
+    chunk.problems += outcome.problems
+    if not outcome.registered:
+        return
+    match_registered(refs, outcome.registered, matches)
+    if len(context.patients) < KNOWN_LIMIT:
+        context.patients.update({ref: matches[ref] for ref in set(refs) if ref in matches})
+    chunk.filed = file_for_registered(parsed, context.organization_id, outcome.registered)
 
 
 def _park(
@@ -192,14 +223,16 @@ def _park(
     ref: PatientRef,
     fields: dict[str, Any],
     where: str,
-) -> None:
+) -> UnmatchedResult:
     """Keep a record for a patient not matched, saying why; the first record of a ref that contradicts the
     patient its identifier found is also reported where it stood."""
     why = chunk.matches.why_not(ref)
-    chunk.parked.append(unmatched_row(context.organization_id, context.batch, kind, ref, fields, why))
+    row = unmatched_row(context.organization_id, context.batch, kind, ref, fields, why)
+    chunk.parked.append(row)
     if why == "contradiction" and ref not in chunk.reported:
         chunk.reported.add(ref)
         chunk.problems.append(_contradiction(where))
+    return row
 
 
 def _contradiction(location: str) -> Problem:
@@ -216,6 +249,10 @@ def finish_chunk(context: ImportContext, chunk: PreparedChunk) -> tuple[list[Pro
     Returns its problems and how many of its results and visits wait for a patient."""
     lookup = context.store.lookup
     upsert_encounters(context.organization_id, chunk.parsed.encounters, chunk.matches, lookup)
+    mark_filed(chunk.filed)
+    if chunk.parsed.merges:
+        chunk.merged, refused = apply_merges(context.batch, chunk.parsed.merges, chunk.matches)
+        chunk.problems += refused
     return chunk.problems, park(context.organization_id, chunk.parked, lookup)
 
 

@@ -1,4 +1,5 @@
-"""Which of our patients a source means: by resident ID number (blind index), then by the source's MRN.
+"""Which of our patients a source means, in the order matchorder.py writes down: by resident ID number
+(blind index), then by the source's MRN.
 
 A ref whose identifier finds a patient but whose name, sex or birth date contradicts that patient
 (patients/sameperson.py) matches nobody: what it brings waits for a person to decide, marked so.
@@ -6,15 +7,24 @@ Set-based: one query per kind of identifier for a whole chunk of records, never 
 """
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from careloop.observations.importing.keylookup import IN_LISTS, KeyLookup
+from careloop.observations.importing.matchorder import (
+    CONTRADICTION,
+    MATCHED,
+    Candidate,
+    Decision,
+    Sent,
+    identify,
+    why_unknown,
+)
 from careloop.observations.importing.parsed import PatientRef
 from careloop.observations.models import PatientIdentifier
 from careloop.patients.idcard import normalize_resident_id
 from careloop.patients.identity import id_number_index
 from careloop.patients.models import Patient
-from careloop.patients.sameperson import Demographics, contradictions
+from careloop.patients.sameperson import Demographics
 
 
 class Matches(dict[PatientRef, int]):
@@ -23,33 +33,47 @@ class Matches(dict[PatientRef, int]):
     `by_id_number` are the refs found by ID number: their MRN may be new to us. `demographics` holds the
     sex and birth date of the patients looked up (not of those an earlier chunk matched): normalizing
     needs them, and the lookup reads them in the same query. `contradicting` are the refs whose
-    identifier found a patient they contradict: they are not matched.
+    identifier found a patient they contradict: they are not matched. `why` says why a person record's
+    ref waits when the registry could not take it (matchorder.settle_unknown_person).
     """
 
     by_id_number: set[PatientRef]
     demographics: dict[int, tuple[str, datetime.date | None]]
     contradicting: set[PatientRef]
+    why: dict[PatientRef, str]
 
     def __init__(self) -> None:
         super().__init__()
         self.by_id_number = set()
         self.demographics = {}
         self.contradicting = set()
+        self.why = {}
 
     def why_not(self, ref: PatientRef) -> str:
         """Why `ref`, not matched, waits (UnmatchedResult.why)."""
+        if ref in self.why:
+            return self.why[ref]
         return "contradiction" if ref in self.contradicting else why_unmatched(ref)
 
-    def take(self, ref: PatientRef, patient_id: int, ours: Demographics) -> None:
-        """`ref` matches the patient its identifier found, unless it contradicts them."""
-        if contradictions(Demographics(ref.name, ref.sex, ref.birth_date), ours):
+    def settle(self, ref: PatientRef, decision: Decision) -> None:
+        """Keep what the matching order decided for `ref`."""
+        if decision.outcome == MATCHED:
+            assert decision.patient_id is not None
+            self[ref] = decision.patient_id
+            if decision.via == "id_number":
+                self.by_id_number.add(ref)
+        elif decision.outcome == CONTRADICTION:
             self.contradicting.add(ref)
-        else:
-            self[ref] = patient_id
 
 
 # An import remembers at most this many matched refs across its chunks.
 KNOWN_LIMIT = 500_000
+
+
+def sent_by(ref: PatientRef) -> Sent:
+    """What `ref` says of its person, as the matching order reads it."""
+    index = id_number_index(normalize_resident_id(ref.id_number)) if ref.id_number else ""
+    return Sent(Demographics(ref.name, ref.sex, ref.birth_date), index, bool(ref.mrn))
 
 
 def match_patients(
@@ -78,35 +102,46 @@ def match_patients(
 
 
 def _look_up(organization_id: int, refs: set[PatientRef], found: Matches, lookup: KeyLookup) -> None:
+    """The matching order (matchorder.identify) for `refs`: one query for their ID numbers, one per
+    source system for the MRNs of those no ID number found."""
+    sent = {ref: sent_by(ref) for ref in refs}
     by_index: dict[str, list[PatientRef]] = {}
-    for ref in refs:
-        if ref.id_number:
-            by_index.setdefault(id_number_index(normalize_resident_id(ref.id_number)), []).append(ref)
+    for ref, said in sent.items():
+        if said.id_number_index:
+            by_index.setdefault(said.id_number_index, []).append(ref)
+    by_id_number: dict[PatientRef, Candidate] = {}
     for keys in lookup.filters("id_number_index", list(by_index)):
         patients = Patient.objects.filter(organization_id=organization_id, **keys)
         by_patient = patients.values_list("id_number_index", "id", "name", "sex", "birth_date")
         for index, patient_id, name, sex, birth in lookup.rows(by_patient):
             found.demographics[patient_id] = (sex, birth)
             for ref in by_index[index]:
-                found.take(ref, patient_id, Demographics(name, sex, birth))
-    found.by_id_number = {ref for ref in refs if ref in found}
+                by_id_number[ref] = Candidate(patient_id, Demographics(name, sex, birth), index)
     # system -> MRN -> the refs that name it (usually one)
     by_mrn: dict[str, dict[str, list[PatientRef]]] = {}
     for ref in refs:
-        if ref.mrn and ref not in found and ref not in found.contradicting:
+        if ref.mrn and ref not in by_id_number:
             by_mrn.setdefault(ref.mrn_system, {}).setdefault(ref.mrn, []).append(ref)
+    by_their_mrn: dict[PatientRef, Candidate] = {}
     for system, values in by_mrn.items():
         for keys in lookup.filters("value", list(values)):
             identifiers = PatientIdentifier.objects.filter(
                 organization_id=organization_id, system=system, **keys
             )
             by_value = identifiers.values_list(
-                "value", "patient_id", "patient__name", "patient__sex", "patient__birth_date"
+                "value",
+                "patient_id",
+                "patient__name",
+                "patient__sex",
+                "patient__birth_date",
+                "patient__id_number_index",
             )
-            for value, patient_id, name, sex, birth in lookup.rows(by_value):
+            for value, patient_id, name, sex, birth, index in lookup.rows(by_value):
                 found.demographics[patient_id] = (sex, birth)
                 for ref in values[value]:
-                    found.take(ref, patient_id, Demographics(name, sex, birth))
+                    by_their_mrn[ref] = Candidate(patient_id, Demographics(name, sex, birth), index)
+    for ref, said in sent.items():
+        found.settle(ref, identify(said, by_id_number.get(ref), by_their_mrn.get(ref)))
     # An MRN that one of these refs brings beside its ID number is not stored yet (remember_identifiers runs
     # after the match), yet a Patient line and the results naming it by that MRN may share a chunk.
     learnt = mrns_learnt(found)
@@ -120,14 +155,34 @@ def _look_up(organization_id: int, refs: set[PatientRef], found: Matches, lookup
                             found.setdefault(ref, learnt_id)
 
 
+def match_registered(
+    refs: Iterable[PatientRef], registered: Sequence[tuple[PatientRef, Patient]], found: Matches
+) -> None:
+    """Match the `refs` nobody matched to the patients just `registered` (people.py), in the same order as
+    a lookup would: by ID number, then by the MRN the registering ref named them by."""
+    by_index = {p.id_number_index: p for _ref, p in registered if p.id_number_index}
+    by_mrn = {(ref.mrn_system, ref.mrn): p for ref, p in registered if ref.mrn}
+    for ref in set(refs):
+        if ref in found or ref in found.contradicting:
+            continue
+        said = sent_by(ref)
+        patient = by_index.get(said.id_number_index) if said.id_number_index else None
+        via_mrn = by_mrn.get((ref.mrn_system, ref.mrn)) if ref.mrn and patient is None else None
+        if patient is None and via_mrn is None:
+            continue
+        found.settle(ref, identify(said, _candidate(patient), _candidate(via_mrn)))
+
+
+def _candidate(patient: Patient | None) -> Candidate | None:
+    if patient is None:
+        return None
+    demographics = Demographics(patient.name, patient.sex, patient.birth_date)
+    return Candidate(patient.pk, demographics, patient.id_number_index)
+
+
 def why_unmatched(ref: PatientRef) -> str:
-    """Why a ref that matched none of the organization's patients did not (UnmatchedResult.why): the
-    strongest identifier it carried found nobody."""
-    if ref.id_number:
-        return "unknown_id_number"
-    if ref.mrn:
-        return "unknown_mrn"
-    return "no_identifier"
+    """Why a ref that matched none of the organization's patients did not (UnmatchedResult.why)."""
+    return why_unknown(sent_by(ref))
 
 
 def mrns_learnt(matches: Matches) -> dict[tuple[str, str], int]:

@@ -11,7 +11,16 @@ from collections.abc import Sequence
 from careloop.observations.importing.keylookup import IN_LISTS, KeyLookup
 from careloop.observations.models import UnmatchedResult
 
-_REFRESHED = ["record", "batch", "received_at", "patient_name", "patient_birth_date", "patient_sex", "why"]
+_REFRESHED = [
+    "record",
+    "batch",
+    "received_at",
+    "patient_name",
+    "patient_birth_date",
+    "patient_sex",
+    "patient_mobile",
+    "why",
+]
 
 
 def park(organization_id: int, rows: Sequence[UnmatchedResult], lookup: KeyLookup = IN_LISTS) -> int:

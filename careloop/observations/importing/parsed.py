@@ -82,6 +82,44 @@ class EncounterRecord:
     location: str = ""
 
 
+class ContactRecord(NamedTuple):
+    """A next of kin or emergency contact (HL7 NK1, FHIR Patient.contact), kept as a family contact."""
+
+    name: str
+    relationship: str  # patients.choices.RELATIONSHIPS: spouse / father / mother / ... / other
+    mobile: str = ""  # as sent; stored only encrypted
+
+
+@dataclass(frozen=True)
+class PersonRecord:
+    """What a source says of a patient on its own (HL7 ADT PID/NK1, FHIR Patient): their identifiers and
+    demographics as of `sent_at`. A person nobody matches is registered (or proposed, by the organization's
+    feed policy); a matched one is updated with what changed."""
+
+    patient: PatientRef
+    event: str  # what the source said it was: "A01", "A08", "A31"... for HL7, "Patient" for FHIR
+    source_system: str
+    source_id: str  # the message control id (MSH-10) / the Patient's id
+    sent_at: datetime.datetime | None  # when the source said this (EVN-2 / MSH-7 / meta.lastUpdated)
+    mobile: str = ""  # as sent (PID-13 / telecom phone); stored only encrypted
+    address: str = ""  # one line (PID-11 / Patient.address)
+    contacts: tuple[ContactRecord, ...] = ()
+    location: str = ""  # "message 1 / PID", "entry 3", "line 5"
+
+
+@dataclass(frozen=True)
+class MergeRecord:
+    """The source merged two of its records of one person (HL7 ADT^A40): `merged` (the prior identifiers)
+    is `survivor` from now on."""
+
+    survivor: PatientRef
+    merged: PatientRef
+    source_system: str
+    source_id: str  # the message control id
+    sent_at: datetime.datetime | None
+    location: str = ""
+
+
 class Reason(str):
     """A refusal reason: the English sentence, carrying its template and parameters so the UI can
     translate it (`problemkinds.reason_text`). Anywhere else it is just the English sentence."""
@@ -129,9 +167,8 @@ class ParseResult:
     results: list[ResultRecord] = field(default_factory=list)
     reports: list[ReportRecord] = field(default_factory=list)
     encounters: list[EncounterRecord] = field(default_factory=list)
-    patients: list[PatientRef] = field(
-        default_factory=list
-    )  # demographics sent on their own (FHIR Patient, ADT PID)
+    people: list[PersonRecord] = field(default_factory=list)  # sent on their own (FHIR Patient, ADT PID)
+    merges: list[MergeRecord] = field(default_factory=list)  # HL7 ADT^A40
     problems: list[Problem] = field(default_factory=list)
     # Lines not yet read into results, until the pipeline has looked for them among the stored ones.
     held: "HeldLines | None" = None

@@ -85,6 +85,11 @@ def run_import(
     def account(chunk: PreparedChunk, counts: MergeCounts, problems: list[Problem], parked: int) -> None:
         parsed = chunk.parsed
         batch.received += len(parsed.results) + len(parsed.encounters) + len(parsed.problems) + parsed.skipped
+        batch.received += len(parsed.people) + len(parsed.merges)
+        batch.patients_registered += len(chunk.people.registered)
+        batch.patients_updated += chunk.people.updated
+        batch.for_review += chunk.people.for_review
+        batch.waiting_filed += sum(1 for filed in chunk.filed if filed.counts)
         batch.created += counts.created
         batch.updated += counts.updated
         batch.unchanged += counts.unchanged + parsed.skipped
@@ -111,6 +116,7 @@ def run_import(
         except _RefusedWhole:
             batch.status = "refused"
             batch.created = batch.updated = batch.unchanged = batch.unmatched = 0
+            batch.patients_registered = batch.patients_updated = batch.waiting_filed = batch.for_review = 0
     else:
         with open_store(overlap=True) as store:
             _import_chunks(ImportContext.start(batch, store, matched), chunks, record)

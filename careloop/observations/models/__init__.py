@@ -1,5 +1,7 @@
-"""The observations app's models: results (results.py) and the imports that bring them (imports.py)."""
+"""The observations app's models: results (results.py), the imports that bring them (imports.py), and what
+organizations let feeds do to their registry (feeds.py)."""
 
+from careloop.observations.models.feeds import FeedPolicy, FeedReview
 from careloop.observations.models.imports import (
     ImportBatch,
     ImportProblem,
@@ -22,6 +24,8 @@ __all__ = [
     "SOURCE_KINDS",
     "CriticalLimit",
     "ExamReport",
+    "FeedPolicy",
+    "FeedReview",
     "ImportBatch",
     "ImportProblem",
     "Observation",

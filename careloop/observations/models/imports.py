@@ -59,6 +59,11 @@ class ImportBatch(models.Model):
     unchanged = models.PositiveIntegerField(_("already there"), default=0)
     refused = models.PositiveIntegerField(_("refused"), default=0)
     unmatched = models.PositiveIntegerField(_("unmatched patient"), default=0)
+    # What the import did to the registry (person records: ADT PID, FHIR Patient).
+    patients_registered = models.PositiveIntegerField(_("patients registered"), default=0)
+    patients_updated = models.PositiveIntegerField(_("patients updated"), default=0)
+    waiting_filed = models.PositiveIntegerField(_("waiting results filed"), default=0)
+    for_review = models.PositiveIntegerField(_("changes held for review"), default=0)
     # Refusals past the stored cap (settings.IMPORT_LIMITS.stored_problems), counted by problem code.
     problems_not_stored = models.JSONField(default=dict, blank=True)
 
@@ -75,10 +80,21 @@ class ImportBatch(models.Model):
         """The file's name, or where the results came from when they were not a file."""
         return self.filename or self.get_origin_display()
 
-    COUNTS = ("received", "created", "updated", "unchanged", "refused", "unmatched")
+    COUNTS = (
+        "received",
+        "created",
+        "updated",
+        "unchanged",
+        "refused",
+        "unmatched",
+        "patients_registered",
+        "patients_updated",
+        "waiting_filed",
+        "for_review",
+    )
 
     def counts(self) -> dict[str, int]:
-        """received, created, updated, unchanged, refused, unmatched: what the import did, by name."""
+        """What the import did (COUNTS), by name."""
         return {name: getattr(self, name) for name in self.COUNTS}
 
     @property
@@ -145,6 +161,9 @@ WHY_WAITING = [
     ("unknown_id_number", _("No patient has this ID number")),
     ("unknown_mrn", _("No patient has this MRN")),
     ("contradiction", _("Name, sex or birth date differ from the patient with this ID number")),
+    ("probable_match", _("Probably a patient already registered: review before registering")),
+    ("incomplete", _("Not enough to register: no name, no birth date or an invalid ID number")),
+    ("held", _("The feed policy holds new patients for review")),
 ]
 
 
@@ -153,7 +172,7 @@ class UnmatchedResult(models.Model):
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     batch = models.ForeignKey(ImportBatch, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    kind = models.CharField(max_length=12, default="result")  # result / report / encounter
+    kind = models.CharField(max_length=12, default="result")  # result / report / encounter / patient
     patient_name = models.CharField(_("name as sent"), max_length=60, blank=True)
     patient_birth_date = models.DateField(_("birth date as sent"), null=True, blank=True)
     patient_sex = models.CharField(max_length=10, blank=True)
@@ -161,6 +180,7 @@ class UnmatchedResult(models.Model):
     patient_mrn_system = models.CharField(max_length=60, blank=True)
     patient_id_number = EncryptedTextField(blank=True, default="")
     patient_id_number_index = models.CharField(max_length=40, blank=True, default="", db_index=True)
+    patient_mobile = EncryptedTextField(blank=True, default="")  # a person record's (kind "patient")
     record = models.JSONField(_("result"))  # the record as received, identifiers removed
     why = models.CharField(_("why it waits"), max_length=20, choices=WHY_WAITING, blank=True, default="")
     # The record's id in its source: the same result sent again updates its entry instead of adding one.
@@ -203,7 +223,13 @@ class UnmatchedResult(models.Model):
     def time_as_sent(self) -> str:
         """The result's or visit's time as the source gave it, to the minute."""
         record = self.record
-        text = record.get("effective_at") or record.get("admitted_at") or record.get("issued_at") or ""
+        text = (
+            record.get("effective_at")
+            or record.get("admitted_at")
+            or record.get("issued_at")
+            or record.get("sent_at")
+            or ""
+        )
         return str(text)[:16].replace("T", " ")
 
     @property
@@ -213,7 +239,11 @@ class UnmatchedResult(models.Model):
         return redact(" ".join(filter(None, (str(self.record.get(key, "")) for key in keys))))
 
 
-_SUMMARY_KEYS = {"encounter": ("encounter_class", "department"), "report": ("package", "institution")}
+_SUMMARY_KEYS = {
+    "encounter": ("encounter_class", "department"),
+    "report": ("package", "institution"),
+    "patient": ("event", "address"),
+}
 
 
 class PatientIdentifier(models.Model):

@@ -23,7 +23,7 @@ from careloop.observations.forms import UploadForm
 from careloop.observations.importing import problemkinds
 from careloop.observations.importing.limits import MB
 from careloop.observations.importing.parsed import Problem
-from careloop.observations.models import ImportBatch, UnmatchedResult
+from careloop.observations.models import FeedReview, ImportBatch, UnmatchedResult
 from careloop.observations.sources import tabular
 from careloop.observations.views.organization import user_organization_id
 from careloop.redaction import redact
@@ -53,10 +53,16 @@ def import_list(request: StaffRequest) -> HttpResponseBase:
     page = Paginator(_batches(request.user).select_related("started_by"), 20).get_page(
         request.GET.get("page")
     )
-    open_unmatched = UnmatchedResult.waiting(user_organization_id(request.user)).count()
-    return render(
-        request, "observations/imports.html", {"form": form, "page": page, "open_unmatched": open_unmatched}
-    )
+    organization_id = user_organization_id(request.user)
+    context = {
+        "form": form,
+        "page": page,
+        "open_unmatched": UnmatchedResult.waiting(organization_id).count(),
+        "open_reviews": FeedReview.objects.filter(
+            organization_id=organization_id, resolved_at__isnull=True
+        ).count(),
+    }
+    return render(request, "observations/imports.html", context)
 
 
 @login_required

@@ -108,9 +108,30 @@ def unmatched_register(request: StaffRequest, item_id: int) -> HttpResponse:
     revealed = request.user.can(Perm.REVEAL_ID_NUMBER)
     if revealed:
         sent["id_number"] = item.patient_id_number
+    if item.kind == "patient":  # a person record: the feed's address, and its mobile to those who see mobiles
+        sent["address"] = str(item.record.get("address") or "")
+        if request.user.can(Perm.REVEAL_MOBILE):
+            sent["mobile"] = item.patient_mobile
     form = PatientForm(initial={k: v for k, v in sent.items() if v}, organization_id=organization_id)
     audit.record(
         "unmatched.register", organization_id=organization_id, obj=item, detail={"revealed": revealed}
     )
     context = {"form": form, "creating": True, "form_action": reverse("patients:register"), "sent_by": item}
     return render(request, "patients/form.html", context)
+
+
+@login_required
+@require_POST
+def unmatched_reject(request: StaffRequest, item_id: int) -> HttpResponseBase:
+    """A person a feed proposed is not to be registered: the proposal is closed (their results wait on)."""
+    require(request.user, Perm.RESULTS_MATCH)
+    item = get_object_or_404(
+        UnmatchedResult,
+        organization_id=user_organization_id(request.user),
+        resolved_at__isnull=True,
+        kind="patient",
+        pk=item_id,
+    )
+    actions.do_reject_registration(request.user, item)
+    messages.success(request, _("The registration of %(name)s was rejected.") % {"name": item.patient_name})
+    return redirect("observations:unmatched")

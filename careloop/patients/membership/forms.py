@@ -49,9 +49,9 @@ class FamilyLinkForm(forms.ModelForm[FamilyLink]):
         super().__init__(*args, **kwargs)
         self.patient = patient
         related_patient = cast("forms.ModelChoiceField[Patient]", self.fields["related_patient"])
-        related_patient.queryset = Patient.objects.filter(organization_id=patient.organization_id).exclude(
-            pk=patient.pk
-        )
+        related_patient.queryset = Patient.objects.filter(
+            organization_id=patient.organization_id, merged_into__isnull=True
+        ).exclude(pk=patient.pk)
         self.fields["related_patient"].widget = forms.HiddenInput()
         self.fields["related_patient"].error_messages["invalid_choice"] = _(
             "That patient cannot be chosen; search again."

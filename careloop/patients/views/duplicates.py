@@ -29,4 +29,5 @@ def duplicates_list(request: StaffRequest) -> HttpResponse:
         for pair in page
     ]
     actions.record_list(request.user, sorted(ids), "duplicates", [])
-    return render(request, "patients/duplicates.html", {"page": page, "rows": rows})
+    may_merge = request.user.can(Perm.PATIENT_MERGE)
+    return render(request, "patients/duplicates.html", {"page": page, "rows": rows, "may_merge": may_merge})

@@ -18,7 +18,7 @@ from careloop.patients.forms import PatientForm
 from careloop.patients.identity import fill_derived_fields
 from careloop.patients.models import Patient, Tag
 from careloop.patients.patient_tabs import TABS, visible_tabs
-from careloop.patients.scoping import patient_for_user
+from careloop.patients.scoping import patient_for_user, surviving_record
 
 EDITABLE = list(PatientForm.Meta.fields)
 
@@ -29,6 +29,8 @@ def patient_register(request: StaffRequest) -> HttpResponse:
     org_id = request.user.organization_id
     assert org_id is not None  # require() lets in only staff of an organization
     form = PatientForm(request.POST or None, organization_id=org_id)
+    # The waiting record the form was filled from (observations' unmatched queue), carried through.
+    sent_by = int(request.POST["sent_by"]) if request.POST.get("sent_by", "").isdigit() else None
     if request.method == "POST" and form.is_valid():
         new = form.save(commit=False)
         fill_derived_fields(new)
@@ -36,9 +38,9 @@ def patient_register(request: StaffRequest) -> HttpResponse:
         if candidates and not request.POST.get("not_a_duplicate"):
             # Shown masked, and audited as any list of patients.
             actions.record_list(request.user, [c.patient.pk for c in candidates], "registration", [])
-            context = {"form": form, "creating": True, "candidates": candidates}
+            context = {"form": form, "creating": True, "candidates": candidates, "sent_by_id": sent_by}
             return render(request, "patients/form.html", context)
-        patient, filed = actions.do_register_patient(request.user, new)
+        patient, filed = actions.do_register_patient(request.user, new, sent_by)
         messages.success(request, _("Registered %(name)s.") % {"name": patient.name})
         if filed:
             waited = ngettext(
@@ -67,7 +69,15 @@ def patient_edit(request: StaffRequest, patient_id: int) -> HttpResponse:
 
 @login_required
 def patient_detail(request: StaffRequest, patient_id: int, tab: str = "summary") -> HttpResponse:
-    patient = patient_for_user(request.user, patient_id)
+    try:
+        patient = patient_for_user(request.user, patient_id)
+    except Http404:
+        # A merged record is a redirect: old links, bookmarks and audit entries still lead to the person.
+        survivor = surviving_record(request.user, patient_id)
+        if survivor is None:
+            raise
+        messages.info(request, _("This record was merged into %(name)s's record.") % {"name": survivor.name})
+        return redirect("patients:detail", survivor.pk)
     current = TABS.get(tab)
     if current is None:
         raise Http404("No such tab")

@@ -27,6 +27,7 @@ from careloop.demo.clinic import (
     make_demo_organization,
     register_demo_twice,
 )
+from careloop.demo.feeds import import_demo_admissions
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -65,6 +66,10 @@ class Command(BaseCommand):
             lab = import_demo_lab_message(clinic)
             self.stdout.write(f"Imported a laboratory message: {lab.unmatched} results wait for a patient.")
             register_demo_twice(clinic)
+            import_demo_admissions(clinic)
+            self.stdout.write(
+                "Received the hospital's admissions: a patient registered, two left for review."
+            )
         if options["no_serve"]:
             self.print_logins(None)
             return

@@ -6,8 +6,8 @@ A resource that cannot be imported becomes one `Problem` naming the field path (
 and reported once per type (`unsupported_problems`).
 
 The readers: observation.py (results), report.py, encounter.py, patients.py (a Patient's identifiers and
-demographics); keys.py says under which (source system, source id) each is stored, references.py whom a
-subject names.
+demographics, and the person: phone, address, contacts); keys.py says under which (source system, source id)
+each is stored, references.py whom a subject names.
 """
 
 import datetime
@@ -21,7 +21,7 @@ from careloop.observations.sources.fhir.encounter import read_encounter
 from careloop.observations.sources.fhir.fields import FieldProblem
 from careloop.observations.sources.fhir.keys import SourceKeys
 from careloop.observations.sources.fhir.observation import ObservationReader
-from careloop.observations.sources.fhir.patients import patient_ref
+from careloop.observations.sources.fhir.patients import patient_ref, person_record
 from careloop.observations.sources.fhir.references import References, Subjects
 from careloop.observations.sources.fhir.report import read_report
 
@@ -91,12 +91,14 @@ class ResourceMapper:
         out.encounters.append(read_encounter(resource, where, self.keys, self.subjects, self.tz))
 
     def patient(self, resource: dict[str, Any], where: str, out: ParseResult, full_url: str = "") -> None:
-        ref = patient_ref(resource, self.keys.system_of(resource))
+        system = self.keys.system_of(resource)
+        ref = patient_ref(resource, system)
         if not (ref.id_number or ref.mrn):
             reason = because("is missing, and there is no id to match the patient by")
             raise FieldProblem("identifier", "", reason, "missing")
+        person = person_record(resource, ref, system, where, self.tz)
         self.subjects.register(resource, ref, full_url)
-        out.patients.append(ref)
+        out.people.append(person)
 
     def _count_unsupported(self, kind: str, where: str) -> None:
         first, count = self._unsupported.get(kind, (where, 0))

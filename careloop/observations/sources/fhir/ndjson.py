@@ -302,7 +302,7 @@ def parse_ndjson(source: bytes | Iterable[bytes], source_system: str, **options:
         whole.results += chunk.results
         whole.reports += chunk.reports
         whole.encounters += chunk.encounters
-        whole.patients += chunk.patients
+        whole.people += chunk.people
         whole.problems += chunk.problems
     return whole
 

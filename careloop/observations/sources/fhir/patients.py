@@ -11,15 +11,20 @@ The resident ID (居民身份证号, GB 11643-1999) is recognised three ways, be
 Every other identifier with a value is a candidate MRN; one typed "MR" wins over the first one.
 A Patient with no identifier at all is the MRN <its id> in the source system, which is what a bare
 "Patient/<id>" reference means too (references.py), so the two meet in matching.
+
+`person_record` reads the rest of what a Patient says of the person (mobile, address, contacts) into a
+PersonRecord; what its codes mean in our terms is decided in `sources.people`, shared with HL7 v2.
 """
 
+import datetime
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from careloop.observations.importing.parsed import PatientRef, because
-from careloop.observations.sources.fhir.dates import BadDate, parse_date
+from careloop.observations.importing.parsed import ContactRecord, PatientRef, PersonRecord, because
+from careloop.observations.sources.fhir.dates import BadDate, parse_date, parse_datetime
 from careloop.observations.sources.fhir.fields import FieldProblem
+from careloop.observations.sources.people import ADDRESS_LENGTH, address_line, choose_mobile, relationship
 from careloop.patients.idcard import check_character
 
 RESIDENT_ID_SYSTEMS = frozenset({"urn:oid:2.16.156.10011.1.3"})
@@ -104,4 +109,70 @@ def patient_ref(resource: dict[str, Any], system: str, contained: bool = False) 
         name=person_name(resource.get("name") or ()),
         birth_date=birth,
         sex=sex,
+    )
+
+
+def person_record(
+    resource: dict[str, Any], ref: PatientRef, system: str, where: str, tz: datetime.tzinfo
+) -> PersonRecord:
+    """A Patient as a PersonRecord, sent at its meta.lastUpdated; FieldProblem if that is not a time."""
+    sent_at = None
+    updated = (resource.get("meta") or {}).get("lastUpdated")
+    if updated is not None:
+        try:
+            sent_at = parse_datetime(updated, tz)
+        except BadDate as error:
+            raise FieldProblem("meta.lastUpdated", updated, error.reason) from None
+    contacts = (contact_record(contact) for contact in resource.get("contact") or ())
+    return PersonRecord(
+        patient=ref,
+        event="Patient",
+        source_system=system,
+        source_id=resource.get("id") or "",
+        sent_at=sent_at,
+        mobile=telecom_mobile(resource.get("telecom") or ()),
+        address=address_text(resource.get("address") or ()),
+        contacts=tuple(contact for contact in contacts if contact is not None),
+        location=where,
+    )
+
+
+def contact_record(contact: dict[str, Any]) -> ContactRecord | None:
+    """A Patient.contact as a ContactRecord; None for one without a name (an organization)."""
+    name = person_name([contact["name"]]) if contact.get("name") else ""
+    if not name:
+        return None
+    codes = [
+        coding.get("code") or ""
+        for concept in contact.get("relationship") or ()
+        for coding in concept.get("coding") or ()
+    ]
+    return ContactRecord(
+        name=name, relationship=relationship(codes), mobile=telecom_mobile(contact.get("telecom") or ())
+    )
+
+
+def telecom_mobile(telecom: Iterable[dict[str, Any]]) -> str:
+    """The mainland mobile among ContactPoints of system "phone": of use "mobile" first, else the first."""
+    return choose_mobile(
+        (point["value"], point.get("use") == "mobile")
+        for point in telecom
+        if point.get("system") == "phone" and type(point.get("value")) is str
+    )
+
+
+def address_text(addresses: Sequence[dict[str, Any]]) -> str:
+    """The home address (use "home") or the first, as one line: its `text` when sent, else its parts."""
+    if not addresses:
+        return ""
+    address = next((a for a in addresses if a.get("use") == "home"), addresses[0])
+    if address.get("text"):
+        text: str = address["text"].strip()
+        return text[:ADDRESS_LENGTH]
+    return address_line(
+        state=address.get("state") or "",
+        city=address.get("city") or "",
+        district=address.get("district") or "",
+        lines=address.get("line") or (),
+        postal_code=address.get("postalCode") or "",
     )

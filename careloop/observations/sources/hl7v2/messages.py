@@ -1,13 +1,16 @@
 """One HL7 v2.x message (text) -> the neutral records of `careloop.observations.importing.parsed`.
 
-Supported: ORU^R01 (lab and exam results: PID, OBR, OBX) and ADT^A01 / A03 / A08 (admission,
-discharge, update: PID, PV1, DG1, PR1). Everything else is answered with a Problem coded
-"unsupported". A missing or unreadable part becomes a Problem that names the segment and field
-("OBX-3") and where it is ("message 2 / OBX 4": the 4th OBX segment of the 2nd message). Results
-with a problem are left out; the rest of the message is still returned.
+Supported: ORU^R01 (lab and exam results: PID, OBR, OBX) and ADT (the patient as of the message: PID, NK1;
+and the visit: PV1, EVN, DG1, PR1) with triggers A01 (admit), A03 (discharge), A04 (register an outpatient),
+A08 (update patient information), and A05 (pre-admit), A28 (add person), A31 (update person), which say
+only who the patient is; and ADT^A40 (merge two records of one patient: PID, MRG). Everything else is
+answered with a Problem coded "unsupported". A missing or unreadable part becomes a Problem that names the
+segment and field ("OBX-3") and where it is ("message 2 / OBX 4": the 4th OBX segment of the 2nd message).
+Results with a problem are left out; the rest of the message is still returned.
 
 The header (header.py) says the message type, and the type its reader: results.py (ORU), encounters.py
-(ADT), both reading the PID with patient.py. Pure: no Django import.
+(ADT, with person.py for the patient's phone, address and next of kin), merges.py (A40), all reading the
+PID with patient.py. Pure: no Django import.
 """
 
 import datetime
@@ -15,8 +18,9 @@ from collections.abc import Callable
 
 from careloop.observations.importing.parsed import ParseResult, Problem, because
 from careloop.observations.sources.hl7v2.decoding import decode_file
-from careloop.observations.sources.hl7v2.encounters import ADT_EVENTS, read_adt
+from careloop.observations.sources.hl7v2.encounters import ADT_TRIGGERS, read_adt
 from careloop.observations.sources.hl7v2.header import Header, HeaderError, read_header
+from careloop.observations.sources.hl7v2.merges import read_a40
 from careloop.observations.sources.hl7v2.results import read_oru
 from careloop.observations.sources.hl7v2.segments import Segment, split_segments
 from careloop.observations.sources.hl7v2.timestamps import CHINA
@@ -24,7 +28,8 @@ from careloop.observations.sources.hl7v2.timestamps import CHINA
 Reader = Callable[[list[Segment], Header, str, datetime.tzinfo, ParseResult], None]
 # (MSH-9.1, MSH-9.2) -> the reader of that message type.
 READERS: dict[tuple[str, str], Reader] = {("ORU", "R01"): read_oru}
-READERS.update({("ADT", trigger): read_adt for trigger in ADT_EVENTS})
+READERS.update({("ADT", trigger): read_adt for trigger in ADT_TRIGGERS})
+READERS[("ADT", "A40")] = read_a40
 
 
 def parse_message(text: str, number: int = 1, default_tz: datetime.tzinfo = CHINA) -> ParseResult:
@@ -78,7 +83,8 @@ def parse_file(data: bytes, default_tz: datetime.tzinfo = CHINA) -> ParseResult:
         merged.results += one.results
         merged.reports += one.reports
         merged.encounters += one.encounters
-        merged.patients += one.patients
+        merged.people += one.people
+        merged.merges += one.merges
         merged.problems += one.problems
     return merged
 

@@ -1,4 +1,7 @@
-"""PID -> PatientRef: which identifier is the resident ID number, which the MRN; name, birth date, sex."""
+"""PID -> PatientRef: which identifier is the resident ID number, which the MRN; name, birth date, sex.
+
+People's names (XPN: PID-5, NK1-2) are read by `xpn_name`.
+"""
 
 import re
 
@@ -23,32 +26,8 @@ def read_pid(pid: Segment, source_system: str, problems: list[Problem]) -> Patie
     check character is the ID number; otherwise the first MR (then PI, then any) is the MRN, its
     system the assigning authority, or the sending facility when none is given.
     """
-    d = pid.d
-    id_number = ""
-    mrns: list[tuple[int, str, str]] = []
-    sent = [(rep, True) for rep in pid.repetitions(3) + pid.repetitions(2)]
-    sent += [
-        (rep, False) for rep in pid.repetitions(19)
-    ]  # PID-19 (SSN) may carry the ID number, never an MRN
-    for rep, may_be_mrn in sent:
-        parts = Parts(rep, d)
-        value = parts.get(1)
-        if not value:
-            continue
-        authority = next((a for a in parts.subcomponents(4)[:2] if a), "")
-        kind = parts.get(5).upper()
-        if (
-            kind in RESIDENT_ID_TYPES
-            or "身份证" in authority
-            or (kind not in ("MR", "PI") and _is_resident_id(value))
-        ):
-            id_number = id_number or value
-        elif may_be_mrn:
-            rank = {"MR": 0, "PI": 1}.get(kind, 2)
-            mrns.append((rank, value, authority or source_system))
-    mrn, mrn_system = "", ""
-    if mrns:
-        _, mrn, mrn_system = min(mrns, key=lambda item: item[0])
+    # PID-19 (SSN) may carry the ID number, never an MRN.
+    id_number, mrn, mrn_system = identifiers(pid, ((3, True), (2, True), (19, False)), source_system)
     if not id_number and not mrn:
         problems.append(
             Problem(pid.where, "PID-3", "", because("no patient identifier (PID-3 is empty)"), "missing")
@@ -65,10 +44,40 @@ def read_pid(pid: Segment, source_system: str, problems: list[Problem]) -> Patie
         id_number=id_number,
         mrn=mrn,
         mrn_system=mrn_system,
-        name=_name(pid),
+        name=xpn_name(pid, 5),
         birth_date=birth_date,
         sex=SEXES.get(pid.text(8).upper(), "unknown" if pid.text(8) else ""),
     )
+
+
+def identifiers(
+    segment: Segment, fields: tuple[tuple[int, bool], ...], source_system: str
+) -> tuple[str, str, str]:
+    """(ID number, MRN, MRN system) from the CX repetitions of `fields` ((field, may hold an MRN), in
+    order): see read_pid. Empty strings for what is not there."""
+    id_number = ""
+    mrns: list[tuple[int, str, str]] = []
+    for n, may_be_mrn in fields:
+        for rep in segment.repetitions(n):
+            parts = Parts(rep, segment.d)
+            value = parts.get(1)
+            if not value:
+                continue
+            authority = next((a for a in parts.subcomponents(4)[:2] if a), "")
+            kind = parts.get(5).upper()
+            if (
+                kind in RESIDENT_ID_TYPES
+                or "身份证" in authority
+                or (kind not in ("MR", "PI") and _is_resident_id(value))
+            ):
+                id_number = id_number or value
+            elif may_be_mrn:
+                rank = {"MR": 0, "PI": 1}.get(kind, 2)
+                mrns.append((rank, value, authority or source_system))
+    if not mrns:
+        return id_number, "", ""
+    _, mrn, mrn_system = min(mrns, key=lambda item: item[0])
+    return id_number, mrn, mrn_system
 
 
 def _is_resident_id(value: str) -> bool:
@@ -76,10 +85,10 @@ def _is_resident_id(value: str) -> bool:
     return bool(_RESIDENT_ID_SHAPE.match(value)) and check_character(value[:17]) == value[17]
 
 
-def _name(pid: Segment) -> str:
-    """PID-5 (XPN): the legal name (type L) or the first. Chinese senders usually put the whole
-    name in XPN.1; when family and given are split, Chinese names join without a space."""
-    reps = [Parts(rep, pid.d) for rep in pid.repetitions(5)]
+def xpn_name(segment: Segment, n: int) -> str:
+    """An XPN field (PID-5, NK1-2): the legal name (type L) or the first. Chinese senders usually put the
+    whole name in XPN.1; when family and given are split, Chinese names join without a space."""
+    reps = [Parts(rep, segment.d) for rep in segment.repetitions(n)]
     if not reps:
         return ""
     parts = next((p for p in reps if p.get(7) == "L"), reps[0])
