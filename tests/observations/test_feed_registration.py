@@ -20,6 +20,7 @@ from careloop.observations.models import (
 )
 from careloop.observations.sources.fhir import iter_ndjson, parse_bundle
 from careloop.observations.sources.hl7v2 import ack
+from careloop.observations.sources.hl7v2.messages import parse_message
 from careloop.patients.models import Encounter, FamilyLink, Patient
 from tests.factories import make_patient
 
@@ -219,13 +220,18 @@ def test_staff_reject_a_proposed_patient(org, admin_user, logged_in):
 
 
 @pytest.mark.django_db
-def test_a_probable_duplicate_is_never_registered_by_a_feed(org, doctor):
+def test_a_probable_duplicate_is_never_registered_by_a_feed(org, doctor, logged_in):
     registered = make_patient(doctor, name="赵建国", id_number="", mobile="", birth_date=BORN)
     assert send(org, admit()) == b"AA"
     assert list(Patient.objects.all()) == [registered]
-    assert UnmatchedResult.objects.get(kind="patient").why == "probable_match"
+    proposal = UnmatchedResult.objects.get(kind="patient")
+    assert proposal.why == "probable_match"
     assert Encounter.objects.count() == 0  # the visit waits with its person
     assert UnmatchedResult.objects.filter(kind="encounter", why="probable_match").exists()
+    # The queue shows the record it probably is, saying why, to open or to file it under.
+    candidates = logged_in(doctor).get(reverse("observations:unmatched_candidates", args=[proposal.pk]))
+    assert "姓名和出生日期相同" in candidates.text
+    assert reverse("patients:detail", args=[registered.pk]) in candidates.text
 
 
 @pytest.mark.django_db
@@ -297,3 +303,33 @@ def test_an_ndjson_patient_line_registers_and_a_put_updates(org):
     batch, _problems = run_import(batch, [parse_bundle(orjson.dumps(bundle), "HIS")])
     zhao.refresh_from_db()
     assert zhao.address == "广东省深圳市南山区" and batch.patients_updated == 1
+
+
+def merge_message(control: str) -> bytes:
+    segments = [msh("A40", control), "EVN|A40|20261203090000", pid(), "MRG|H-2002^^^HOSP-A^MR"]
+    return ("\r".join(segments) + "\r").encode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_a40_in_a_file_moves_every_result_before_it_and_files_those_after_it_on_the_survivor(org):
+    """One message a chunk: the merge waits for the chunks before it to be stored, and the import's memory
+    of whom it matched follows the merge."""
+    second = admit("ADT2").replace(b"H-2001", b"H-2002").replace(ZHAO_ID.encode(), b"")
+    second = second.replace(b"19600212", b"19600221").replace(ZHAO_MOBILE.encode(), b"13600000009")
+    later = glucose("LAB3", "5.1").replace(b"H-2001", b"H-2002").replace(b"19600212", b"19600221")
+    messages = [
+        admit(),
+        second,  # the HIS's second record of him: no ID number, birth date mistyped
+        glucose("LAB1", "6.1").replace(b"H-2001", b"H-2002").replace(b"19600212", b"19600221"),
+        merge_message("ADT3"),
+        later.replace(b"FL1", b"FL3").replace(b"PL1", b"PL3"),
+    ]
+    batch = ImportBatch.objects.create(organization=org, kind="hl7v2", filename="feed.hl7")
+    batch, problems = run_import(batch, [parse_message(m.decode()) for m in messages])
+    assert problems == []
+    survivor = Patient.objects.get(merged_into__isnull=True)
+    assert Patient.objects.get(merged_into=survivor).birth_date == datetime.date(1960, 2, 21)
+    assert sorted(Observation.objects.values_list("patient_id", "value")) == [
+        (survivor.pk, 5.1),
+        (survivor.pk, 6.1),
+    ]

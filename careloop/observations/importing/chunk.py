@@ -22,7 +22,7 @@ from careloop.observations.importing.matching import (
     remember_identifiers,
 )
 from careloop.observations.importing.matchorder import POLICY_REGISTER
-from careloop.observations.importing.merges import apply_merges, merge_refs
+from careloop.observations.importing.merges import apply_merges, merge_refs, redirect
 from careloop.observations.importing.normalize import Normalizer
 from careloop.observations.importing.parking import park
 from careloop.observations.importing.parsed import ParseResult, PatientRef, Problem, because
@@ -75,7 +75,6 @@ class PreparedChunk:
     reported: set[PatientRef] = field(default_factory=set)  # refs whose contradiction is a problem already
     people: PeopleOutcome = field(default_factory=PeopleOutcome)
     filed: list[Filed] = field(default_factory=list)  # queue entries brought in (waiting.py)
-    merged: int = 0  # patients merged (HL7 ADT^A40, merges.py)
 
 
 def lines_to_skip(keys: list[tuple[str, str]], stored_as_sent: set[int]) -> set[int]:
@@ -131,6 +130,11 @@ def prepare_chunk(
     chunk = PreparedChunk(parsed, matches, problems=list(parsed.problems))
     if parsed.people:
         _settle_people(context, chunk, refs)
+    if parsed.merges:
+        merged, not_merged = apply_merges(batch, parsed.merges, matches)
+        chunk.problems += not_merged
+        redirect(matches, merged)
+        redirect(context.patients, merged)
     demographics = _demographics(context, matches)
     remember_identifiers(organization_id, matches)
     report_ids = upsert_reports(organization_id, batch, parsed.reports, matches, lookup)
@@ -250,9 +254,6 @@ def finish_chunk(context: ImportContext, chunk: PreparedChunk) -> tuple[list[Pro
     lookup = context.store.lookup
     upsert_encounters(context.organization_id, chunk.parsed.encounters, chunk.matches, lookup)
     mark_filed(chunk.filed)
-    if chunk.parsed.merges:
-        chunk.merged, refused = apply_merges(context.batch, chunk.parsed.merges, chunk.matches)
-        chunk.problems += refused
     return chunk.problems, park(context.organization_id, chunk.parked, lookup)
 
 

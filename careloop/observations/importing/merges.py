@@ -2,8 +2,9 @@
 patients the same way (patients.merging.do_merge_patients: reversible, audited with the message), or, where
 it knows only one of them, learns that the other's identifiers name that one too.
 
-Run once every result of the import before it is stored (pipeline: a chunk is finished after the merges of
-the chunks before it), so that what moves to the surviving patient is all there.
+Run once every record of the import before the A40 is stored (the pipeline finishes the chunks before a
+chunk with merges first), so that what moves to the surviving patient is all there; the chunk's own records
+and the import's memory of whom it matched are then pointed at the survivor (`redirect`).
 """
 
 from django.db import transaction
@@ -20,9 +21,10 @@ _FILLED_FROM_MERGED = ("id_number", "mobile", "address", "ethnicity", "occupatio
 
 def apply_merges(
     batch: ImportBatch, merges: list[MergeRecord], matches: Matches
-) -> tuple[int, list[Problem]]:
-    """Merge what each A40 names; returns how many merges were made and the problems."""
-    done, problems = 0, []
+) -> tuple[dict[int, int], list[Problem]]:
+    """Merge what each A40 names; returns the merged patients' ids (-> their survivors') and the problems."""
+    done: dict[int, int] = {}
+    problems: list[Problem] = []
     for merge in merges:
         survivor_id, merged_id = matches.get(merge.survivor), matches.get(merge.merged)
         if merge.survivor in matches.contradicting or merge.merged in matches.contradicting:
@@ -43,7 +45,7 @@ def apply_merges(
         elif survivor_id != merged_id:
             try:
                 _merge(batch, merge, survivor_id, merged_id)
-                done += 1
+                done[merged_id] = survivor_id
             except MergeRefused as refused:
                 problems.append(_problem(merge, because("not merged: %(why)s", why=str(refused)), "invalid"))
     return done, problems
@@ -66,6 +68,13 @@ def _merge(batch: ImportBatch, merge: MergeRecord, survivor_id: int, merged_id: 
 
 def _problem(merge: MergeRecord, reason: str, code: str) -> Problem:
     return Problem(merge.location, "MRG", "", reason, code)
+
+
+def redirect(known: dict[PatientRef, int], merged: dict[int, int]) -> None:
+    """Point every ref `known` to name a merged patient at the one it was merged into."""
+    for ref, patient_id in known.items():
+        if patient_id in merged:
+            known[ref] = merged[patient_id]
 
 
 def merge_refs(merges: list[MergeRecord]) -> list[PatientRef]:

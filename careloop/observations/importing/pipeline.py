@@ -173,6 +173,11 @@ def _import_chunks(context: ImportContext, chunks: Iterable[ParseResult], finish
                     held = store.look_up_held(batch.organization_id, parsed.held.keys)
                 upcoming = parse_next()
             with store.step():
+                if merging is not None and parsed is not None and parsed.merges:
+                    # A chunk that merges patients comes after every chunk before it is stored, so that all
+                    # the merged patient's records move to the survivor.
+                    finished(merging.chunk, merging.merge.counts(), *finish_chunk(context, merging.chunk))
+                    merging = None
                 chunk = prepare_chunk(context, parsed, held) if parsed is not None else None
                 if merging is not None:
                     counts = merging.merge.counts()

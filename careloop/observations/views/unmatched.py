@@ -21,7 +21,10 @@ from careloop.observations.views.organization import user_organization_id
 from careloop.patients import actions as patient_actions
 from careloop.patients import search
 from careloop.patients.choices import SEX
+from careloop.patients.duplicates import Candidate, probable_duplicates
 from careloop.patients.forms import PatientForm
+from careloop.patients.identity import fill_derived_fields
+from careloop.patients.models import Patient
 from careloop.patients.scoping import patient_for_user, patients_for
 
 
@@ -66,8 +69,9 @@ def unmatched_match(request: StaffRequest, item_id: int) -> HttpResponseBase:
 def unmatched_candidates(request: StaffRequest, item_id: int) -> HttpResponse:
     """Patients this parked result may belong to.
 
-    The search results (posted: what is typed stays out of URLs and logs), or without a search, people
-    with the same name or birth date.
+    The search results (posted: what is typed stays out of URLs and logs), or without a search, the probable
+    duplicates of the person sent, saying why (patients/duplicates.py), then people with the same name or
+    birth date.
     """
     require(request.user, Perm.RESULTS_MATCH)
     item = get_object_or_404(UnmatchedResult, organization_id=user_organization_id(request.user), pk=item_id)
@@ -80,12 +84,30 @@ def unmatched_candidates(request: StaffRequest, item_id: int) -> HttpResponse:
         if item.patient_birth_date:
             same |= Q(birth_date=item.patient_birth_date)
         patients = patients.filter(same)
-    candidates = list(patients.order_by("name_initials", "id")[:10])
-    patient_actions.record_list(request.user, [p.pk for p in candidates], "unmatched_candidates", [])
+    probable = [] if text else _probable_duplicates(item)
+    shown = {candidate.patient.pk for candidate in probable}
+    others = [p for p in patients.order_by("name_initials", "id")[:10] if p.pk not in shown]
+    candidates = [(c.patient, c.reasons) for c in probable] + [(p, []) for p in others]
+    candidates = candidates[:10]
+    patient_actions.record_list(request.user, [p.pk for p, _why in candidates], "unmatched_candidates", [])
     return render(request, "observations/_candidates.html", {"item": item, "candidates": candidates})
 
 
 SEXES = {value for value, _label in SEX}
+
+
+def _probable_duplicates(item: UnmatchedResult) -> list[Candidate]:
+    """The registered patients who are probably the person `item` names, with why."""
+    if not item.patient_name or item.patient_birth_date is None:
+        return []
+    sent = Patient(
+        name=item.patient_name,
+        sex=item.patient_sex,
+        birth_date=item.patient_birth_date,
+        mobile=item.patient_mobile,
+    )
+    fill_derived_fields(sent)
+    return probable_duplicates(item.organization_id, sent)
 
 
 @login_required
