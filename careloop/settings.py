@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "careloop.accounts",
     "careloop.patients",
     "careloop.observations",
+    "careloop.questionnaires",
     "careloop.demo",  # the demo command, above the apps it seeds
 ]
 

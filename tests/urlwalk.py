@@ -49,6 +49,9 @@ from careloop.patients.models import (
 from careloop.patients.patient_tabs import TABS
 from careloop.patients.record.sections import SECTIONS
 from careloop.patients.views.registry import REVEALABLE
+from careloop.questionnaires.actions import do_record_answer
+from careloop.questionnaires.instruments import instrument, instrument_json
+from careloop.questionnaires.models import Questionnaire, QuestionnaireAnswer, QuestionnaireVersion
 from tests.factories import make_patient
 
 # The Django admin is the installation superuser's alone (closed to organization staff): not walked.
@@ -76,6 +79,8 @@ class World:
     twin: Patient  # a probable duplicate of `patient`, to merge with it
     merge: PatientMerge  # of two other records
     review: FeedReview  # a feed's change to `patient` held for review
+    questionnaire: Questionnaire
+    answer: QuestionnaireAnswer  # of `patient`, to `questionnaire`
     markers: list[str] = field(default_factory=list)
 
 
@@ -140,6 +145,18 @@ def populate(organization: Organization, mark: str) -> World:
     review = FeedReview.objects.create(
         organization=organization, patient=patient, fields=["address"], sent_values='{"address": "x"}'
     )
+    questionnaire = Questionnaire.objects.create(
+        organization=organization, key="phq-2", language="zh", title=f"{mark}问卷"
+    )
+    version = QuestionnaireVersion.objects.create(
+        questionnaire=questionnaire, number=1, definition=instrument_json("phq-2", "zh")
+    )
+    first_options = {
+        item.link_id: [item.answer_options[0].value]
+        for item in instrument("phq-2", "zh").items
+        if item.answer_options
+    }
+    answer = do_record_answer(doctor, patient, version, first_options)
     return World(
         organization=organization,
         department=department,
@@ -154,6 +171,8 @@ def populate(organization: Organization, mark: str) -> World:
         twin=twin,
         merge=merge,
         review=review,
+        questionnaire=questionnaire,
+        answer=answer,
         markers=[mark, str(low), str(high)],
     )
 
@@ -196,6 +215,8 @@ PROVIDERS: dict[str, Provider] = {
     "second_id": Provider(lambda w, c: [str(w.twin.pk)], owned=True),
     "merge_id": Provider(lambda w, c: [str(w.merge.pk)], owned=True),
     "review_id": Provider(lambda w, c: [str(w.review.pk)], owned=True),
+    "questionnaire_id": Provider(lambda w, c: [str(w.questionnaire.pk)], owned=True),
+    "answer_id": Provider(lambda w, c: [str(w.answer.pk)], owned=True),
 }
 
 

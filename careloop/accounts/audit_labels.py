@@ -69,6 +69,8 @@ LABELS: dict[str, Promise] = {
     "family.remove": _("Removed a family link"),
     "critical_limits.set": _("Set critical-value limits"),
     "import.start": _("Started a results import"),
+    "questionnaire.install": _("Installed a questionnaire version"),
+    "questionnaire.answer": _("Recorded a questionnaire answer"),
     "import.finish": _("Finished a results import"),
     "import.match": _("Matched waiting results to a patient"),
     "import.view": _("Viewed an import and its problems"),

@@ -16,6 +16,7 @@ from careloop.demo.clinic import DEMO_PASSWORD, DEMO_STAFF
 from careloop.observations.models import FeedReview, UnmatchedResult
 from careloop.patients.duplicates import probable_pairs
 from careloop.patients.models import FamilyLink, Patient
+from careloop.questionnaires.models import QuestionnaireAnswer
 
 
 def demo(**options):
@@ -42,6 +43,11 @@ def test_demo_makes_the_clinic_with_a_login_per_role_and_patients():
     assert UnmatchedResult.objects.get(organization=org, kind="patient").why == "probable_match"
     assert FamilyLink.objects.filter(patient__name="周建华", related_name="周丽").exists()
     assert not User.objects.filter(username__in=DEMO_STAFF, user_permissions__isnull=False).exists()
+    # The nurse's questionnaire answers: one PHQ-9 in the severe band, and the item 9 flag raised.
+    answers = QuestionnaireAnswer.objects.filter(organization=org)
+    assert answers.count() == 4
+    assert any(a.scores["scores"][0]["band"]["code"] == "severe" for a in answers)
+    assert any(flag["raised"] for a in answers for flag in a.scores["flags"])
 
 
 @pytest.mark.django_db

@@ -28,6 +28,7 @@ from careloop.demo.clinic import (
     register_demo_twice,
 )
 from careloop.demo.feeds import import_demo_admissions
+from careloop.demo.questionnaires import record_demo_answers
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -69,6 +70,10 @@ class Command(BaseCommand):
             import_demo_admissions(clinic)
             self.stdout.write(
                 "Received the hospital's admissions: a patient registered, two left for review."
+            )
+            answers = record_demo_answers(clinic)
+            self.stdout.write(
+                f"Installed the standard questionnaires; the nurse recorded {len(answers)} answers."
             )
         if options["no_serve"]:
             self.print_logins(None)

@@ -1,0 +1,43 @@
+"""The demo clinic's questionnaires: the shipped instruments installed, and a few PHQ-9 and GAD-7 answers
+recorded by the nurse during calls — one in the severe band, one with item 9 (self-harm) answered, so the
+patient page shows a band and the flag."""
+
+import datetime
+
+from django.utils import timezone
+
+from careloop.accounts.models import Organization, User
+from careloop.patients.models import Patient
+from careloop.questionnaires.actions import do_install_shipped, do_record_answer
+from careloop.questionnaires.models import QuestionnaireAnswer, QuestionnaireVersion
+
+# (patient rank among the seeded patients, instrument, item scores in order, days ago)
+DEMO_ANSWERS = (
+    (0, "phq-9", (3, 3, 2, 3, 2, 2, 3, 2, 1), 2),  # total 21: severe, item 9 raised
+    (0, "phq-9", (2, 2, 1, 2, 1, 1, 1, 1, 0), 60),  # total 11: moderate, two months earlier
+    (1, "phq-9", (1, 1, 0, 1, 0, 1, 0, 0, 1), 5),  # total 5: mild, but item 9 answered
+    (2, "gad-7", (0, 1, 0, 1, 0, 0, 1), 10),  # total 3: minimal
+)
+
+
+def record_demo_answers(organization: Organization) -> list[QuestionnaireAnswer]:
+    versions = {(v.questionnaire.key, v.questionnaire.language): v for v in do_install_shipped(organization)}
+    nurse = User.objects.get(organization=organization, username="nurse")
+    patients = list(Patient.objects.filter(organization=organization).order_by("pk")[:3])
+    recorded = []
+    for rank, key, scores, days_ago in DEMO_ANSWERS:
+        version = versions[(key, "zh")]
+        answer = do_record_answer(nurse, patients[rank], version, _answers(version, scores))
+        answer.answered_at = timezone.now() - datetime.timedelta(days=days_ago)
+        answer.save(update_fields=["answered_at"])
+        recorded.append(answer)
+    return recorded
+
+
+def _answers(version: QuestionnaireVersion, scores: tuple[int, ...]) -> dict[str, list[object]]:
+    """The options with these scores, for the scored items in the order the definition lists them."""
+    items = [item for item, _ in version.parsed.walk() if item.answer_options]
+    return {
+        item.link_id: [next(o.value for o in item.answer_options if o.score == score)]
+        for item, score in zip(items, scores, strict=False)
+    }

@@ -1,0 +1,33 @@
+"""`careloop questionnaires install --organization CODE`: install the shipped questionnaires (PHQ-9, PHQ-2,
+GAD-7, GAD-2 in Chinese and English, AUDIT-C in English) for an organization, or bring them up to date."""
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+
+from careloop.accounts.audit import AuditContext, reset_context, set_context
+from careloop.accounts.models import Organization
+from careloop.questionnaires.actions import do_install_shipped
+
+
+class Command(BaseCommand):
+    help = "Install the shipped questionnaires for an organization (again: only what changed)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        commands = parser.add_subparsers(dest="command", required=True)
+        install = commands.add_parser("install", help="Install or update the shipped questionnaires.")
+        install.add_argument("--organization", required=True, help="The organization's code.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        organization = Organization.objects.filter(code=options["organization"]).first()
+        if organization is None:
+            raise CommandError(_("no organization with code %(code)r") % {"code": options["organization"]})
+        token = set_context(AuditContext(actor_label="command:questionnaires"))
+        try:
+            versions = do_install_shipped(organization)
+        finally:
+            reset_context(token)
+        for version in versions:
+            q = version.questionnaire
+            self.stdout.write(f"{q.key} ({q.language}) v{version.number}: {q.title}")

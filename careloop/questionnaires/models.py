@@ -1,0 +1,91 @@
+"""Questionnaires an organization uses, their versions, and the answers staff record.
+
+A version's `definition` is FHIR R4 Questionnaire JSON, read by the pure core (`fhir_reading`). A version
+is never edited once stored: an answer keeps pointing at the version it answered and shows its wording.
+"""
+
+from functools import cached_property
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from careloop.accounts.models import Organization, User
+from careloop.patients.models import Patient
+from careloop.questionnaires.definition import Questionnaire as Definition
+from careloop.questionnaires.fhir_reading import parse_questionnaire
+
+STATUSES = [
+    ("active", pgettext_lazy("questionnaire status", "In use")),
+    ("retired", pgettext_lazy("questionnaire status", "Retired")),
+]
+LANGUAGES = [("zh", _("Chinese")), ("en", _("English"))]
+CHANNELS = [("staff", _("Staff"))]
+
+
+class Questionnaire(models.Model):
+    """One instrument in one language (PHQ-9 in Chinese and PHQ-9 in English are two questionnaires)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    key = models.SlugField(_("key"), max_length=40)
+    language = models.CharField(_("language"), max_length=8, choices=LANGUAGES)
+    title = models.CharField(_("title"), max_length=200)
+    status = models.CharField(_("status"), max_length=10, choices=STATUSES, default="active")
+
+    class Meta:
+        verbose_name = _("questionnaire")
+        verbose_name_plural = _("questionnaires")
+        ordering = ["key", "language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "key", "language"], name="questionnaire_key_language"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class QuestionnaireVersion(models.Model):
+    questionnaire = models.ForeignKey(Questionnaire, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField(_("version"))
+    definition = models.JSONField(_("definition"))
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("questionnaire version")
+        verbose_name_plural = _("questionnaire versions")
+        ordering = ["questionnaire", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["questionnaire", "number"], name="questionnaireversion_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.questionnaire} v{self.number}"
+
+    @cached_property
+    def parsed(self) -> Definition:
+        return parse_questionnaire(self.definition)
+
+
+class QuestionnaireAnswer(models.Model):
+    """One completed questionnaire: the FHIR QuestionnaireResponse and the scores computed when stored."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="questionnaire_answers")
+    version = models.ForeignKey(QuestionnaireVersion, on_delete=models.PROTECT, related_name="answers")
+    response = models.JSONField(_("response"))
+    scores = models.JSONField(_("scores"), default=dict)
+    answered_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    answered_at = models.DateTimeField(_("answered"), default=timezone.now)
+    channel = models.CharField(_("channel"), max_length=10, choices=CHANNELS, default="staff")
+
+    class Meta:
+        verbose_name = _("questionnaire answer")
+        verbose_name_plural = _("questionnaire answers")
+        ordering = ["-answered_at"]
+        indexes = [models.Index(fields=["patient", "answered_at"], name="qanswer_patient_time")]
+
+    def __str__(self) -> str:
+        return f"{self.version} {self.answered_at:%Y-%m-%d}"
