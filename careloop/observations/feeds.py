@@ -65,8 +65,7 @@ def do_decide_feed_review(user: User, review: FeedReview, apply: bool) -> None:
         for name, value in values.items():
             setattr(patient, name, value)
         fill_derived_fields(patient)
-        now = timezone.now().isoformat()
-        patient.hand_edited = {**(patient.hand_edited or {}), **dict.fromkeys(values, now)}
+        patient.hand_edited = feedupdate.marked_edited(patient.hand_edited or {}, values, timezone.now())
         patient.save()
         changes = changed_fields(before, patient)
     locked.resolved_at, locked.resolved_by = timezone.now(), user

@@ -65,8 +65,7 @@ def do_update_patient(user: User, patient: Patient, before: dict[str, Any]) -> P
 def _mark_hand_edited(patient: Patient, fields: list[str]) -> None:
     """Remember when staff set these fields, so that an older feed message does not undo them
     (feedupdate.feed_changes)."""
-    now = timezone.now().isoformat()
-    patient.hand_edited = {**(patient.hand_edited or {}), **dict.fromkeys(fields, now)}
+    patient.hand_edited = feedupdate.marked_edited(patient.hand_edited or {}, fields, timezone.now())
 
 
 def record_view(user: User, patient: Patient, section: str) -> None:

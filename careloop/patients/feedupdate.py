@@ -8,7 +8,7 @@ filled in, never replaced (a different one would not have matched this patient).
 """
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
 from careloop.patients.idcard import normalize_mobile, normalize_resident_id
@@ -61,6 +61,11 @@ def _same(field: str, sent: Value, ours: Value) -> bool:
     if field == "id_number":
         return normalize_resident_id(sent) == normalize_resident_id(ours)
     return " ".join(sent.split()) == " ".join(ours.split())
+
+
+def marked_edited(stored: Mapping[str, str], fields: Iterable[str], at: datetime.datetime) -> dict[str, str]:
+    """Patient.hand_edited with `fields` set by hand at `at`: the value `edited_times` reads back."""
+    return {**stored, **dict.fromkeys(fields, at.isoformat())}
 
 
 def edited_times(stored: Mapping[str, str]) -> dict[str, datetime.datetime]:

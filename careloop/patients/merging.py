@@ -20,6 +20,7 @@ from careloop.accounts import audit
 from careloop.accounts.models import User
 from careloop.bulkinsert import concrete_field
 from careloop.fieldcrypto import Undecryptable
+from careloop.patients import feedupdate
 from careloop.patients.identity import fill_derived_fields
 from careloop.patients.mergerows import link_named, move_rows, patient_links, split_rows
 from careloop.patients.models import Patient, PatientMerge
@@ -74,8 +75,7 @@ def do_merge_patients(
         _restore(survivor, name, before["merged_values"][name])
     if user is not None:
         # Staff chose these values: an older feed message must not undo the choice (feedupdate.py).
-        edited = dict.fromkeys(taken, now.isoformat())
-        survivor.hand_edited = {**(survivor.hand_edited or {}), **edited}
+        survivor.hand_edited = feedupdate.marked_edited(edited_before, taken, now)
     for name in IDENTIFIERS:
         setattr(merged, name, "")
     merged.merged_into = survivor

@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 
-from careloop.patients.feedupdate import Value, edited_times, feed_changes
+from careloop.patients.feedupdate import Value, edited_times, feed_changes, marked_edited
 
 SENT_AT = datetime.datetime(2026, 12, 1, 9, 0, tzinfo=datetime.UTC)
 BEFORE = SENT_AT - datetime.timedelta(days=1)
@@ -52,3 +52,8 @@ def test_an_id_number_on_file_is_never_replaced():
 def test_hand_edit_times_are_read_and_bad_ones_left_out():
     times = edited_times({"mobile": AFTER.isoformat(), "address": "not a time"})
     assert times == {"mobile": AFTER}
+
+
+def test_fields_marked_as_edited_by_hand_read_back_as_that_time():
+    stored = marked_edited({"address": BEFORE.isoformat()}, ["mobile", "name"], AFTER)
+    assert edited_times(stored) == {"address": BEFORE, "mobile": AFTER, "name": AFTER}

@@ -100,23 +100,15 @@ def _new_patient(organization_id: int, person: PersonRecord, problems: list[Prob
     ref = person.patient
     if not ref.name.strip() or ref.birth_date is None:
         return None
-    id_number = ""
     if ref.id_number:
         try:
-            id_number = parse_resident_id(ref.id_number).number
+            parse_resident_id(ref.id_number)
         except IdentifierError as error:
             reason = because("is not a valid resident ID number (%(error)s)", error=error.code)
             problems.append(Problem(person.location, "id_number", "", reason, "invalid"))
             return None
-    patient = Patient(
-        organization_id=organization_id,
-        name=ref.name.strip()[:60],
-        sex=ref.sex or "unknown",
-        birth_date=ref.birth_date,
-        id_number=id_number,
-        mobile=_mobile(person, problems),
-        address=person.address[:200],
-    )
+    sent = _sent(person, problems)
+    patient = Patient(organization_id=organization_id, **{**sent, "sex": sent["sex"] or "unknown"})
     fill_derived_fields(patient)
     return patient
 
@@ -223,6 +215,8 @@ def _links(patient: Patient, contacts: Sequence[ContactRecord], present: set[str
 
 
 def _sent(person: PersonRecord, problems: list[Problem]) -> dict[str, feedupdate.Value]:
+    """What `person` says of the patient's fields (feedupdate.FIELDS), as the registry keeps them: an ID
+    number that is not one and a mobile that is not one are left out."""
     ref = person.patient
     id_number = ""
     if ref.id_number:

@@ -142,6 +142,11 @@ class _Merging:
     merge: PendingMerge
 
 
+def _finish(context: ImportContext, merging: _Merging, finished: Finished) -> None:
+    """Wait for the chunk's merge, then store the rest of it and account for it."""
+    finished(merging.chunk, merging.merge.counts(), *finish_chunk(context, merging.chunk))
+
+
 def _import_chunks(context: ImportContext, chunks: Iterable[ParseResult], finished: Finished) -> None:
     """Import `chunks` in order, each step preparing a chunk and finishing the one merged before it.
 
@@ -173,15 +178,14 @@ def _import_chunks(context: ImportContext, chunks: Iterable[ParseResult], finish
                     held = store.look_up_held(batch.organization_id, parsed.held.keys)
                 upcoming = parse_next()
             with store.step():
+                # A chunk that merges patients comes after every chunk before it is stored, so that all the
+                # merged patient's records move to the survivor; any other is prepared while one merges.
                 if merging is not None and parsed is not None and parsed.merges:
-                    # A chunk that merges patients comes after every chunk before it is stored, so that all
-                    # the merged patient's records move to the survivor.
-                    finished(merging.chunk, merging.merge.counts(), *finish_chunk(context, merging.chunk))
+                    _finish(context, merging, finished)
                     merging = None
                 chunk = prepare_chunk(context, parsed, held) if parsed is not None else None
                 if merging is not None:
-                    counts = merging.merge.counts()
-                    finished(merging.chunk, counts, *finish_chunk(context, merging.chunk))
+                    _finish(context, merging, finished)
             if chunk is None:
                 break
             merging = _Merging(
