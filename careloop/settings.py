@@ -80,6 +80,9 @@ _valid(
 TRUSTED_PROXIES = envlist("CARELOOP_TRUSTED_PROXIES")
 _valid("CARELOOP_TRUSTED_PROXIES", lambda: parse_networks(TRUSTED_PROXIES))
 
+# Where patients open questionnaire links (https://followup.example-hospital.cn); empty: the address the
+# staff member who sends the link is using.
+PUBLIC_BASE_URL = envstr("CARELOOP_PUBLIC_URL", "")
 ALLOWED_HOSTS = envlist("CARELOOP_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = envlist("CARELOOP_CSRF_TRUSTED_ORIGINS")
 

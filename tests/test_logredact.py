@@ -78,3 +78,14 @@ def test_logged_phone_in_another_shape_is_written_masked():
     finally:
         handler.setStream(previous)
     assert "86138****5678" in stream.getvalue() and "8613812345678" not in stream.getvalue()
+
+
+def test_logged_questionnaire_link_token_is_written_masked():
+    handler = _configured_redacting_handler()
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    try:
+        logging.getLogger("django.request").warning("Not Found: %s", "/q/Xy3_k9-PqR2sT4uV6wZ8aB/save/")
+    finally:
+        handler.setStream(previous)
+    assert "Not Found: /q/…/save/" in stream.getvalue() and "Xy3_k9" not in stream.getvalue()

@@ -51,11 +51,19 @@ from careloop.patients.record.sections import SECTIONS
 from careloop.patients.views.registry import REVEALABLE
 from careloop.questionnaires.actions import do_record_answer
 from careloop.questionnaires.instruments import instrument, instrument_json
-from careloop.questionnaires.models import Questionnaire, QuestionnaireAnswer, QuestionnaireVersion
+from careloop.questionnaires.invitations import do_send_links
+from careloop.questionnaires.models import (
+    Questionnaire,
+    QuestionnaireAnswer,
+    QuestionnaireInvitation,
+    QuestionnaireVersion,
+)
 from tests.factories import make_patient
 
 # The Django admin is the installation superuser's alone (closed to organization staff): not walked.
-SKIPPED_PREFIXES = ("admin/",)
+# A patient's questionnaire link (q/<token>/) is public by design: the token is the key, whoever holds it,
+# and it belongs to no organization's staff (tests/questionnaires/test_links.py covers it).
+SKIPPED_PREFIXES = ("admin/", "q/")
 
 CRITICAL_CODE = "2823-3"  # potassium: every world sets its own critical limits for it
 _PARAM = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
@@ -81,6 +89,7 @@ class World:
     review: FeedReview  # a feed's change to `patient` held for review
     questionnaire: Questionnaire
     answer: QuestionnaireAnswer  # of `patient`, to `questionnaire`
+    invitation: QuestionnaireInvitation  # a link sent to `patient`
     markers: list[str] = field(default_factory=list)
 
 
@@ -157,6 +166,7 @@ def populate(organization: Organization, mark: str) -> World:
         if item.answer_options
     }
     answer = do_record_answer(doctor, patient, version, first_options)
+    [link] = do_send_links(doctor, [patient], version)
     return World(
         organization=organization,
         department=department,
@@ -173,6 +183,7 @@ def populate(organization: Organization, mark: str) -> World:
         review=review,
         questionnaire=questionnaire,
         answer=answer,
+        invitation=link.invitation,
         markers=[mark, str(low), str(high)],
     )
 
@@ -217,6 +228,7 @@ PROVIDERS: dict[str, Provider] = {
     "review_id": Provider(lambda w, c: [str(w.review.pk)], owned=True),
     "questionnaire_id": Provider(lambda w, c: [str(w.questionnaire.pk)], owned=True),
     "answer_id": Provider(lambda w, c: [str(w.answer.pk)], owned=True),
+    "invitation_id": Provider(lambda w, c: [str(w.invitation.pk)], owned=True),
 }
 
 

@@ -71,6 +71,8 @@ LABELS: dict[str, Promise] = {
     "import.start": _("Started a results import"),
     "questionnaire.install": _("Installed a questionnaire version"),
     "questionnaire.answer": _("Recorded a questionnaire answer"),
+    "questionnaire.link_send": _("Sent a questionnaire link"),
+    "questionnaire.link_withdraw": _("Withdrew a questionnaire link"),
     "import.finish": _("Finished a results import"),
     "import.match": _("Matched waiting results to a patient"),
     "import.view": _("Viewed an import and its problems"),

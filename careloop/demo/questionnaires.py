@@ -1,6 +1,7 @@
 """The demo clinic's questionnaires: the shipped instruments installed, and a few PHQ-9 and GAD-7 answers
 recorded by the nurse during calls — one in the severe band, one with item 9 (self-harm) answered, so the
-patient page shows a band and the flag."""
+patient page shows a band and the flag. And links sent to patients: one answered on the phone, one half
+answered, one expired, and one left for whoever runs the demo to open."""
 
 import datetime
 
@@ -9,7 +10,8 @@ from django.utils import timezone
 from careloop.accounts.models import Organization, User
 from careloop.patients.models import Patient
 from careloop.questionnaires.actions import do_install_shipped, do_record_answer
-from careloop.questionnaires.models import QuestionnaireAnswer, QuestionnaireVersion
+from careloop.questionnaires.invitations import do_answer_link, do_save_draft, do_send_links, link_path
+from careloop.questionnaires.models import QuestionnaireAnswer, QuestionnaireInvitation, QuestionnaireVersion
 
 # (patient rank among the seeded patients, instrument, item scores in order, days ago)
 DEMO_ANSWERS = (
@@ -41,3 +43,35 @@ def _answers(version: QuestionnaireVersion, scores: tuple[int, ...]) -> dict[str
         item.link_id: [next(o.value for o in item.answer_options if o.score == score)]
         for item, score in zip(items, scores, strict=False)
     }
+
+
+def send_demo_links(organization: Organization) -> str:
+    """Links to the PHQ-9 for four patients in four states; the path of the one still open and empty."""
+    nurse = User.objects.get(organization=organization, username="nurse")
+    version = next(
+        v
+        for v in do_install_shipped(organization)
+        if (v.questionnaire.key, v.questionnaire.language) == ("phq-9", "zh")
+    )
+    patients = list(Patient.objects.filter(organization=organization).order_by("pk")[3:7])
+    answered, half, expired, fresh = do_send_links(nurse, patients, version)
+    do_answer_link(answered.invitation, _answers(version, (1, 0, 1, 1, 0, 0, 0, 0, 0)))
+    half_answers = _answers(version, (1, 1, 2, 0))
+    do_save_draft(
+        half.invitation,
+        {
+            f"item-{link_id}": str(_option_index(version, link_id, values[0]))
+            for link_id, values in half_answers.items()
+        },
+    )
+    QuestionnaireInvitation.objects.filter(pk=expired.invitation.pk).update(
+        created_at=timezone.now() - datetime.timedelta(days=10),
+        expires_at=timezone.now() - datetime.timedelta(days=3),
+    )
+    return link_path(fresh.token)
+
+
+def _option_index(version: QuestionnaireVersion, link_id: str, value: object) -> int:
+    """How the form posts a choice: the index of its option."""
+    [item] = [item for item, _ in version.parsed.walk() if item.link_id == link_id]
+    return next(i for i, option in enumerate(item.answer_options) if option.value == value)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from careloop.accounts import audit
 from careloop.accounts.models import Organization, User
 from careloop.patients.models import Patient
+from careloop.questionnaires.definition import Questionnaire as Definition
 from careloop.questionnaires.instruments import SHIPPED, instrument, instrument_json
 from careloop.questionnaires.models import Questionnaire, QuestionnaireAnswer, QuestionnaireVersion
 from careloop.questionnaires.responses import build_response, validate_answers
@@ -62,9 +63,14 @@ def do_record_answer(
     patient: Patient,
     version: QuestionnaireVersion,
     answers: Mapping[str, Sequence[object]],
+    channel: str = "staff",
 ) -> QuestionnaireAnswer:
     """Validate, score and store a completed questionnaire; raises `InvalidAnswers` listing each problem
-    by linkId, and ValueError for a version of another organization."""
+    by linkId, and ValueError for a version of another organization.
+
+    An anonymous questionnaire (a satisfaction survey) answered by link is stored without the patient,
+    at the day it was given rather than the second, so the answer cannot be joined back to who gave it.
+    """
     if version.questionnaire.organization_id != patient.organization_id:
         raise ValueError("the questionnaire belongs to another organization")
     definition = version.parsed
@@ -73,34 +79,43 @@ def do_record_answer(
         raise InvalidAnswers(errors)
     sex = patient.sex if patient.sex in ("male", "female") else None
     scoring = score_answers(definition, answers, sex=sex)
+    anonymous = channel == "link" and is_anonymous(definition)
     now = timezone.now()
-    response = build_response(definition, answers, authored=now, subject_reference=f"Patient/{patient.pk}")
+    if anonymous:
+        now = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    subject = None if anonymous else f"Patient/{patient.pk}"
+    response = build_response(definition, answers, authored=now, subject_reference=subject)
     with transaction.atomic():
         answer = QuestionnaireAnswer.objects.create(
             organization_id=patient.organization_id,
-            patient=patient,
+            patient=None if anonymous else patient,
             version=version,
             response=response,
             scores=scores_json(scoring),
             answered_by=user,
             answered_at=now,
-            channel="staff",
+            channel=channel,
         )
         audit.record(
             "questionnaire.answer",
             organization_id=patient.organization_id,
-            obj=answer,
-            patient_id=patient.pk,
+            obj=None if anonymous else answer,
+            patient_id=None if anonymous else patient.pk,
             actor=user,
             detail={
                 "questionnaire": version.questionnaire.key,
                 "language": version.questionnaire.language,
                 "version": version.number,
+                "channel": channel,
                 "totals": [score["total"] for score in answer.scores["scores"]],
                 "flags": [flag["code"] for flag in answer.scores["flags"] if flag["raised"]],
             },
         )
     return answer
+
+
+def is_anonymous(definition: Definition) -> bool:
+    return bool(getattr(definition, "anonymous", False))
 
 
 def scores_json(scoring: Scoring) -> dict[str, Any]:

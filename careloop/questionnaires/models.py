@@ -4,6 +4,7 @@ A version's `definition` is FHIR R4 Questionnaire JSON, read by the pure core (`
 is never edited once stored: an answer keeps pointing at the version it answered and shows its wording.
 """
 
+import datetime
 from functools import cached_property
 
 from django.db import models
@@ -12,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from careloop.accounts.models import Organization, User
+from careloop.encryption import EncryptedTextField
 from careloop.patients.models import Patient
 from careloop.questionnaires.definition import Questionnaire as Definition
 from careloop.questionnaires.fhir_reading import parse_questionnaire
@@ -21,7 +23,7 @@ STATUSES = [
     ("retired", pgettext_lazy("questionnaire status", "Retired")),
 ]
 LANGUAGES = [("zh", _("Chinese")), ("en", _("English"))]
-CHANNELS = [("staff", _("Staff"))]
+CHANNELS = [("staff", _("Staff")), ("link", _("Patient's link"))]
 
 
 class Questionnaire(models.Model):
@@ -73,7 +75,10 @@ class QuestionnaireAnswer(models.Model):
     """One completed questionnaire: the FHIR QuestionnaireResponse and the scores computed when stored."""
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
-    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="questionnaire_answers")
+    # None for an anonymous survey answered by link: the answer is kept, but not who gave it.
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, null=True, blank=True, related_name="questionnaire_answers"
+    )
     version = models.ForeignKey(QuestionnaireVersion, on_delete=models.PROTECT, related_name="answers")
     response = models.JSONField(_("response"))
     scores = models.JSONField(_("scores"), default=dict)
@@ -89,3 +94,48 @@ class QuestionnaireAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version} {self.answered_at:%Y-%m-%d}"
+
+
+class QuestionnaireInvitation(models.Model):
+    """A link that lets one patient answer one questionnaire version once, without logging in.
+
+    The token is found by its keyed digest (the installation's index key), so the database alone neither
+    opens a link nor tells one; it is also kept encrypted, so staff can show the link again to a patient
+    who lost the message. What the patient has typed so far is kept in `draft`, raw as posted.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="questionnaire_invitations")
+    version = models.ForeignKey(QuestionnaireVersion, on_delete=models.PROTECT, related_name="invitations")
+    token_digest = models.CharField(max_length=128, unique=True)
+    token = EncryptedTextField(_("link token"))
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(_("sent"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+    opened_at = models.DateTimeField(_("opened"), null=True, blank=True)
+    draft = models.JSONField(_("answers so far"), default=dict, blank=True)
+    draft_saved_at = models.DateTimeField(_("last saved"), null=True, blank=True)
+    answer = models.OneToOneField(
+        QuestionnaireAnswer, on_delete=models.SET_NULL, null=True, blank=True, related_name="invitation"
+    )
+    completed_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("questionnaire link")
+        verbose_name_plural = _("questionnaire links")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["patient", "created_at"], name="qinvite_patient_time")]
+
+    def __str__(self) -> str:
+        return f"{self.version} → {self.patient_id}"
+
+    def state(self, now: datetime.datetime) -> str:
+        """ "answered", "withdrawn", "expired" or "open" (answered wins: a finished link stays finished)."""
+        if self.completed_at is not None:
+            return "answered"
+        if self.revoked_at is not None:
+            return "withdrawn"
+        if now >= self.expires_at:
+            return "expired"
+        return "open"

@@ -9,6 +9,7 @@ import urllib.request
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from careloop.accounts.management.commands.serve import default_workers
 from careloop.accounts.models import AuditEntry, Organization, User
@@ -16,7 +17,7 @@ from careloop.demo.clinic import DEMO_PASSWORD, DEMO_STAFF
 from careloop.observations.models import FeedReview, UnmatchedResult
 from careloop.patients.duplicates import probable_pairs
 from careloop.patients.models import FamilyLink, Patient
-from careloop.questionnaires.models import QuestionnaireAnswer
+from careloop.questionnaires.models import QuestionnaireAnswer, QuestionnaireInvitation
 
 
 def demo(**options):
@@ -44,10 +45,16 @@ def test_demo_makes_the_clinic_with_a_login_per_role_and_patients():
     assert FamilyLink.objects.filter(patient__name="周建华", related_name="周丽").exists()
     assert not User.objects.filter(username__in=DEMO_STAFF, user_permissions__isnull=False).exists()
     # The nurse's questionnaire answers: one PHQ-9 in the severe band, and the item 9 flag raised.
-    answers = QuestionnaireAnswer.objects.filter(organization=org)
+    answers = QuestionnaireAnswer.objects.filter(organization=org, channel="staff")
     assert answers.count() == 4
     assert any(a.scores["scores"][0]["band"]["code"] == "severe" for a in answers)
     assert any(flag["raised"] for a in answers for flag in a.scores["flags"])
+    # Links in each state: answered on the phone, half answered, expired, and one to open.
+    now = timezone.now()
+    links = QuestionnaireInvitation.objects.filter(organization=org)
+    assert sorted(link.state(now) for link in links) == ["answered", "expired", "open", "open"]
+    assert QuestionnaireAnswer.objects.filter(organization=org, channel="link").count() == 1
+    assert any(len(link.draft) == 4 for link in links)
 
 
 @pytest.mark.django_db

@@ -28,7 +28,7 @@ from careloop.demo.clinic import (
     register_demo_twice,
 )
 from careloop.demo.feeds import import_demo_admissions
-from careloop.demo.questionnaires import record_demo_answers
+from careloop.demo.questionnaires import record_demo_answers, send_demo_links
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -75,6 +75,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Installed the standard questionnaires; the nurse recorded {len(answers)} answers."
             )
+            path = send_demo_links(clinic)
+            self.stdout.write(f"Sent questionnaire links; open one as a patient would, on a phone: {path}")
         if options["no_serve"]:
             self.print_logins(None)
             return
