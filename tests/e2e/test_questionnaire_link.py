@@ -7,9 +7,10 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from careloop.questionnaires.actions import do_install_shipped
+from careloop.questionnaires.actions import do_install_shipped, do_record_answer
 from careloop.questionnaires.invitations import do_send_links
 from careloop.questionnaires.models import QuestionnaireAnswer, QuestionnaireInvitation
+from tests.questionnaires.test_answers import answers_scoring
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -96,3 +97,23 @@ def test_a_nurse_sends_a_link_and_sees_its_code(login_page, live_server, org, nu
     url = page.locator("#link-url").input_value()
     assert "/q/" in url
     page.screenshot(path=f"{SCREENSHOTS}/link-detail.png", full_page=True)
+
+
+def test_the_questionnaires_tab_charts_totals_over_time_on_their_bands(
+    login_page, live_server, org, nurse, patient
+):
+    version = next(
+        v
+        for v in do_install_shipped(org)
+        if (v.questionnaire.key, v.questionnaire.language) == ("phq-9", "zh")
+    )
+    for days, scores in ((90, (1,) * 9), (30, (2,) * 9), (1, (3,) * 8 + (1,))):
+        answer = do_record_answer(nurse, patient, version, answers_scoring(version, scores))
+        answer.answered_at = timezone.now() - datetime.timedelta(days=days)
+        answer.save(update_fields=["answered_at"])
+    page = login_page(nurse)
+    page.goto(f"{live_server.url}/patients/{patient.pk}/")
+    page.click("a[data-tab=questionnaires]")
+    expect(page.locator("#score-charts figcaption")).to_have_text("PHQ-9 患者健康问卷-9")
+    expect(page.locator("#score-charts canvas")).to_be_visible()
+    page.screenshot(path=f"{SCREENSHOTS}/score-chart.png", full_page=True)
