@@ -32,6 +32,7 @@ def record_demo_answers(organization: Organization) -> list[QuestionnaireAnswer]
         answer = do_record_answer(nurse, patients[rank], version, _answers(version, scores))
         answer.answered_at = timezone.now() - datetime.timedelta(days=days_ago)
         answer.save(update_fields=["answered_at"])
+        answer.score_rows.update(answered_at=answer.answered_at)
         recorded.append(answer)
     return recorded
 

@@ -15,7 +15,12 @@ from careloop.accounts.models import Organization, User
 from careloop.patients.models import Patient
 from careloop.questionnaires.definition import Questionnaire as Definition
 from careloop.questionnaires.instruments import SHIPPED, instrument, instrument_json
-from careloop.questionnaires.models import Questionnaire, QuestionnaireAnswer, QuestionnaireVersion
+from careloop.questionnaires.models import (
+    Questionnaire,
+    QuestionnaireAnswer,
+    QuestionnaireScore,
+    QuestionnaireVersion,
+)
 from careloop.questionnaires.responses import build_response, validate_answers
 from careloop.questionnaires.scoring import InvalidAnswers, Scoring, score_answers
 
@@ -82,7 +87,7 @@ def do_record_answer(
     anonymous = channel == "link" and is_anonymous(definition)
     now = timezone.now()
     if anonymous:
-        now = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        now = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     subject = None if anonymous else f"Patient/{patient.pk}"
     response = build_response(definition, answers, authored=now, subject_reference=subject)
     with transaction.atomic():
@@ -96,6 +101,8 @@ def do_record_answer(
             answered_at=now,
             channel=channel,
         )
+        if not anonymous:
+            QuestionnaireScore.objects.bulk_create(score_rows(answer))
         audit.record(
             "questionnaire.answer",
             organization_id=patient.organization_id,
@@ -112,6 +119,24 @@ def do_record_answer(
             },
         )
     return answer
+
+
+def score_rows(answer: QuestionnaireAnswer) -> list[QuestionnaireScore]:
+    """The answer's totals as rows (those that could be computed; a total left blank has none)."""
+    assert answer.patient_id is not None
+    return [
+        QuestionnaireScore(
+            organization_id=answer.organization_id,
+            patient_id=answer.patient_id,
+            answer=answer,
+            code=score["code"],
+            total=score["total"],
+            band=score["band"]["code"] if score.get("band") else "",
+            answered_at=answer.answered_at,
+        )
+        for score in answer.scores.get("scores", [])
+        if score.get("total") is not None
+    ]
 
 
 def is_anonymous(definition: Definition) -> bool:

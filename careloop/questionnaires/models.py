@@ -96,6 +96,32 @@ class QuestionnaireAnswer(models.Model):
         return f"{self.version} {self.answered_at:%Y-%m-%d}"
 
 
+class QuestionnaireScore(models.Model):
+    """One total of one answer, as a row: what tags, alerts, protocols and reports read about a patient's
+    scores ("PHQ-9 severe in the last 30 days") in SQL, without opening every answer's JSON. Written with
+    the answer and never changed; an anonymous answer has none (it is about nobody)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="questionnaire_scores")
+    answer = models.ForeignKey(QuestionnaireAnswer, on_delete=models.CASCADE, related_name="score_rows")
+    code = models.CharField(_("score"), max_length=64)  # the rule's code: LOINC 44261-6 for PHQ-9's total
+    total = models.FloatField(_("total"))
+    band = models.CharField(_("band"), max_length=40, blank=True, default="")
+    answered_at = models.DateTimeField(_("answered"))
+
+    class Meta:
+        verbose_name = _("questionnaire score")
+        verbose_name_plural = _("questionnaire scores")
+        constraints = [models.UniqueConstraint(fields=["answer", "code"], name="qscore_answer_code")]
+        indexes = [
+            models.Index(fields=["organization", "code", "answered_at"], name="qscore_org_code_time"),
+            models.Index(fields=["patient", "code", "answered_at"], name="qscore_patient_code_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.total:g}"
+
+
 class QuestionnaireInvitation(models.Model):
     """A link that lets one patient answer one questionnaire version once, without logging in.
 
