@@ -19,7 +19,6 @@ from careloop.questionnaires.enablewhen import enabled_link_ids
 from careloop.questionnaires.responses import AnswerError
 
 INPUT_TYPES = {"integer": "number", "decimal": "number", "date": "date", "dateTime": "datetime-local"}
-REQUIRED = "is required and has no answer"
 
 
 @dataclass
@@ -32,8 +31,20 @@ class FilledForm:
 
     def add_errors(self, errors: list[AnswerError]) -> None:
         for error in errors:
-            message = _("This question needs an answer.") if error.message == REQUIRED else error.message
-            self.errors.setdefault(error.link_id, []).append(message)
+            self.errors.setdefault(error.link_id, []).append(reader_message(error))
+
+
+def reader_message(error: AnswerError) -> str:
+    """The problem in the reader's language; the core's own words for what only a program can cause."""
+    limit = {"limit": error.limit}
+    return {
+        "required": _("This question needs an answer."),
+        "below_min": _("Enter %(limit)s or more.") % limit,
+        "above_max": _("Enter %(limit)s or less.") % limit,
+        "too_long": _("Use at most %(limit)s characters.") % limit,
+        "blank": _("Write an answer, or leave the question empty."),
+        "not_option": _("Choose one of the answers."),
+    }.get(error.code, error.message)
 
 
 def field_name(item: Item) -> str:

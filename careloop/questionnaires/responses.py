@@ -26,8 +26,14 @@ Answers = Mapping[str, Sequence[object]]
 
 @dataclass(frozen=True)
 class AnswerError:
+    """A problem with one item's answer. `code` names the kind for a screen to word in its language
+    ("required", "below_min", "above_max", "too_long", "blank", "not_option", or "" for the rest, which
+    only a program sending answers can cause); `limit` is the bound that was crossed."""
+
     link_id: str
     message: str
+    code: str = ""
+    limit: object = None
 
     def __str__(self) -> str:
         return f"{self.link_id}: {self.message}"
@@ -45,7 +51,7 @@ def validate_answers(
         values = list(answers.get(item.link_id, ()))
         if not values:
             if complete and item.required and item.link_id in enabled and item.takes_answers:
-                errors.append(AnswerError(item.link_id, "is required and has no answer"))
+                errors.append(AnswerError(item.link_id, "is required and has no answer", "required"))
             continue
         if not item.takes_answers:
             errors.append(AnswerError(item.link_id, f"is a {item.type} item and takes no answer"))
@@ -56,18 +62,25 @@ def validate_answers(
         elif len(values) > 1 and not item.repeats:
             errors.append(AnswerError(item.link_id, f"takes one answer, got {len(values)}"))
         else:
-            errors.extend(AnswerError(item.link_id, m) for v in values if (m := _value_problem(item, v)))
+            errors.extend(
+                AnswerError(item.link_id, problem[0], problem[1], problem[2])
+                for value in values
+                if (problem := _value_problem(item, value))
+            )
     return errors
 
 
-def _value_problem(item: Item, value: object) -> str | None:
+Problem = tuple[str, str, object]  # (message, code, limit) as in AnswerError
+
+
+def _value_problem(item: Item, value: object) -> Problem | None:
     """Why one value does not fit its item, or None when it does."""
     if item.type in ("choice", "open-choice"):
         if item.option_for(value) is not None:
             return None
         if item.type == "open-choice" and isinstance(value, str):
             return _length_problem(item, value)
-        return f"{_describe(value)} is not one of the answer options"
+        return f"{_describe(value)} is not one of the answer options", "not_option", None
     expected = {
         "boolean": bool,
         "decimal": int | float,
@@ -79,15 +92,23 @@ def _value_problem(item: Item, value: object) -> str | None:
         "quantity": Quantity,
     }[item.type]
     if not isinstance(value, expected) or _wrong_subtype(item.type, value):
-        return f"{_describe(value)} is not a {item.type} value"
+        return f"{_describe(value)} is not a {item.type} value", "", None
     if item.type == "dateTime" and isinstance(value, datetime) and value.tzinfo is None:
-        return "a dateTime answer needs a time zone"
+        return "a dateTime answer needs a time zone", "", None
     if isinstance(value, str):
         return _length_problem(item, value)
     if item.min_value and value < item.min_value.value:  # type: ignore[operator]  # bound has the item's type
-        return f"{_describe(value)} is below the minimum {item.min_value.value}"
+        return (
+            f"{_describe(value)} is below the minimum {item.min_value.value}",
+            "below_min",
+            item.min_value.value,
+        )
     if item.max_value and value > item.max_value.value:  # type: ignore[operator]
-        return f"{_describe(value)} is above the maximum {item.max_value.value}"
+        return (
+            f"{_describe(value)} is above the maximum {item.max_value.value}",
+            "above_max",
+            item.max_value.value,
+        )
     return None
 
 
@@ -98,11 +119,15 @@ def _wrong_subtype(item_type: str, value: object) -> bool:
     return item_type == "date" and isinstance(value, datetime)
 
 
-def _length_problem(item: Item, value: str) -> str | None:
+def _length_problem(item: Item, value: str) -> Problem | None:
     if not value.strip():
-        return "an answer cannot be blank"
+        return "an answer cannot be blank", "blank", None
     if item.max_length is not None and len(value) > item.max_length:
-        return f"is {len(value)} characters long; at most {item.max_length} are allowed"
+        return (
+            f"is {len(value)} characters long; at most {item.max_length} are allowed",
+            "too_long",
+            item.max_length,
+        )
     return None
 
 

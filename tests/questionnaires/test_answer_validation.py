@@ -74,6 +74,25 @@ def test_each_error_names_the_item(questionnaire, change, link_id, message):
     assert [(e.link_id, message in e.message) for e in errors] == [(link_id, True)], errors
 
 
+@pytest.mark.parametrize(
+    ("change", "code", "limit"),
+    [
+        ({"per-day": []}, "required", None),
+        ({"per-day": [0]}, "below_min", 1),
+        ({"temperature": [46]}, "above_max", 45.5),
+        ({"birth": [date(1899, 12, 31)]}, "below_min", date(1900, 1, 1)),
+        ({"notes": ["x" * 11]}, "too_long", 10),
+        ({"notes": ["  "]}, "blank", None),
+        ({"visits": [3]}, "not_option", None),
+        ({"per-day": [2.5]}, "", None),  # only a program sends a decimal to an integer item
+        ({"seen": [datetime(2026, 12, 1, 9, 30)]}, "", None),
+    ],
+)
+def test_each_error_a_person_can_cause_has_a_code_for_screens_to_word(questionnaire, change, code, limit):
+    [error] = validate_answers(questionnaire, {**VALID, **change})
+    assert (error.code, error.limit) == (code, limit)
+
+
 def test_a_draft_may_leave_required_items_unanswered(questionnaire):
     assert validate_answers(questionnaire, {"name": ["Li"]}, complete=False) == []
     assert [e.link_id for e in validate_answers(questionnaire, {"name": ["Li"]})] == ["smoker"]

@@ -197,3 +197,25 @@ def test_the_tab_charts_scores_over_time_in_one_line_for_both_languages(client, 
     assert len(history) == 1 and [p["v"] for p in history[0]["points"]] == [9, 18]
     assert history[0]["bands"][-1] == {"min": 20, "max": 27, "label": "重度抑郁"}
     assert 'id="score-data"' in tab.content.decode()
+
+
+def test_the_patient_reads_a_crossed_limit_in_the_questionnaires_language():
+    from django.utils import translation
+
+    from careloop.questionnaires.forms import reader_message
+    from careloop.questionnaires.responses import AnswerError
+
+    with translation.override("zh-hans"):
+        assert (
+            reader_message(AnswerError("t", "46 is above the maximum 45.5", "above_max", 45.5))
+            == "请填写 45.5 或更小的数。"
+        )
+    with translation.override("en"):
+        assert (
+            reader_message(AnswerError("t", "is 11 characters long", "too_long", 10))
+            == "Use at most 10 characters."
+        )
+        assert (
+            reader_message(AnswerError("t", "a dateTime answer needs a time zone"))
+            == "a dateTime answer needs a time zone"
+        )
