@@ -93,7 +93,11 @@ def send_to_tag(request: StaffRequest) -> HttpResponse:
     organization_id = request.user.organization_id
     assert organization_id is not None  # patients_for gives nothing to a user without one
     tags = Tag.objects.filter(organization_id=organization_id).order_by("name")
-    form = SendToTagForm(request.POST or None, questionnaires=_offered(organization_id), tags=tags)
+    # From the patient list filtered by a tag (?tag=): that tag chosen already.
+    initial = {"tag": request.GET["tag"]} if request.GET.get("tag", "").isdigit() else {}
+    form = SendToTagForm(
+        request.POST or None, initial=initial, questionnaires=_offered(organization_id), tags=tags
+    )
     if request.method == "POST" and form.is_valid():
         patients: list[Patient] = list(
             patients_for(request.user)

@@ -219,3 +219,16 @@ def test_the_patient_reads_a_crossed_limit_in_the_questionnaires_language():
             reader_message(AnswerError("t", "a dateTime answer needs a time zone"))
             == "a dateTime answer needs a time zone"
         )
+
+
+def test_the_patient_list_filtered_by_a_tag_offers_to_send_them_a_questionnaire(client, org, nurse, patient):
+    phq9(org)
+    tag = Tag.objects.create(organization=org, name="糖尿病")
+    do_tag_patient(nurse, patient, tag)
+    client.force_login(nurse)
+    results = client.post(
+        reverse("patients:list"), {"tag": tag.pk}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="patient-results"
+    ).content.decode()
+    assert f"/questionnaires/send/?tag={tag.pk}" in results
+    form = client.get(reverse("questionnaires:send_to_tag"), {"tag": tag.pk}).content.decode()
+    assert f'<option value="{tag.pk}" selected>' in form

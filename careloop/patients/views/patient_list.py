@@ -58,12 +58,13 @@ def patient_list(request: StaffRequest) -> HttpResponse:
 def _results(request: StaffRequest, form: PatientSearchForm, token: str) -> dict[str, Any]:
     """One page of the patients matching a (bound and valid) form, its read audited."""
     patients = patients_for(request.user)
-    kind, filters = "empty", []
+    kind, filters, tag = "empty", [], None
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         patients, kind = search.search(patients, data["q"] or "")
         if data["tag"]:
-            patients = patients.filter(patient_tags__tag=data["tag"])
+            tag = data["tag"]
+            patients = patients.filter(patient_tags__tag=tag)
             filters.append("tag")
         if data["department"]:
             patients = patients.filter(department=data["department"])
@@ -76,4 +77,4 @@ def _results(request: StaffRequest, form: PatientSearchForm, token: str) -> dict
     ).get_page(request.GET.get("page"))
     actions.record_list(request.user, [p.pk for p in page], kind, filters)
     query = f"s={token}" if token else ""
-    return {"form": form, "page": page, "query": query, "search_kind": kind}
+    return {"form": form, "page": page, "query": query, "search_kind": kind, "tag": tag}
