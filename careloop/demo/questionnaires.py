@@ -10,6 +10,7 @@ from django.utils import timezone
 from careloop.accounts.models import Organization, User
 from careloop.patients.models import Patient
 from careloop.questionnaires.actions import do_install_shipped, do_record_answer
+from careloop.questionnaires.forms import form_data
 from careloop.questionnaires.invitations import do_answer_link, do_save_draft, do_send_links, link_path
 from careloop.questionnaires.models import QuestionnaireAnswer, QuestionnaireInvitation, QuestionnaireVersion
 
@@ -58,13 +59,10 @@ def send_demo_links(organization: Organization) -> str:
     answered, half, expired, fresh = do_send_links(nurse, patients, version)
     do_answer_link(answered.invitation, _answers(version, (1, 0, 1, 1, 0, 0, 0, 0, 0)))
     half_answers = _answers(version, (1, 1, 2, 0))
-    do_save_draft(
-        half.invitation,
-        {
-            f"item-{link_id}": str(_option_index(version, link_id, values[0]))
-            for link_id, values in half_answers.items()
-        },
-    )
+    typed = {
+        link_id: str(_option_index(version, link_id, values[0])) for link_id, values in half_answers.items()
+    }
+    do_save_draft(half.invitation, form_data(version.parsed, typed))
     QuestionnaireInvitation.objects.filter(pk=expired.invitation.pk).update(
         created_at=timezone.now() - datetime.timedelta(days=10),
         expires_at=timezone.now() - datetime.timedelta(days=3),

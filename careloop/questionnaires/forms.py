@@ -18,6 +18,7 @@ from careloop.questionnaires.definition import Questionnaire as Definition
 from careloop.questionnaires.enablewhen import enabled_link_ids
 from careloop.questionnaires.responses import AnswerError
 
+OTHER = "other"  # the choice of an open-choice item's own words, posted in `item-<linkId>-other`
 INPUT_TYPES = {"integer": "number", "decimal": "number", "date": "date", "dateTime": "datetime-local"}
 
 
@@ -56,7 +57,25 @@ def read_answers(definition: Definition, data: QueryDict) -> FilledForm:
     for item, _parent in definition.walk():
         if not item.takes_answers:
             continue
-        text = data.get(field_name(item), "").strip()
+        name = field_name(item)
+        if _multiple(item):
+            picked = [text for text in data.getlist(name) if text.strip()]
+            if picked:
+                form.raw[item.link_id] = ",".join(picked)
+                values = [_parse(item, text) for text in picked]
+                if any(value is None for value in values):
+                    form.errors.setdefault(item.link_id, []).append(_problem(item))
+                else:
+                    form.answers[item.link_id] = values
+            continue
+        text = data.get(name, "").strip()
+        if item.type == "open-choice" and text == OTHER:
+            # "Other" with its own words: kept as typed, never read as an option's index.
+            other = data.get(f"{name}-{OTHER}", "").strip()
+            if other:
+                form.raw[item.link_id] = f"{OTHER}:{other}"
+                form.answers[item.link_id] = [other]
+            continue
         if text:
             form.raw[item.link_id] = text
             value = _parse(item, text)
@@ -74,12 +93,33 @@ def read_answers(definition: Definition, data: QueryDict) -> FilledForm:
             del form.answers[link_id]
 
 
+def form_data(definition: Definition, raw: dict[str, str]) -> QueryDict:
+    """The POST that `read_answers` read into `raw`: a saved draft put back into a form."""
+    data = QueryDict(mutable=True)
+    for item, _parent in definition.walk():
+        text = raw.get(item.link_id, "")
+        name = field_name(item)
+        if not text:
+            continue
+        if _multiple(item):
+            data.setlist(name, text.split(","))
+        elif item.type == "open-choice" and text.startswith(f"{OTHER}:"):
+            data[name], data[f"{name}-{OTHER}"] = OTHER, text.removeprefix(f"{OTHER}:")
+        else:
+            data[name] = text
+    return data
+
+
+def _multiple(item: Item) -> bool:
+    return item.repeats and item.type in ("choice", "open-choice")
+
+
 def _parse(item: Item, text: str) -> object | None:
     try:
         if item.type in ("choice", "open-choice"):
             if text.isdigit() and int(text) < len(item.answer_options):
                 return item.answer_options[int(text)].value
-            return text if item.type == "open-choice" and not text.isdigit() else None
+            return None
         if item.type == "boolean":
             return {"yes": True, "no": False}.get(text)
         if item.type == "integer":
@@ -115,6 +155,8 @@ def form_rows(definition: Definition, form: FilledForm) -> list[dict[str, Any]]:
     for item, parent in definition.walk():
         depth[item.link_id] = 0 if parent is None else depth[parent.link_id] + 1
         raw = form.raw.get(item.link_id, "")
+        picked = raw.split(",") if _multiple(item) else [raw]
+        other = raw.removeprefix(f"{OTHER}:") if raw.startswith(f"{OTHER}:") else ""
         rows.append(
             {
                 "item": item,
@@ -127,10 +169,14 @@ def form_rows(definition: Definition, form: FilledForm) -> list[dict[str, Any]]:
                 "required": item.required and item.link_id in enabled,
                 "conditional": bool(item.enable_when),
                 "options": [
-                    {"index": str(i), "label": _option_label(option.value), "checked": raw == str(i)}
+                    {"index": str(i), "label": _option_label(option.value), "checked": str(i) in picked}
                     for i, option in enumerate(item.answer_options)
                 ],
                 "raw": raw,
+                "multiple": _multiple(item),
+                "other": item.type == "open-choice" and not _multiple(item),
+                "other_checked": bool(other),
+                "other_text": other,
                 "errors": form.errors.get(item.link_id, []),
             }
         )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, QueryDict
 from django.utils import timezone
 
 from careloop.accounts import audit
@@ -21,6 +21,7 @@ from careloop.encryption import cipher
 from careloop.patients.models import Patient
 from careloop.questionnaires.actions import do_record_answer
 from careloop.questionnaires.definition import Questionnaire as Definition
+from careloop.questionnaires.forms import read_answers
 from careloop.questionnaires.models import QuestionnaireAnswer, QuestionnaireInvitation, QuestionnaireVersion
 
 DEFAULT_DAYS = 7
@@ -139,18 +140,12 @@ def mark_opened(invitation: QuestionnaireInvitation) -> None:
         invitation.save(update_fields=["opened_at"])
 
 
-def draft_of(definition: Definition, posted: Mapping[str, str]) -> dict[str, str]:
+def draft_of(definition: Definition, posted: QueryDict) -> dict[str, str]:
     """What to keep of a partial POST: the text of the questionnaire's own items only, each bounded."""
-    draft = {}
-    for item, _parent in definition.walk():
-        if item.takes_answers:
-            text = posted.get(f"item-{item.link_id}", "").strip()
-            if text:
-                draft[item.link_id] = text[:MAX_DRAFT_TEXT]
-    return draft
+    return {link_id: text[:MAX_DRAFT_TEXT] for link_id, text in read_answers(definition, posted).raw.items()}
 
 
-def do_save_draft(invitation: QuestionnaireInvitation, posted: Mapping[str, str]) -> None:
+def do_save_draft(invitation: QuestionnaireInvitation, posted: QueryDict) -> None:
     """Keep what the patient has typed so far (replacing the previous draft); refused once closed."""
     with transaction.atomic():
         current = QuestionnaireInvitation.objects.select_for_update().get(pk=invitation.pk)

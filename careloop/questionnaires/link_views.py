@@ -5,14 +5,14 @@ runs out of battery loses nothing; the browser also keeps a copy until the answe
 cannot be answered any more gets a page that says why, with status 410 (404 for one that never was).
 """
 
-from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from careloop.questionnaires.enablewhen import enabled_link_ids
-from careloop.questionnaires.forms import FilledForm, form_rows, read_answers
+from careloop.questionnaires.forms import FilledForm, form_data, form_rows, read_answers
 from careloop.questionnaires.invitations import (
     LinkClosed,
     do_answer_link,
@@ -47,10 +47,8 @@ def _storage_key(invitation: QuestionnaireInvitation) -> str:
 
 def _draft_form(invitation: QuestionnaireInvitation) -> FilledForm:
     """The saved draft shown again; a value that no longer reads is shown as typed, without scolding."""
-    data = QueryDict(mutable=True)
-    for link_id, text in invitation.draft.items():
-        data[f"item-{link_id}"] = text
-    form = read_answers(invitation.version.parsed, data)
+    definition = invitation.version.parsed
+    form = read_answers(definition, form_data(definition, invitation.draft))
     form.errors.clear()
     return form
 

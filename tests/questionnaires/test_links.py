@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
 
@@ -10,6 +11,7 @@ from careloop.accounts.models import AuditEntry
 from careloop.patients.actions import do_tag_patient
 from careloop.patients.models import Tag
 from careloop.questionnaires.invitations import (
+    MAX_DRAFT_TEXT,
     LinkClosed,
     do_answer_link,
     do_save_draft,
@@ -91,8 +93,8 @@ def test_partial_answers_are_saved_and_the_reply_says_which_items_apply(client, 
 
 
 def test_a_draft_keeps_only_the_questionnaires_items_and_bounds_their_text(link):
-    do_save_draft(link.invitation, {"item-1": "0", "item-zzz": "1", "other": "2"})
-    assert link.invitation.draft == {"1": "0"}
+    do_save_draft(link.invitation, QueryDict("item-1=0&item-zzz=1&other=2&item-2=" + "x" * 6000))
+    assert link.invitation.draft == {"1": "0", "2": "x" * MAX_DRAFT_TEXT}
 
 
 def test_expired_withdrawn_and_unknown_links_say_so(client, nurse, link):
