@@ -25,7 +25,9 @@
     var result = {};
     form.querySelectorAll("input, textarea, select").forEach(function (el) {
       if (!el.name || el.name.indexOf("item-") !== 0) return;
-      if (el.type === "radio" || el.type === "checkbox") {
+      if (el.type === "checkbox") {  // several choices: every ticked one
+        result[el.name] = (result[el.name] || []).concat(el.checked ? [el.value] : []);
+      } else if (el.type === "radio") {
         if (el.checked) result[el.name] = el.value;
         else if (!(el.name in result)) result[el.name] = "";
       } else {
@@ -38,7 +40,8 @@
   function restore(saved) {
     Object.keys(saved).forEach(function (name) {
       form.querySelectorAll('[name="' + name + '"]').forEach(function (el) {
-        if (el.type === "radio" || el.type === "checkbox") el.checked = el.value === saved[name];
+        if (el.type === "checkbox") el.checked = saved[name].indexOf(el.value) !== -1;
+        else if (el.type === "radio") el.checked = el.value === saved[name];
         else el.value = saved[name];
       });
     });
@@ -67,7 +70,9 @@
     if (closed) return;
     var body = new FormData();
     var current = values();
-    Object.keys(current).forEach(function (name) { body.append(name, current[name]); });
+    Object.keys(current).forEach(function (name) {
+      [].concat(current[name]).forEach(function (value) { body.append(name, value); });
+    });
     fetch(form.dataset.saveUrl, {
       method: "POST",
       body: body,
