@@ -55,7 +55,7 @@ def field_name(item: Item) -> str:
 def read_answers(definition: Definition, data: QueryDict) -> FilledForm:
     form = FilledForm()
     for item, _parent in definition.walk():
-        if not item.takes_answers:
+        if not item.takes_answers or item.read_only:  # read-only: shown, never taken from a POST
             continue
         name = field_name(item)
         if _multiple(item):

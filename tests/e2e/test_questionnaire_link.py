@@ -117,3 +117,32 @@ def test_the_questionnaires_tab_charts_totals_over_time_on_their_bands(
     expect(page.locator("#score-charts figcaption")).to_have_text("PHQ-9 患者健康问卷-9")
     expect(page.locator("#score-charts canvas")).to_be_visible()
     page.screenshot(path=f"{SCREENSHOTS}/score-chart.png", full_page=True)
+
+
+def test_ticked_boxes_and_other_words_survive_a_reload(browser, live_server, org, nurse, patient):
+    from careloop.questionnaires.models import Questionnaire, QuestionnaireVersion
+    from tests.questionnaires.sample import sample
+
+    definition = sample()
+    questionnaire = Questionnaire.objects.create(
+        organization=org, key="sample", language="en", title="Sample"
+    )
+    version = QuestionnaireVersion.objects.create(
+        questionnaire=questionnaire, number=1, definition=definition
+    )
+    [sent] = do_send_links(nurse, [patient], version)
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/q/{sent.token}/")
+    expect(page.locator("#q-where")).to_be_hidden()  # asked only once pain is "Some"
+    page.locator("#q-pain label.match", has_text="Some").click()
+    expect(page.locator("#q-where")).to_be_visible()
+    page.locator("#q-where label.match", has_text="Head").click()
+    page.locator("#q-where label.match", has_text="Chest").click()
+    expect(page.locator("#save-status")).to_contain_text("Saved at")
+    page.reload()
+    expect(page.locator("#q-where input[type=checkbox]").nth(0)).to_be_checked()
+    expect(page.locator("#q-where input[type=checkbox]").nth(1)).to_be_checked()
+    assert QuestionnaireInvitation.objects.get().draft["where"] == "0,1"
+    page.screenshot(path=f"{SCREENSHOTS}/link-sample.png", full_page=True)
+    context.close()
