@@ -19,10 +19,15 @@ from careloop.accounts import audit
 from careloop.accounts.models import User
 from careloop.encryption import cipher
 from careloop.patients.models import Patient
-from careloop.questionnaires.actions import do_record_answer
+from careloop.questionnaires.actions import current_version, do_record_answer
 from careloop.questionnaires.definition import Questionnaire as Definition
 from careloop.questionnaires.forms import read_answers
-from careloop.questionnaires.models import QuestionnaireAnswer, QuestionnaireInvitation, QuestionnaireVersion
+from careloop.questionnaires.models import (
+    Questionnaire,
+    QuestionnaireAnswer,
+    QuestionnaireInvitation,
+    QuestionnaireVersion,
+)
 
 DEFAULT_DAYS = 7
 MAX_DAYS = 30
@@ -156,6 +161,35 @@ def do_save_draft(invitation: QuestionnaireInvitation, posted: QueryDict) -> Non
         current.draft_saved_at = timezone.now()
         current.save(update_fields=["draft", "draft_saved_at"])
     invitation.draft, invitation.draft_saved_at = current.draft, current.draft_saved_at
+
+
+def other_languages(invitation: QuestionnaireInvitation) -> list[QuestionnaireVersion]:
+    """The current versions of the same questionnaire in the organization's other languages."""
+    questionnaire = invitation.version.questionnaire
+    others = (
+        Questionnaire.objects.filter(
+            organization_id=questionnaire.organization_id, key=questionnaire.key, status="active"
+        )
+        .exclude(language=questionnaire.language)
+        .order_by("language")
+    )
+    return [version for other in others if (version := current_version(other)) is not None]
+
+
+def do_switch_language(invitation: QuestionnaireInvitation, language: str) -> None:
+    """Answer in another language: the link moves to that language's version, keeping what was typed for
+    the questions the two share (the shipped instruments give each question the same linkId in both)."""
+    target = next((v for v in other_languages(invitation) if v.questionnaire.language == language), None)
+    if target is None:
+        return
+    shared = {item.link_id for item, _parent in target.parsed.walk()}
+    with transaction.atomic():
+        current = QuestionnaireInvitation.objects.select_for_update().get(pk=invitation.pk)
+        if current.state(timezone.now()) != "open":
+            raise LinkClosed(current.state(timezone.now()))
+        current.version = target
+        current.draft = {link_id: text for link_id, text in current.draft.items() if link_id in shared}
+        current.save(update_fields=["version", "draft"])
 
 
 def do_answer_link(

@@ -17,13 +17,17 @@ from careloop.questionnaires.invitations import (
     LinkClosed,
     do_answer_link,
     do_save_draft,
+    do_switch_language,
     find_invitation,
     mark_opened,
+    other_languages,
 )
 from careloop.questionnaires.models import QuestionnaireInvitation
 from careloop.questionnaires.scoring import InvalidAnswers
 
 UI_LANGUAGES = {"zh": "zh-hans", "en": "en"}
+# Each language named in itself: a patient who cannot read the page still finds their own.
+LANGUAGE_NAMES = {"zh": "中文", "en": "English"}
 
 
 def _ui_language(invitation: QuestionnaireInvitation | None) -> str:
@@ -42,7 +46,7 @@ def _closed(request: HttpRequest, state: str, invitation: QuestionnaireInvitatio
 
 def _storage_key(invitation: QuestionnaireInvitation) -> str:
     """Where the phone keeps its copy of the answers: never under the token, which the page does not store."""
-    return f"careloop-q-{invitation.pk}-{invitation.version_id}"
+    return f"careloop-q-{invitation.pk}"
 
 
 def _draft_form(invitation: QuestionnaireInvitation) -> FilledForm:
@@ -63,6 +67,12 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
         return _closed(request, state, invitation)
     definition = invitation.version.parsed
     with translation.override(_ui_language(invitation)):
+        if request.method == "POST" and request.POST.get("language"):
+            try:
+                do_switch_language(invitation, request.POST["language"])
+            except LinkClosed as closed:
+                return _closed(request, closed.state, invitation)
+            return redirect("questionnaire_link:answer", token)
         if request.method == "POST":
             form = read_answers(definition, request.POST)
             try:
@@ -87,6 +97,10 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
             "has_errors": bool(form.errors),
             "storage_key": _storage_key(invitation),
             "organization_name": invitation.organization.name,
+            "other_languages": [
+                {"code": v.questionnaire.language, "name": LANGUAGE_NAMES.get(v.questionnaire.language, "")}
+                for v in other_languages(invitation)
+            ],
         }
         return render(request, "questionnaires/link_answer.html", context, status=400 if form.errors else 200)
 

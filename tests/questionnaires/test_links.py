@@ -234,3 +234,19 @@ def test_the_patient_list_filtered_by_a_tag_offers_to_send_them_a_questionnaire(
     assert f"/questionnaires/send/?tag={tag.pk}" in results
     form = client.get(reverse("questionnaires:send_to_tag"), {"tag": tag.pk}).content.decode()
     assert f'<option value="{tag.pk}" selected>' in form
+
+
+def test_the_patient_may_answer_in_the_other_language_keeping_what_was_typed(client, org, nurse, patient):
+    [link] = do_send_links(nurse, [patient], phq9(org, "zh"))
+    english = phq9(org, "en")
+    client.post(f"/q/{link.token}/save/", posted(link.invitation.version, (1, 2)))
+    page = client.get(f"/q/{link.token}/").content.decode()
+    assert 'id="answer-in-en"' in page and 'id="answer-in-zh"' not in page
+    switched = client.post(f"/q/{link.token}/", {"language": "en"})
+    assert switched.status_code == 302
+    invitation = QuestionnaireInvitation.objects.get()
+    assert invitation.version == english and invitation.draft == {"1": "1", "2": "2"}
+    page = client.get(f"/q/{link.token}/").content.decode()
+    assert '<html lang="en">' in page and page.count(" checked>") == 2 and 'id="answer-in-zh"' in page
+    assert client.post(f"/q/{link.token}/", {"language": "fr"}).status_code == 302
+    assert QuestionnaireInvitation.objects.get().version == english
