@@ -76,7 +76,10 @@ class Command(BaseCommand):
                 f"Installed the standard questionnaires; the nurse recorded {len(answers)} answers."
             )
             path = send_demo_links(clinic)
-            self.stdout.write(f"Sent questionnaire links; open one as a patient would, on a phone: {path}")
+            self.stdout.write(
+                "Sent questionnaire links; open one as a patient would, on a phone: "
+                f"http://127.0.0.1:{options['port']}{path}"
+            )
         if options["no_serve"]:
             self.print_logins(None)
             return
