@@ -13,6 +13,8 @@ Choices that FHIR leaves open:
 - A repeating group is refused: answers are kept as a flat mapping linkId -> values (see
   `responses.py`), which cannot tell one repetition of a group from another.
 - CareLoop's scoring rules live in one Questionnaire extension, see `scoring_rules.py`.
+- `anonymous` is CareLoop's root extension `anonymous-answers` (valueBoolean): the answers are not
+  to be tied to a patient (a satisfaction survey). It is written only when true, its default being false.
 """
 
 from __future__ import annotations
@@ -166,6 +168,7 @@ class Questionnaire:
     copyright: str | None = None
     code: tuple[Coding, ...] = ()
     scoring: ScoringRules | None = None
+    anonymous: bool = False
 
     def walk(self) -> Iterator[tuple[Item, Item | None]]:
         """Every item, depth first in document order, with its parent (None at the top)."""

@@ -30,6 +30,7 @@ ORDINAL_VALUE = "http://hl7.org/fhir/StructureDefinition/ordinalValue"
 ITEM_WEIGHT = "http://hl7.org/fhir/StructureDefinition/itemWeight"
 MIN_VALUE = "http://hl7.org/fhir/StructureDefinition/minValue"
 MAX_VALUE = "http://hl7.org/fhir/StructureDefinition/maxValue"
+ANONYMOUS_EXTENSION = "https://careloop.org/fhir/StructureDefinition/anonymous-answers"
 STATUSES = ("draft", "active", "retired", "unknown")
 ROOT = "Questionnaire"
 
@@ -83,10 +84,15 @@ def parse_questionnaire(data: object) -> Questionnaire:
     if status not in STATUSES:
         problems.append(Problem(ROOT, f"status must be one of {', '.join(STATUSES)}"))
     texts = {field: _optional_text(data, field, ROOT, problems) for field in ROOT_TEXT_FIELDS}
-    scoring = None
+    scoring, anonymous = None, False
     for extension in _list(data, "extension", ROOT, problems):
-        if isinstance(extension, dict) and extension.get("url") == SCORING_EXTENSION:
+        url = extension.get("url") if isinstance(extension, dict) else None
+        if url == SCORING_EXTENSION:
             scoring = read_scoring_rules(extension.get("valueString"), problems)
+        elif url == ANONYMOUS_EXTENSION and isinstance(extension.get("valueBoolean"), bool):
+            anonymous = extension["valueBoolean"]
+        elif url == ANONYMOUS_EXTENSION:
+            problems.append(Problem(ROOT, "the anonymous-answers extension needs a valueBoolean"))
         else:
             problems.append(Problem(ROOT, f"extension {_url(extension)} is not supported"))
     items = tuple(_item(raw, ROOT, problems) for raw in _list(data, "item", ROOT, problems))
@@ -95,6 +101,7 @@ def parse_questionnaire(data: object) -> Questionnaire:
         items=items,
         code=_codings(data, ROOT, problems),
         scoring=scoring,
+        anonymous=anonymous,
         **texts,
     )
     problems.extend(check_across_items(questionnaire))

@@ -1,7 +1,8 @@
 """Write a `Questionnaire` back as FHIR R4 JSON.
 
-The output is canonical: defaults (required false, no maxLength...) are left out and scores are always
-written as `ordinalValue` on the answerOption, so export -> import -> export gives the same JSON.
+The output is canonical: defaults (required false, no maxLength, anonymous false...) are left out and
+scores are always written as `ordinalValue` on the answerOption, so export -> import -> export gives the
+same JSON.
 """
 
 from __future__ import annotations
@@ -18,7 +19,13 @@ from careloop.questionnaires.definition import (
     Item,
     Questionnaire,
 )
-from careloop.questionnaires.fhir_reading import MAX_VALUE, MIN_VALUE, ORDINAL_VALUE, ROOT_TEXT_FIELDS
+from careloop.questionnaires.fhir_reading import (
+    ANONYMOUS_EXTENSION,
+    MAX_VALUE,
+    MIN_VALUE,
+    ORDINAL_VALUE,
+    ROOT_TEXT_FIELDS,
+)
 from careloop.questionnaires.scoring_rules import SCORING_EXTENSION, write_scoring_rules
 
 
@@ -31,10 +38,14 @@ def to_fhir(questionnaire: Questionnaire) -> dict[str, Any]:
     data["status"] = questionnaire.status
     if questionnaire.code:
         data["code"] = [coding_json(c) for c in questionnaire.code]
+    extensions: list[dict[str, Any]] = []
     if questionnaire.scoring is not None:
-        data["extension"] = [
-            {"url": SCORING_EXTENSION, "valueString": write_scoring_rules(questionnaire.scoring)}
-        ]
+        rules = write_scoring_rules(questionnaire.scoring)
+        extensions.append({"url": SCORING_EXTENSION, "valueString": rules})
+    if questionnaire.anonymous:
+        extensions.append({"url": ANONYMOUS_EXTENSION, "valueBoolean": True})
+    if extensions:
+        data["extension"] = extensions
     data["item"] = [_item(item) for item in questionnaire.items]
     return data
 

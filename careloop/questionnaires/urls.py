@@ -1,6 +1,6 @@
 from django.urls import path
 
-from careloop.questionnaires import send_views, views
+from careloop.questionnaires import brief_views, send_views, views
 
 app_name = "questionnaires"
 
@@ -15,4 +15,5 @@ urlpatterns = [
         name="withdraw_link",
     ),
     path("send/", send_views.send_to_tag, name="send_to_tag"),
+    path("patients/<int:patient_id>/brief/", brief_views.brief, name="brief"),
 ]

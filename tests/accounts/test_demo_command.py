@@ -44,11 +44,16 @@ def test_demo_makes_the_clinic_with_a_login_per_role_and_patients():
     assert UnmatchedResult.objects.get(organization=org, kind="patient").why == "probable_match"
     assert FamilyLink.objects.filter(patient__name="周建华", related_name="周丽").exists()
     assert not User.objects.filter(username__in=DEMO_STAFF, user_permissions__isnull=False).exists()
-    # The nurse's questionnaire answers: one PHQ-9 in the severe band, and the item 9 flag raised.
-    answers = QuestionnaireAnswer.objects.filter(organization=org, channel="staff")
-    assert answers.count() == 4
-    assert any(a.scores["scores"][0]["band"]["code"] == "severe" for a in answers)
-    assert any(flag["raised"] for a in answers for flag in a.scores["flags"])
+    # The nurse's questionnaire answers: one PHQ-9 in the severe band, and the item 9 flag raised; two intake
+    # forms of a patient with abnormal results and a post-discharge check asking for a call back.
+    answers = QuestionnaireAnswer.objects.filter(organization=org, channel="staff").select_related(
+        "version__questionnaire"
+    )
+    keys = sorted(a.version.questionnaire.key for a in answers)
+    assert keys == ["gad-7", "intake", "intake", "phq-9", "phq-9", "phq-9", "post-discharge"]
+    assert any(s["band"]["code"] == "severe" for a in answers for s in a.scores["scores"] if s["band"])
+    raised = {flag["code"] for a in answers for flag in a.scores["flags"] if flag["raised"]}
+    assert raised == {"phq-9-item-9-suicide-risk", "post-discharge-call-back"}
     # Links in each state: answered on the phone, half answered, expired, and one to open.
     now = timezone.now()
     links = QuestionnaireInvitation.objects.filter(organization=org)

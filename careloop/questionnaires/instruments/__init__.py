@@ -1,10 +1,15 @@
-"""The standard instruments CareLoop ships, as FHIR R4 Questionnaire JSON, one file per language.
+"""The standard instruments and forms CareLoop ships, as FHIR R4 Questionnaire JSON, one file per language.
 
-Wording, scores, bands and rules come from ../shared/reference/instruments.md only; each file's
-`description` and `copyright` carry its citation, sources, confidence and licence. Files are named
-`<instrument>.<language>.json`. AUDIT-C is English only: the reference found no validated
+Wording, scores, bands and rules of the validated instruments come from ../shared/reference/instruments.md
+only; each file's `description` and `copyright` carry its citation, sources, confidence and licence.
+Files are named `<instrument>.<language>.json`. AUDIT-C is English only: the reference found no validated
 Simplified-Chinese wording. The Chinese files are `draft` until a clinician has checked the wording
 against the official Pfizer translation (reference §0, §8).
+
+The forms after them are not published instruments: CareLoop's own plain wording, built from the record
+forms and practice in ../shared/reference/followup-norms.md (§1-§3 the chronic-disease check-ins, §6 the
+post-discharge check) or from the headings of a medical history (the intake form). They carry no total,
+band or cut-off, so they are `active` in both languages; zh and en share every linkId and option code.
 """
 
 from __future__ import annotations
@@ -27,6 +32,16 @@ SHIPPED = (
     ("gad-2", "en"),
     ("gad-2", "zh"),
     ("audit-c", "en"),
+    ("hypertension-checkin", "zh"),
+    ("hypertension-checkin", "en"),
+    ("diabetes-checkin", "zh"),
+    ("diabetes-checkin", "en"),
+    ("post-discharge", "zh"),
+    ("post-discharge", "en"),
+    ("satisfaction", "zh"),
+    ("satisfaction", "en"),
+    ("intake", "zh"),
+    ("intake", "en"),
 )
 
 

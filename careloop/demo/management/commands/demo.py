@@ -28,6 +28,7 @@ from careloop.demo.clinic import (
     register_demo_twice,
 )
 from careloop.demo.feeds import import_demo_admissions
+from careloop.demo.intake import record_demo_intake
 from careloop.demo.questionnaires import record_demo_answers, send_demo_links
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -71,7 +72,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 "Received the hospital's admissions: a patient registered, two left for review."
             )
-            answers = record_demo_answers(clinic)
+            answers = record_demo_answers(clinic) + record_demo_intake(clinic)
             self.stdout.write(
                 f"Installed the standard questionnaires; the nurse recorded {len(answers)} answers."
             )
