@@ -64,10 +64,16 @@ class Vocabulary:
     entries: Mapping[str, Entry]
 
     def __post_init__(self) -> None:
-        assert all(name == entry.name for name, entry in self.entries.items())
+        misnamed = [name for name, entry in self.entries.items() if name != entry.name]
+        if misnamed:
+            raise ValueError(f"vocabulary entries filed under another name: {', '.join(misnamed)}")
 
     def get(self, name: str) -> Entry | None:
         return self.entries.get(name)
+
+    def extended(self, *entries: Entry) -> Vocabulary:
+        """This vocabulary and more (a protocol trigger's own facts, say); a later entry wins."""
+        return Vocabulary(MappingProxyType({**self.entries, **{entry.name: entry for entry in entries}}))
 
 
 _LOINC = Parameter("loinc", Type.STRING, r"\d{1,7}-\d", 'a LOINC code such as "8480-6"')
@@ -75,6 +81,7 @@ _ICD10 = Parameter(
     "icd10_prefix", Type.STRING, r"[A-Z](\d{1,2}(\.\d{0,4})?)?", 'an ICD-10 code such as "I10"'
 )
 _SCORE = Parameter("code", Type.STRING, r"\S+", "a score code")
+_TEXT = r".*\S.*"  # a name or purpose: anything but blank
 
 
 def _field(name: str, type_: Type, en: str, zh: str, values: tuple[str, ...] = ()) -> Entry:
@@ -106,14 +113,18 @@ ENTRIES = (
         (_ICD10,),
     ),
     Entry(
-        "has_tag", Type.BOOLEAN, "Carries the tag.", "带有该标签。", (Parameter("name", Type.STRING, r".+"),)
+        "has_tag",
+        Type.BOOLEAN,
+        "Carries the tag.",
+        "带有该标签。",
+        (Parameter("name", Type.STRING, _TEXT, "a tag name"),),
     ),
     Entry(
         "has_medication",
         Type.BOOLEAN,
         "Takes a medication whose ATC code starts with the prefix, or whose name is exactly this.",
         "正在使用 ATC 编码以此开头、或名称与此相同的药物。",
-        (Parameter("atc_prefix_or_name", Type.STRING, r".+"),),
+        (Parameter("atc_prefix_or_name", Type.STRING, _TEXT, "an ATC code or a medication name"),),
     ),
     Entry(
         "latest",
@@ -157,7 +168,7 @@ ENTRIES = (
         Type.BOOLEAN,
         "Has given consent for the purpose and not withdrawn it.",
         "已同意该用途且未撤回。",
-        (Parameter("purpose", Type.STRING, r".+"),),
+        (Parameter("purpose", Type.STRING, _TEXT, "a consent purpose"),),
     ),
     Entry(
         "discharged_within",

@@ -45,7 +45,7 @@ from careloop.rules.parsing import parse_syntax
             "$.args[0]",
             'icd10_prefix is an ICD-10 code such as "I10", not "i10"',
         ),
-        ('has_tag("")', 9, '""', "$.args[0]", "name is text matching .+"),
+        ('has_tag("")', 9, '""', "$.args[0]", 'has_tag(name): name is a tag name, not ""'),
         ('discharged_within("30", "")', 19, '"30"', "$.args[0]", "days is a number of days, not text"),
         ("discharged_within(30, 1)", 23, "1", "$.args[1]", "department_or_empty is text, not a number"),
         ('age >= "65"', 1, 'age >= "65"', "$", "cannot compare a number with text"),
