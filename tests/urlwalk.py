@@ -217,6 +217,7 @@ PROVIDERS: dict[str, Provider] = {
     "review_id": Provider(lambda w, c: [str(w.review.pk)], owned=True),
     "questionnaire_id": Provider(lambda w, c: [str(w.questionnaire.pk)], owned=True),
     "answer_id": Provider(lambda w, c: [str(w.answer.pk)], owned=True),
+    "version_id": Provider(lambda w, c: [str(w.answer.version_id)], owned=True),
 }
 
 

@@ -45,14 +45,17 @@ def read_answers(definition: Definition, data: QueryDict) -> FilledForm:
     for item, _parent in definition.walk():
         if not item.takes_answers:
             continue
-        text = data.get(field_name(item), "").strip()
-        if text:
-            form.raw[item.link_id] = text
-            value = _parse(item, text)
-            if value is None:
+        # A repeating choice is posted as one checkbox per chosen option; anything else as one value.
+        several = item.repeats and item.type in ("choice", "open-choice")
+        posted = data.getlist(field_name(item)) if several else [data.get(field_name(item), "")]
+        texts = [text.strip() for text in posted if text.strip()]
+        if texts:
+            form.raw[item.link_id] = ",".join(texts)
+            values = [_parse(item, text) for text in texts]
+            if any(value is None for value in values):
                 form.errors.setdefault(item.link_id, []).append(_problem(item))
             else:
-                form.answers[item.link_id] = [value]
+                form.answers[item.link_id] = values
     # Drop the answers to items that the other answers disable, until no more are dropped.
     while True:
         enabled = enabled_link_ids(definition, form.answers)
@@ -116,7 +119,11 @@ def form_rows(definition: Definition, form: FilledForm) -> list[dict[str, Any]]:
                 "required": item.required and item.link_id in enabled,
                 "conditional": bool(item.enable_when),
                 "options": [
-                    {"index": str(i), "label": _option_label(option.value), "checked": raw == str(i)}
+                    {
+                        "index": str(i),
+                        "label": _option_label(option.value),
+                        "checked": str(i) in raw.split(","),
+                    }
                     for i, option in enumerate(item.answer_options)
                 ],
                 "raw": raw,
