@@ -31,7 +31,7 @@ TYPE_ORDER = (
 )
 assert set(TYPE_ORDER) == ITEM_TYPES  # a type added to the core must be offered here too
 TYPE_LABELS = {
-    "choice": _("Choice (tick 'several answers' for multiple choice)"),
+    "choice": _("Choice"),
     "open-choice": _("Choice or own words"),
     "boolean": _("Yes / no"),
     "integer": _("Whole number"),

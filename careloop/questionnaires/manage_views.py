@@ -145,7 +145,11 @@ def _answer_rows(questionnaire: Questionnaire, last_id: int) -> Iterator[AnswerR
 
     `values()` joins the patient with LEFT OUTER JOIN once the patient may be empty (anonymous surveys)."""
     rows = (
-        QuestionnaireAnswer.objects.filter(version__questionnaire=questionnaire, pk__lte=last_id)
+        QuestionnaireAnswer.objects.filter(
+            organization_id=questionnaire.organization_id,
+            version__questionnaire=questionnaire,
+            pk__lte=last_id,
+        )
         .order_by("pk")
         .values_list(
             "pk",
@@ -168,7 +172,9 @@ def export_answers(request: StaffRequest, questionnaire_id: int, fmt: str) -> Ht
     questionnaire = managed(request, questionnaire_id, Perm.RECORD_VIEW)
     if fmt not in ("csv", "ndjson"):
         return HttpResponse(status=404)
-    answers = QuestionnaireAnswer.objects.filter(version__questionnaire=questionnaire)
+    answers = QuestionnaireAnswer.objects.filter(
+        organization_id=questionnaire.organization_id, version__questionnaire=questionnaire
+    )
     summary = answers.aggregate(count=Count("pk"), last=Max("pk"))
     last_id = summary["last"] or 0
     managing.record_export(request.user, questionnaire, fmt, summary["count"], last_id)

@@ -108,12 +108,21 @@ def _follow_definition(
     return changed
 
 
+def _language_problem(definition: dict[str, Any], language: str) -> None:
+    """An import must be in the questionnaire's language: "zh-CN" fits "zh", "en" does not."""
+    given = definition.get("language")
+    if isinstance(given, str) and given.split("-")[0].lower() != language:
+        message = f"language {given} does not match the questionnaire's language {language}"
+        raise DefinitionError([Problem(ROOT, message)])
+
+
 @transaction.atomic
 def do_import_new(
     user: User, definition: dict[str, Any], key: str, language: str
 ) -> tuple[QuestionnaireVersion, str]:
     """An imported FHIR Questionnaire as a new questionnaire, in use at once; raises `DefinitionError`."""
     canonical(definition)  # refuse before anything is created
+    _language_problem(definition, language)
     assert user.organization_id is not None
     title = str(definition.get("title") or definition.get("name") or key)[:200]
     questionnaire = Questionnaire.objects.create(
@@ -126,6 +135,7 @@ def do_import_version(
     user: User, questionnaire: Questionnaire, definition: dict[str, Any]
 ) -> tuple[QuestionnaireVersion, str]:
     """An imported FHIR Questionnaire as the next version of `questionnaire` (same versioning as publish)."""
+    _language_problem(definition, questionnaire.language)
     return do_publish(user, questionnaire, definition, action="questionnaire.import")
 
 

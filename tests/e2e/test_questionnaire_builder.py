@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from careloop.questionnaires.actions import do_install_shipped
 from careloop.questionnaires.models import Questionnaire
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -63,3 +64,23 @@ def test_an_admin_builds_a_questionnaire_with_a_condition_previews_and_publishes
     assert version.parsed.item("per-day").enable_when[0].answer is True
     expect(page.locator("#versions")).to_contain_text("1")
     page.screenshot(path=str(SCREENSHOTS / "published.png"), full_page=True)
+
+
+def test_a_shipped_instrument_opens_in_the_builder_with_its_scoring(login_page, live_server, org, admin_user):
+    do_install_shipped(org)
+    phq9 = Questionnaire.objects.get(key="phq-9", language="zh")
+    page = login_page(admin_user)
+    page.goto(f"{live_server.url}/questionnaires/manage/")
+    page.screenshot(path=str(SCREENSHOTS / "list.png"), full_page=True)
+    page.click("#import-link")
+    page.fill("#id_text", '{"resourceType": "Questionnaire", "status": "active", "item": [{"linkId": "1"}]}')
+    page.fill("#id_key", "broken")
+    page.click("#import-submit")
+    expect(page.locator("#import-problems")).to_contain_text("not a supported item type")
+    page.screenshot(path=str(SCREENSHOTS / "import.png"), full_page=True)
+    page.goto(f"{live_server.url}/questionnaires/manage/")
+    page.click(f"#questionnaire-{phq9.pk} a")
+    expect(page.locator("#up-to-date")).to_be_visible()
+    expect(page.locator("#scoring input[name='score-0-code']")).to_have_value("44261-6")
+    page.locator("#item-9 summary").click()
+    page.screenshot(path=str(SCREENSHOTS / "phq9-builder.png"), full_page=True)

@@ -109,6 +109,17 @@ def test_importing_a_new_version_keeps_the_answers_on_the_old_one(client, org, a
     assert AuditEntry.objects.get(action="questionnaire.import").detail["outcome"] == "new"
 
 
+def test_an_import_in_another_language_than_the_questionnaires_is_refused(client, org, admin_user):
+    version = phq9(org)  # Chinese
+    client.force_login(admin_user)
+    response = import_json(client, instrument_json("phq-9", "en"), target=str(version.questionnaire_id))
+    assert response.status_code == 400 and "does not match" in response.content.decode()
+    response = import_json(client, instrument_json("gad-7", "zh"), key="gad", language="en")
+    assert response.status_code == 400
+    assert version.questionnaire.versions.count() == 1
+    assert not Questionnaire.objects.filter(organization=org, key="gad").exists()
+
+
 def test_an_import_cannot_target_another_organizations_questionnaire(client, org, admin_user, other_org):
     theirs = phq9(other_org)
     client.force_login(admin_user)
