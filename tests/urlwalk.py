@@ -229,6 +229,7 @@ PROVIDERS: dict[str, Provider] = {
     "questionnaire_id": Provider(lambda w, c: [str(w.questionnaire.pk)], owned=True),
     "answer_id": Provider(lambda w, c: [str(w.answer.pk)], owned=True),
     "invitation_id": Provider(lambda w, c: [str(w.invitation.pk)], owned=True),
+    "version_id": Provider(lambda w, c: [str(w.answer.version_id)], owned=True),
 }
 
 

@@ -38,6 +38,8 @@ class Perm(StrEnum):
     STAFF_MANAGE = "staff.manage"  # add, edit, deactivate, unlock staff and reset their passwords
     DEPARTMENT_MANAGE = "department.manage"
     PASSWORD_POLICY_SET = "password_policy.set"  # noqa: S105 -- a permission's name, not a password
+    # Build, import, publish and retire questionnaires, and export their answers (with RECORD_VIEW).
+    QUESTIONNAIRE_MANAGE = "questionnaire.manage"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {

@@ -18,6 +18,9 @@ PURE = (
     "scoring",
     "scoring_rules",
     "instruments/__init__",
+    "drafting",
+    "draft_fields",
+    "answer_export",
 )
 
 
