@@ -113,7 +113,12 @@ def scores_json(scoring: Scoring) -> dict[str, Any]:
                 "total": result.total,
                 "band": None
                 if result.band is None
-                else {"code": result.band.code, "en": result.band.en, "zh": result.band.zh},
+                else {
+                    "code": result.band.code,
+                    "en": result.band.en,
+                    "zh": result.band.zh,
+                    "alert": result.band.alert,
+                },
                 "reason": result.reason,
             }
             for result in scoring.scores
@@ -125,6 +130,7 @@ def scores_json(scoring: Scoring) -> dict[str, Any]:
                 "zh": flag.rule.zh,
                 "raised": flag.raised,
                 "reason": flag.reason,
+                "alert": flag.rule.alert,
             }
             for flag in scoring.flags
         ],
