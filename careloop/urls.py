@@ -14,6 +14,7 @@ urlpatterns = [
     path("patients/", include("careloop.patients.urls")),
     path("imports/", include("careloop.observations.urls")),
     path("questionnaires/", include("careloop.questionnaires.urls")),
+    path("alerts/", include("careloop.alerts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     # One login path: the admin's own login and logout pages are CareLoop's (second factor, throttle, audit).
     path("admin/login/", login_views.admin_login_view),

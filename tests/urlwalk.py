@@ -20,6 +20,8 @@ from django.urls.resolvers import RoutePattern
 from django.utils import timezone
 
 from careloop.accounts.models import Department, Organization, User
+from careloop.alerts.actions import do_raise_alert
+from careloop.alerts.models import Alert
 from careloop.observations.models import (
     CriticalLimit,
     FeedReview,
@@ -81,6 +83,7 @@ class World:
     review: FeedReview  # a feed's change to `patient` held for review
     questionnaire: Questionnaire
     answer: QuestionnaireAnswer  # of `patient`, to `questionnaire`
+    alert: Alert  # about `patient`, assigned to `doctor`
     markers: list[str] = field(default_factory=list)
 
 
@@ -157,6 +160,16 @@ def populate(organization: Organization, mark: str) -> World:
         if item.answer_options
     }
     answer = do_record_answer(doctor, patient, version, first_options)
+    alert, _ = do_raise_alert(
+        organization_id=organization.pk,
+        patient=patient,
+        kind="questionnaire",
+        severity="urgent",
+        title=f"{mark}预警",
+        source_type="questionnaire_answer",
+        source_id=str(answer.pk),
+        reason="walk",
+    )
     return World(
         organization=organization,
         department=department,
@@ -173,6 +186,7 @@ def populate(organization: Organization, mark: str) -> World:
         review=review,
         questionnaire=questionnaire,
         answer=answer,
+        alert=alert,
         markers=[mark, str(low), str(high)],
     )
 
@@ -217,6 +231,7 @@ PROVIDERS: dict[str, Provider] = {
     "review_id": Provider(lambda w, c: [str(w.review.pk)], owned=True),
     "questionnaire_id": Provider(lambda w, c: [str(w.questionnaire.pk)], owned=True),
     "answer_id": Provider(lambda w, c: [str(w.answer.pk)], owned=True),
+    "alert_id": Provider(lambda w, c: [str(w.alert.pk)], owned=True),
 }
 
 

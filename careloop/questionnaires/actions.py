@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from careloop.accounts import audit
 from careloop.accounts.models import Organization, User
+from careloop.alerts.questionnaire_alerts import raise_questionnaire_alerts
 from careloop.patients.models import Patient
 from careloop.questionnaires.instruments import SHIPPED, instrument, instrument_json
 from careloop.questionnaires.models import Questionnaire, QuestionnaireAnswer, QuestionnaireVersion
@@ -100,6 +101,7 @@ def do_record_answer(
                 "flags": [flag["code"] for flag in answer.scores["flags"] if flag["raised"]],
             },
         )
+        raise_questionnaire_alerts(answer)
     return answer
 
 
