@@ -41,6 +41,7 @@ POST_PAYLOADS: dict[str, dict[str, str]] = {
     "patients:record:edit": {"name": "改病", "icd10_code": "E11", "substance": "花粉", "relative": "mother"},
     "observations:critical_limit": {"low": "1.5", "high": "8.5"},
     "observations:unmatched_match": {"patient": "0"},
+    "alerts:resolve": {"note": "已电话联系"},
 }
 
 

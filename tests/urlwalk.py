@@ -20,6 +20,8 @@ from django.urls.resolvers import RoutePattern
 from django.utils import timezone
 
 from careloop.accounts.models import Department, Organization, User
+from careloop.alerts.actions import do_raise_alert
+from careloop.alerts.models import Alert
 from careloop.observations.models import (
     CriticalLimit,
     FeedReview,
@@ -90,6 +92,7 @@ class World:
     questionnaire: Questionnaire
     answer: QuestionnaireAnswer  # of `patient`, to `questionnaire`
     invitation: QuestionnaireInvitation  # a link sent to `patient`
+    alert: Alert  # about `patient`, assigned to `doctor`
     markers: list[str] = field(default_factory=list)
 
 
@@ -167,6 +170,16 @@ def populate(organization: Organization, mark: str) -> World:
     }
     answer = do_record_answer(doctor, patient, version, first_options)
     [link] = do_send_links(doctor, [patient], version)
+    alert, _ = do_raise_alert(
+        organization_id=organization.pk,
+        patient=patient,
+        kind="questionnaire",
+        severity="urgent",
+        title=f"{mark}预警",
+        source_type="questionnaire_answer",
+        source_id=str(answer.pk),
+        reason="walk",
+    )
     return World(
         organization=organization,
         department=department,
@@ -184,6 +197,7 @@ def populate(organization: Organization, mark: str) -> World:
         questionnaire=questionnaire,
         answer=answer,
         invitation=link.invitation,
+        alert=alert,
         markers=[mark, str(low), str(high)],
     )
 
@@ -230,6 +244,7 @@ PROVIDERS: dict[str, Provider] = {
     "answer_id": Provider(lambda w, c: [str(w.answer.pk)], owned=True),
     "invitation_id": Provider(lambda w, c: [str(w.invitation.pk)], owned=True),
     "version_id": Provider(lambda w, c: [str(w.answer.version_id)], owned=True),
+    "alert_id": Provider(lambda w, c: [str(w.alert.pk)], owned=True),
 }
 
 

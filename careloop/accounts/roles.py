@@ -34,6 +34,8 @@ class Perm(StrEnum):
     RESULTS_MATCH = "results.match"  # assign unmatched results to a patient
     CRITICAL_LIMITS_SET = "results.critical_limits"  # the organization's critical values (医务科 sets them)
     FEED_POLICY_SET = "results.feed_policy"  # what hospital feeds may do to the registry
+    ALERT_VIEW = "alert.view"  # the alert inbox
+    ALERT_HANDLE = "alert.handle"  # acknowledge, assign and resolve alerts
     AUDIT_VIEW = "audit.view"  # the audit reviewer's alone
     STAFF_MANAGE = "staff.manage"  # add, edit, deactivate, unlock staff and reset their passwords
     DEPARTMENT_MANAGE = "department.manage"
@@ -62,6 +64,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.TAG_MANAGE,
             Perm.RESULTS_IMPORT,
             Perm.RESULTS_MATCH,
+            Perm.ALERT_VIEW,
+            Perm.ALERT_HANDLE,
         }
     ),
     # Nurses phone patients all day, so they see mobile numbers, but not ID numbers.
@@ -77,6 +81,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.TAG_MANAGE,
             Perm.RESULTS_IMPORT,
             Perm.RESULTS_MATCH,
+            # The follow-up nurse is often first to reach the patient an alert is about.
+            Perm.ALERT_VIEW,
+            Perm.ALERT_HANDLE,
         }
     ),
     # Reception registers people and issues cards; it checks ID documents but does not read the

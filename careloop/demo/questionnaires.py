@@ -1,13 +1,16 @@
 """The demo clinic's questionnaires: the shipped instruments installed, and a few PHQ-9 and GAD-7 answers
 recorded by the nurse during calls — one in the severe band, one with item 9 (self-harm) answered, so the
-patient page shows a band and the flag. And links sent to patients: one answered on the phone, one half
-answered, one expired, and one left for whoever runs the demo to open."""
+patient page shows a band and the flag, and the demo doctor finds their alerts in the inbox. And links
+sent to patients: one answered on the phone, one half answered, one expired, and one left for whoever runs
+the demo to open."""
 
 import datetime
 
 from django.utils import timezone
 
 from careloop.accounts.models import Organization, User
+from careloop.alerts.models import Alert
+from careloop.alerts.questionnaire_alerts import SOURCE_TYPE
 from careloop.patients.models import Patient
 from careloop.questionnaires.actions import do_install_shipped, do_record_answer
 from careloop.questionnaires.forms import form_data
@@ -26,7 +29,12 @@ DEMO_ANSWERS = (
 def record_demo_answers(organization: Organization) -> list[QuestionnaireAnswer]:
     versions = {(v.questionnaire.key, v.questionnaire.language): v for v in do_install_shipped(organization)}
     nurse = User.objects.get(organization=organization, username="nurse")
-    patients = list(Patient.objects.filter(organization=organization).order_by("pk")[:3])
+    # Patients of the demo doctor's, so that their alerts (item 9, a severe total) reach that login.
+    patients = list(
+        Patient.objects.filter(organization=organization, responsible_doctor__username="doctor").order_by(
+            "pk"
+        )[:3]
+    )
     recorded = []
     for rank, key, scores, days_ago in DEMO_ANSWERS:
         version = versions[(key, "zh")]
@@ -34,6 +42,10 @@ def record_demo_answers(organization: Organization) -> list[QuestionnaireAnswer]
         answer.answered_at = timezone.now() - datetime.timedelta(days=days_ago)
         answer.save(update_fields=["answered_at"])
         answer.score_rows.update(answered_at=answer.answered_at)
+        # Raised when answered, as a real answer's alerts are: the inbox shows how long each has waited.
+        Alert.objects.filter(source_type=SOURCE_TYPE, source_id=str(answer.pk)).update(
+            raised_at=answer.answered_at
+        )
         recorded.append(answer)
     return recorded
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from careloop.accounts import audit
 from careloop.accounts.models import Organization, User
+from careloop.alerts.questionnaire_alerts import raise_questionnaire_alerts
 from careloop.patients.models import Patient
 from careloop.questionnaires.definition import Questionnaire as Definition
 from careloop.questionnaires.instruments import SHIPPED, instrument, instrument_json
@@ -118,6 +119,7 @@ def do_record_answer(
                 "flags": [flag["code"] for flag in answer.scores["flags"] if flag["raised"]],
             },
         )
+        raise_questionnaire_alerts(answer)
     return answer
 
 
@@ -153,7 +155,12 @@ def scores_json(scoring: Scoring) -> dict[str, Any]:
                 "total": result.total,
                 "band": None
                 if result.band is None
-                else {"code": result.band.code, "en": result.band.en, "zh": result.band.zh},
+                else {
+                    "code": result.band.code,
+                    "en": result.band.en,
+                    "zh": result.band.zh,
+                    "alert": result.band.alert,
+                },
                 "reason": result.reason,
             }
             for result in scoring.scores
@@ -165,6 +172,7 @@ def scores_json(scoring: Scoring) -> dict[str, Any]:
                 "zh": flag.rule.zh,
                 "raised": flag.raised,
                 "reason": flag.reason,
+                "alert": flag.rule.alert,
             }
             for flag in scoring.flags
         ],

@@ -30,6 +30,11 @@ class ScoreResult:
     band: Band | None = None
     reason: str | None = None
 
+    @property
+    def alert(self) -> str | None:
+        """The severity of the alert this total raises (its band's `alert`), or None."""
+        return self.band.alert if self.band is not None else None
+
 
 @dataclass(frozen=True)
 class FlagResult:
@@ -38,6 +43,11 @@ class FlagResult:
     rule: FlagRule
     raised: bool | None
     reason: str | None = None
+
+    @property
+    def alert(self) -> str | None:
+        """The severity of the alert this flag raises: only a raised flag alerts."""
+        return self.rule.alert if self.raised else None
 
 
 @dataclass(frozen=True)

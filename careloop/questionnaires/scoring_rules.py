@@ -11,14 +11,19 @@ that does not know the extension still stores and returns them unchanged. The JS
     {"scores": [{"code": "44261-6", "system": "http://loinc.org", "display": "...",
                  "items": ["1", "2"],
                  "bands": [{"min": 0, "max": 4, "code": "none-minimal", "en": "...", "zh": "...",
-                            "sex": "male" | "female" (optional), "policy": "..." (optional)}]}],
-     "flags": [{"code": "...", "en": "...", "zh": "...",
+                            "sex": "male" | "female" (optional), "policy": "..." (optional),
+                            "alert": "urgent" | "high" (optional)}]}],
+     "flags": [{"code": "...", "en": "...", "zh": "...", "alert": "urgent" | "high" (optional),
                 "when": [{"item": "9", "operator": ">=", "score": 1}]}]}
 
 Bands are closed integer ranges on the total (min <= total <= max). A band with a `sex` applies to that
 sex only (AUDIT-C cut-offs). Bands without a `policy` are the default; a named policy is an alternative
 that a deployment must choose explicitly (off by default). A flag is raised when every condition in
 `when` holds on the answer scores. `zh` may be null where the reference gives no Chinese wording.
+
+`alert` makes an answer that lands in the band, or raises the flag, raise a clinician alert of that
+severity at once (the alerts app reads it from the stored scores): which answers alert is the
+instrument's data, so a new instrument needs no code to alert.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from careloop.questionnaires.definition import Number, Problem
 SCORING_EXTENSION = "https://careloop.org/fhir/StructureDefinition/scoring"
 FLAG_OPERATORS = (">=", "<=", "=")
 SEXES = ("male", "female")
+ALERT_SEVERITIES = ("urgent", "high")
 ROOT = "Questionnaire"
 
 
@@ -43,6 +49,7 @@ class Band:
     zh: str | None = None
     sex: str | None = None
     policy: str | None = None
+    alert: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,7 @@ class FlagRule:
     en: str
     when: tuple[FlagCondition, ...]
     zh: str | None = None
+    alert: str | None = None
 
 
 @dataclass(frozen=True)
@@ -120,7 +128,7 @@ def write_scoring_rules(rules: ScoringRules) -> str:
                         "code": band.code,
                         "en": band.en,
                         "zh": band.zh,
-                        **_present(sex=band.sex, policy=band.policy),
+                        **_present(sex=band.sex, policy=band.policy, alert=band.alert),
                     }
                     for band in score.bands
                 ],
@@ -132,6 +140,7 @@ def write_scoring_rules(rules: ScoringRules) -> str:
                 "code": flag.code,
                 "en": flag.en,
                 "zh": flag.zh,
+                **_present(alert=flag.alert),
                 "when": [{"item": c.item, "operator": c.operator, "score": c.score} for c in flag.when],
             }
             for flag in rules.flags
@@ -191,6 +200,7 @@ def _band(entry: dict[str, object]) -> Band:
         zh=_text(entry, "zh", optional=True),
         sex=_text(entry, "sex", optional=True),
         policy=_text(entry, "policy", optional=True),
+        alert=_alert(entry, f"band {entry.get('code')!r}"),
     )
     if band.min > band.max:
         raise ValueError(f"band {band.code!r} has min above max")
@@ -217,7 +227,15 @@ def _flag(entry: dict[str, object]) -> FlagRule:
         en=_required_text(entry, "en"),
         when=tuple(conditions),
         zh=_text(entry, "zh", optional=True),
+        alert=_alert(entry, f"flag {entry.get('code')!r}"),
     )
+
+
+def _alert(entry: dict[str, object], owner: str) -> str | None:
+    alert = _text(entry, "alert", optional=True)
+    if alert is not None and alert not in ALERT_SEVERITIES:
+        raise ValueError(f"{owner} has alert {alert!r}; expected one of {', '.join(ALERT_SEVERITIES)}")
+    return alert
 
 
 def _overlapping_bands(score: ScoreRule) -> list[Problem]:
