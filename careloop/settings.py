@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "careloop.patients",
     "careloop.observations",
     "careloop.questionnaires",
+    "careloop.facts",
     "careloop.demo",  # the demo command, above the apps it seeds
 ]
 

@@ -31,6 +31,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from careloop.accounts import audit
+from careloop.facts.refresh import refresh_after_import
 from careloop.observations.importing.chunk import (
     ImportContext,
     PreparedChunk,
@@ -133,6 +134,8 @@ def run_import(
             obj=batch,
             detail={"kind": batch.kind, "status": batch.status, **batch.counts()},
         )
+    if batch.status == "done" and (batch.created or batch.updated):
+        refresh_after_import(batch)  # the facts of the patients whose results changed
     return batch, kept
 
 
