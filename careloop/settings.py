@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "careloop.observations",
     "careloop.questionnaires",
     "careloop.alerts",
+    "careloop.facts",
     "careloop.demo",  # the demo command, above the apps it seeds
 ]
 

@@ -30,7 +30,7 @@ from careloop.rules.nodes import Value
 class Reading:
     value: float
     days: int  # since the reading was taken
-    trend: str | None = None  # "rising", "falling", "stable", or None when not enough points
+    trend: str | None = None  # "worsening", "improving", "stable", or None when not enough points
 
 
 @dataclass(frozen=True)

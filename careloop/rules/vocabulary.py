@@ -143,10 +143,12 @@ ENTRIES = (
     Entry(
         "trend",
         Type.STRING,
-        'Trend of the indicator: "rising", "falling" or "stable".',
-        "该指标的趋势：“rising”（上升）、“falling”（下降）或 “stable”（平稳）。",
+        'Trend of the indicator: "worsening", "improving" or "stable" (judged by which way is better).',
+        "该指标的趋势：“worsening”（恶化）、“improving”（好转）或 “stable”（平稳），按哪个方向为好判断。",
         (_LOINC,),
-        values=("rising", "falling", "stable"),
+        # The Trends tab's words (observations/trends/detection.py): a rule need not know that a falling
+        # eGFR is bad. "stable" is two or more days of results with neither (careloop.facts.indicators).
+        values=("worsening", "improving", "stable"),
     ),
     Entry(
         "score",

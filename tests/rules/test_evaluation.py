@@ -11,7 +11,7 @@ OLD_HYPERTENSIVE = Snapshot(
     conditions=frozenset({"I10", "E11.9"}),
     tags=frozenset({"高血压"}),
     medications=(Medication("C09AA02", "依那普利"),),
-    readings={"8480-6": Reading(152, days=3, trend="rising"), "8462-4": Reading(88, days=3)},
+    readings={"8480-6": Reading(152, days=3, trend="worsening"), "8462-4": Reading(88, days=3)},
     scores={"44261-6": Score(16, "moderately_severe")},
     bmi=27.3,
     consents=frozenset({"sms"}),
@@ -36,7 +36,7 @@ DEAD = Snapshot(fields={"age": 80, "deceased": True})
         ('has_medication("依那")', False, False),  # a name is not a prefix
         ('latest("8480-6") == 152', True, False),
         ('latest_days("8480-6") <= 7', True, False),
-        ('trend("8480-6") == "rising"', True, False),
+        ('trend("8480-6") == "worsening"', True, False),
         ('trend("8462-4") == "stable"', False, False),  # a reading without a trend
         ('score("44261-6") >= 15', True, False),
         ('band("44261-6") in ["moderately_severe", "severe"]', True, False),
@@ -74,7 +74,7 @@ def test_a_rule_answers_for_one_patient(text, old, nothing):
         ("deceased == false", False),
         ("deceased != true", False),
         ("days_since_contact > 90", False),
-        ('trend("8480-6") in ["rising", "stable"]', False),
+        ('trend("8480-6") in ["worsening", "stable"]', False),
         ("age in [65, 66]", False),
         ("bmi() >= 28", False),
         # ... a boolean fact standing alone is false when missing ...

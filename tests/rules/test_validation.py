@@ -68,7 +68,7 @@ from careloop.rules.parsing import parse_syntax
             20,
             '"up"',
             "$.right",
-            'trend(loinc) is "rising", "falling" or "stable", not "up"',
+            'trend(loinc) is "worsening", "improving" or "stable", not "up"',
         ),
         ('sex in ["male", "x"]', 17, '"x"', "$.right[1]", 'not "x"'),
         ('age in [60, "70"]', 13, '"70"', "$.right[1]", "a list for a number holds text"),

@@ -31,6 +31,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from careloop.accounts import audit
+from careloop.facts.tasks import refresh_facts_after_import
 from careloop.observations.importing.chunk import (
     ImportContext,
     PreparedChunk,
@@ -133,6 +134,9 @@ def run_import(
             obj=batch,
             detail={"kind": batch.kind, "status": batch.status, **batch.counts()},
         )
+    if batch.status == "done" and (batch.created or batch.updated):
+        # The facts of the patients whose results changed, by the worker once the import has committed.
+        transaction.on_commit(lambda: refresh_facts_after_import.enqueue(batch.pk))
     return batch, kept
 
 
