@@ -179,10 +179,18 @@ def prepare_chunk(
             chunk.problems.append(normalized)
             continue
         assert not isinstance(normalized, Problem)
+        # Named one by one: unpacking into the call (`*normalized`) costs more than the rest of the row.
+        indicator, number, canonical_unit, comparator, value_reported, unit_reported, flag = normalized
         rows.append(
             ObservationRow(
                 patient_id,
-                *normalized,
+                indicator,
+                number,
+                canonical_unit,
+                comparator,
+                value_reported,
+                unit_reported,
+                flag,
                 when,
                 status,
                 kind,

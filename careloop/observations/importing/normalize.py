@@ -36,10 +36,18 @@ class Normalized(NamedTuple):
     flag: str
 
 
-class _Conversion(NamedTuple):
-    indicator: catalogue.Indicator
-    value: float
-    comparator: str
+class _Conversion:
+    """A value as reported, read and converted: the same for every patient. What is stored of it for a
+    patient differs only by the flag: kept here by flag, and by the (sex, age) judged."""
+
+    __slots__ = ("by_flag", "comparator", "indicator", "judged", "value")
+
+    def __init__(self, indicator: catalogue.Indicator, value: float, comparator: str) -> None:
+        self.indicator = indicator
+        self.value = value
+        self.comparator = comparator
+        self.by_flag: dict[str, Normalized] = {}
+        self.judged: dict[tuple[str, int | None], Normalized] = {}
 
 
 def age_on(birth: datetime.date | None, day: datetime.date) -> int | None:
@@ -69,11 +77,10 @@ class Normalizer:
     """Normalizes the results of one import, judged against `critical` (the organization's own critical
     limits by indicator code) and refused when dated after `now` (future_refusal).
 
-    Memoizes, for this object's life only: the conversion (indicator, canonical value, comparator) of each
-    (code, value as reported, unit) it met, the flag of each (code, canonical value, sex, age) it judged,
-    and the age of the last result's patient on its day, by identity of the birth date and the time (a
-    parser hands a specimen's results one time object, and a patient's one birth date object); a time is
-    checked against `now` once per time object too.
+    Memoizes, for this object's life only: the conversion of each (code, value as reported, unit) it met,
+    and with it what is stored for each (sex, age) it judged; the patient's age on the result's day and the
+    check against `now` are worked out when the time or the birth date object changes (a parser hands a
+    specimen's results one time object, and a patient's one birth date object).
     A lab reports with a fixed number of decimals, so a feed repeats the same values many times. The
     catalogue, the units and the flag rules are code, fixed for the process's life, and the limits are
     this object's own: a memoized answer is always the one a fresh computation would give.
@@ -88,8 +95,11 @@ class Normalizer:
         self.critical = critical
         self._latest = now + CLOCK_TOLERANCE  # the latest time a result may be dated (future_refusal)
         self._conversions: dict[tuple[str, str, str], _Conversion] = {}
-        self._flags: dict[tuple[str, float, str, int | None], str] = {}
-        self._last_age: tuple[datetime.date | None, datetime.datetime | None, int | None] = (None, None, None)
+        self._judged = 0  # entries in the conversions' `judged` memos together
+        # The last result's time and birth date objects, and its patient's (sex, age) on that day.
+        self._time: datetime.datetime | None = None
+        self._birth: datetime.date | None = None
+        self._who: tuple[str, int | None] = ("", None)
 
     def normalize(
         self,
@@ -102,18 +112,16 @@ class Normalizer:
         birth: datetime.date | None,
     ) -> Normalized | Problem:
         """What is stored of a value as reported by a patient of this sex and birth date, or why not."""
-        last_birth, last_time, age = self._last_age
-        if last_time is not effective_at:
-            # Comparing times of two time zones costs more than the rest: once per time object.
+        if effective_at is not self._time:
             if effective_at > self._latest:
                 refused = future_refusal(effective_at, self.now, location)
                 assert refused is not None
                 return refused
-            age = age_on(birth, effective_at.date())
-            self._last_age = (birth, effective_at, age)
-        elif last_birth is not birth:
-            age = age_on(birth, effective_at.date())
-            self._last_age = (birth, effective_at, age)
+            self._time, self._birth = effective_at, birth
+            self._who = (sex, age_on(birth, effective_at.date()))
+        elif birth is not self._birth or sex is not self._who[0]:
+            self._birth = birth
+            self._who = (sex, age_on(birth, effective_at.date()))
         conversion = self._conversions.get((code, text, unit))
         if conversion is None:
             converted = self._convert(code, text, unit, location)
@@ -121,16 +129,26 @@ class Normalizer:
                 return converted
             assert isinstance(converted, _Conversion)
             conversion = converted
-        indicator, value, comparator = conversion
-        judged = (indicator.code, value, sex, age)
-        flag = self._flags.get(judged)
-        if flag is None:
-            limits = self.critical.get(indicator.code)
-            flag = flags.flag(indicator, value, sex, age, limits) or ""
-            if len(self._flags) >= FLAGS_KEPT:
-                self._flags.clear()
-            self._flags[judged] = flag
-        return Normalized(indicator.code, value, indicator.unit, comparator, text[:100], unit[:30], flag)
+        normalized = conversion.judged.get(self._who)
+        if normalized is None:
+            normalized = self._judge(conversion, text, unit)
+        return normalized
+
+    def _judge(self, conversion: _Conversion, text: str, unit: str) -> Normalized:
+        indicator, value = conversion.indicator, conversion.value
+        sex, age = self._who
+        flag = flags.flag(indicator, value, sex, age, self.critical.get(indicator.code)) or ""
+        normalized = conversion.by_flag.get(flag) or Normalized(
+            indicator.code, value, indicator.unit, conversion.comparator, text[:100], unit[:30], flag
+        )
+        conversion.by_flag[flag] = normalized
+        if self._judged >= FLAGS_KEPT:
+            for kept in self._conversions.values():
+                kept.judged.clear()
+            self._judged = 0
+        conversion.judged[self._who] = normalized
+        self._judged += 1
+        return normalized
 
     def refusal(
         self, code: str, text: str, unit: str, effective_at: datetime.datetime, location: str
@@ -150,6 +168,7 @@ class Normalizer:
         if type(converted) is _Conversion:
             if len(self._conversions) >= CONVERSIONS_KEPT:
                 self._conversions.clear()
+                self._judged = 0
             self._conversions[(code, text, unit)] = converted
         return converted
 

@@ -166,7 +166,7 @@ class _Merge:
         with raw.cursor() as cursor, Copy(cursor, binary=True, writer=kept) as copy:
             copy.set_types(self._types)
             for row in rows:
-                copy.write_row((*row, *written))
+                copy.write_row(row + written)
         return b"".join(kept.pieces)
 
     def __call__(

@@ -31,16 +31,19 @@ from careloop.observations.sources.fhir.fields import (
 )
 from careloop.observations.sources.fhir.keys import SourceKeys
 from careloop.observations.sources.fhir.references import REMEMBERED_REFERENCES, Subjects
-from careloop.observations.sources.fhir.shape import NOT_COMMON, CommonObservation, decode_line, from_dict
+from careloop.observations.sources.fhir.shape import (
+    NOT_COMMON,
+    CommonObservation,
+    decode_line,
+    decode_repeated,
+    from_dict,
+)
 
 # Bounds of what a reader remembers between lines. Results of one specimen share their time and a lab's
 # values and ranges repeat, so a small memory answers most lines; clearing it keeps a reader's size fixed.
 TIMES_KEPT = 4096
 FLOAT_TEXTS_KEPT = 10_000
-RANGE_TEXTS_KEPT = 10_000
-# A first referenceRange as the fast reading meets it: text, low, high, and the types of low and high
-# (4 and 4.0 hash alike and print unlike).
-RangeKey = tuple[str | None, int | float | None, int | float | None, type, type]
+REPEATED_KEPT = 10_000
 
 
 class ObservationReader:
@@ -53,7 +56,8 @@ class ObservationReader:
         self.source_kind = source_kind
         self._times: dict[str, datetime.datetime] = {}  # effectiveDateTime text -> parsed
         self._float_texts: dict[float, str] = {}  # a reported float -> its text
-        self._range_texts: dict[RangeKey, str] = {}
+        # (category, referenceRange, interpretation) as sent -> what they say (_read_repeated)
+        self._repeated: dict[tuple[bytes, bytes, bytes], tuple[str, str, str]] = {}
 
     def rows(self, resource: dict[str, Any], where: str, full_url: str = "") -> list[ResultRecord]:
         """The result(s) of one parsed Observation (a Bundle's entry or an unusual line)."""
@@ -84,83 +88,40 @@ class ObservationReader:
     ) -> ResultRecord | None:
         """The row `general_rows` would give for an Observation of the common shape; None for any other.
 
-        `digest` is the hash of the line the resource is all of (iter_ndjson), kept with the result.
+        shape.py's types have checked what a field must hold; what depends on the import (the sources and
+        subjects met so far) or on more than a type is checked here. `digest` is the hash of the line the
+        resource is all of (iter_ndjson), kept with the result.
         """
-        concept, subject, quantity = resource.code, resource.subject, resource.valueQuantity
-        effective, source_id = resource.effectiveDateTime, resource.id
-        refs = self.subjects.refs
-        if (
-            resource.resourceType != "Observation"
-            or concept is None
-            or not concept.coding
-            or subject is None
-            or quantity is None
-            or effective is None
-            or not source_id
-            or refs.report_of
-        ):
+        first = resource.code.coding[0]
+        code = first.code
+        if first.system != LOINC or not code or self.subjects.refs.report_of:
             return None
-        first = concept.coding[0]
-        code, reference, value = first.code, subject.reference, quantity.value
-        if first.system != LOINC or not code or not reference or value is None or quantity.comparator:
-            return None
-        when = self._times.get(effective)
+        effective = resource.effectiveDateTime
+        when = self._times.get(effective) or self._remember_time(effective)
         if when is None:
-            # parse_datetime's own first test, inlined: a call costs as much as the conversion.
-            size = len(effective)
-            shaped = size == 20 or (size == 25 and effective[20:22] <= "14")
-            if not shaped or effective[4:23:3] not in COMMON_SHAPES:
-                return None
-            try:
-                when = fromisoformat(effective)
-            except ValueError:
-                return None
-            if len(self._times) > TIMES_KEPT:
-                self._times.clear()
-            self._times[effective] = when
+            return None
         meta = resource.meta
         source = None if meta is None else meta.source
         system = self.keys.default_system if source is None else self.keys.systems.get(source)
         if system is None:
             return None  # the general path works it out and remembers it
-        by_reference = self.subjects.by_reference
-        patient = by_reference.get((system, reference))
+        reference = resource.subject.reference
+        patient = self.subjects.by_reference.get((system, reference)) or self._remember_subject(
+            system, reference
+        )
         if patient is None:
-            # A feed of many patients meets most references once: resolve here, not in the general path.
-            # (A subject's identifier outranks its reference, and a known Patient outranks both.)
-            if (
-                subject.identifier
-                or reference[:8] != "Patient/"
-                or len(reference) == 8
-                or "/" in reference[8:]
-                or reference in refs.patients
-            ):
-                return None
-            patient = PatientRef("", reference[8:], system)  # what `Subjects.of` answers for "Patient/<id>"
-            if len(by_reference) >= REMEMBERED_REFERENCES:
-                by_reference.clear()
-            by_reference[(system, reference)] = patient
-        kind = self.source_kind
-        for category in resource.category:
-            for coding in category.coding:
-                if coding.code == "exam":
-                    kind = "exam_report"
-        reference_range = ""
-        if resource.referenceRange:
-            bounds = resource.referenceRange[0]
-            low = None if bounds.low is None else bounds.low.value
-            high = None if bounds.high is None else bounds.high.value
-            key = (bounds.text, low, high, type(low), type(high))
-            reference_range = self._range_texts.get(key) or self._remember_range(key)
-        interpretation = ""
-        if resource.interpretation:
-            concept = resource.interpretation[0]
-            for coding in concept.coding:
-                if coding.code:
-                    interpretation = coding.code
-                    break
-            else:
-                interpretation = concept.text or ""
+            return None
+        repeated = (
+            bytes(resource.category),
+            bytes(resource.referenceRange),
+            bytes(resource.interpretation),
+        )
+        said = self._repeated.get(repeated) or self._read_repeated(repeated)
+        if said is None:
+            return None
+        kind, reference_range, interpretation = said
+        quantity = resource.valueQuantity
+        value = quantity.value
         # A lab's values repeat, so a float's text is worked out once per value; the text is then one
         # object, hashed once where normalizing looks it up. Not zero: -0.0 and 0.0 are one key and print
         # unlike.
@@ -175,7 +136,7 @@ class ObservationReader:
             quantity.code or quantity.unit or "",
             when,
             system,
-            source_id,
+            resource.id,
             resource.status or "final",
             kind,
             "",
@@ -185,19 +146,83 @@ class ObservationReader:
             digest,
         )
 
+    def _remember_time(self, effective: str) -> datetime.datetime | None:
+        """An effectiveDateTime of the two shapes servers send, parsed and kept; None for another shape."""
+        # parse_datetime's own first test, inlined: a call costs as much as the conversion.
+        size = len(effective)
+        shaped = size == 20 or (size == 25 and effective[20:22] <= "14")
+        if not shaped or effective[4:23:3] not in COMMON_SHAPES:
+            return None
+        try:
+            when = fromisoformat(effective)
+        except ValueError:
+            return None
+        if len(self._times) > TIMES_KEPT:
+            self._times.clear()
+        self._times[effective] = when
+        return when
+
+    def _remember_subject(self, system: str, reference: str) -> PatientRef | None:
+        """The patient a "Patient/<id>" reference names, kept; None for any other reference.
+
+        A feed of many patients meets most references once: resolved here, not in the general path. (A
+        subject's identifier outranks its reference, and a known Patient outranks both.)
+        """
+        if (
+            reference[:8] != "Patient/"
+            or len(reference) == 8
+            or "/" in reference[8:]
+            or reference in self.subjects.refs.patients
+        ):
+            return None
+        patient = PatientRef("", reference[8:], system)  # what `Subjects.of` answers for "Patient/<id>"
+        by_reference = self.subjects.by_reference
+        if len(by_reference) >= REMEMBERED_REFERENCES:
+            by_reference.clear()
+        by_reference[(system, reference)] = patient
+        return patient
+
     def _remember_float(self, value: float) -> str:
         if len(self._float_texts) >= FLOAT_TEXTS_KEPT:
             self._float_texts.clear()
         self._float_texts[value] = text = str(value)
         return text
 
-    def _remember_range(self, key: RangeKey) -> str:
-        if len(self._range_texts) > RANGE_TEXTS_KEPT:
-            self._range_texts.clear()
-        text, low, high, _low_type, _high_type = key
-        bounds = {"low": {"value": low}, "high": {"value": high}, "text": text}
-        self._range_texts[key] = reference_range = reference_range_text([bounds])
-        return reference_range
+    def _read_repeated(self, repeated: tuple[bytes, bytes, bytes]) -> tuple[str, str, str] | None:
+        """What a line's category, referenceRange and interpretation (as sent) say: the source kind, the
+        range text and the interpretation; kept. None if one of them is not of the common shape."""
+        try:
+            parts = decode_repeated(*repeated)
+        except NOT_COMMON:
+            return None
+        kind = self.source_kind
+        for category in parts.category:
+            for coding in category.coding:
+                if coding.code == "exam":
+                    kind = "exam_report"
+        reference_range = ""
+        if parts.referenceRange:
+            first = parts.referenceRange[0]
+            bounds = {
+                "low": {"value": None if first.low is None else first.low.value},
+                "high": {"value": None if first.high is None else first.high.value},
+                "text": first.text,
+            }
+            reference_range = reference_range_text([bounds])
+        interpretation = ""
+        if parts.interpretation:
+            concept = parts.interpretation[0]
+            for coding in concept.coding:
+                if coding.code:
+                    interpretation = coding.code
+                    break
+            else:
+                interpretation = concept.text or ""
+        said = (kind, reference_range, interpretation)
+        if len(self._repeated) >= REPEATED_KEPT:
+            self._repeated.clear()
+        self._repeated[repeated] = said
+        return said
 
     # -- the general reading ---------------------------------------------------------------------------
     def general_rows(self, resource: dict[str, Any], where: str, full_url: str = "") -> list[ResultRecord]:

@@ -7,12 +7,17 @@ the general way, which says what is wrong with it. So the types here only decide
 never what a line means: observation.py says how the two readings relate.
 """
 
-from typing import Any
+from typing import Annotated, Literal
 
-from msgspec import DecodeError, Struct, ValidationError, convert, json
+import msgspec
+import orjson
+from msgspec import DecodeError, Struct, ValidationError, json
 
 # The Structs are `gc=False`, so the garbage collector does not track them: safe because they hold only
 # strings, numbers and lists of such Structs, and so can never be part of a reference cycle.
+# A field typed `None` must be absent (or null): what it would hold is for the general reading to judge.
+
+NonEmpty = Annotated[str, msgspec.Meta(min_length=1)]
 
 
 class Coding(Struct, gc=False):
@@ -25,11 +30,15 @@ class Concept(Struct, gc=False):
     text: str | None = None
 
 
+class CodedConcept(Struct, gc=False):
+    coding: Annotated[list[Coding], msgspec.Meta(min_length=1)]
+
+
 class Quantity(Struct, gc=False):
-    value: int | float | None = None
+    value: int | float
     unit: str | None = None
     code: str | None = None
-    comparator: str | None = None
+    comparator: None = None
 
 
 class Bound(Struct, gc=False):
@@ -43,24 +52,37 @@ class Range(Struct, gc=False):
 
 
 class Reference(Struct, gc=False):
-    reference: str | None = None
-    identifier: Any = None  # a subject's identifier outranks its reference
+    reference: NonEmpty
+    identifier: None = None  # a subject's identifier outranks its reference
 
 
 class Meta(Struct, gc=False):
     source: str | None = None
 
 
+ABSENT = msgspec.Raw(b"")
+
+
 class CommonObservation(Struct, gc=False):
-    resourceType: str
-    id: str | None = None
+    resourceType: Literal["Observation"]
+    id: NonEmpty
+    code: CodedConcept
+    subject: Reference
+    effectiveDateTime: str
+    valueQuantity: Quantity
     meta: Meta | None = None
     status: str | None = None
+    # Kept as sent (JSON text, ABSENT when not sent): a lab repeats them line after line, so they are
+    # decoded once per spelling (`decode_repeated`), not on every line.
+    category: msgspec.Raw = ABSENT
+    referenceRange: msgspec.Raw = ABSENT
+    interpretation: msgspec.Raw = ABSENT
+
+
+class Repeated(Struct, gc=False):
+    """A line's category, referenceRange and interpretation, decoded."""
+
     category: list[Concept] = []
-    code: Concept | None = None
-    subject: Reference | None = None
-    effectiveDateTime: str | None = None
-    valueQuantity: Quantity | None = None
     referenceRange: list[Range] = []
     interpretation: list[Concept] = []
 
@@ -69,8 +91,25 @@ class CommonObservation(Struct, gc=False):
 NOT_COMMON = (DecodeError, ValidationError, UnicodeDecodeError)
 
 decode_line = json.Decoder(CommonObservation).decode
+_concepts = json.Decoder(list[Concept]).decode
+_ranges = json.Decoder(list[Range]).decode
+
+
+def decode_repeated(category: bytes, ranges: bytes, interpretation: bytes) -> Repeated:
+    """The parts kept as sent, decoded (b"" for a part not sent); raises NOT_COMMON if one is not of the
+    common shape."""
+    return Repeated(
+        _concepts(category) if category else [],
+        _ranges(ranges) if ranges else [],
+        _concepts(interpretation) if interpretation else [],
+    )
 
 
 def from_dict(resource: object) -> CommonObservation:
     """A parsed resource (a Bundle's entry) in the common shape; raises NOT_COMMON if it is not."""
-    return convert(resource, CommonObservation)
+    # Through its JSON text, since the repeated parts are kept as text.
+    try:
+        text = orjson.dumps(resource)
+    except orjson.JSONEncodeError as error:
+        raise ValidationError(str(error)) from None
+    return decode_line(text)
