@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from careloop.accounts import audit
 from careloop.accounts.models import Organization, User
-from careloop.followup.models import Enrolment, Protocol, Task
+from careloop.followup.models import Enrolment, Protocol, SweepState, Task
 from careloop.followup.planning import PlannedTask, planned
 from careloop.followup.schedule import rescheduled
 from careloop.followup.shipped import SHIPPED, shipped_protocol
@@ -93,6 +93,15 @@ def horizon(today: datetime.date) -> datetime.date:
     return today + datetime.timedelta(days=settings.FOLLOWUP_HORIZON_DAYS)
 
 
+def _made_through(organization_id: int, today: datetime.date) -> datetime.date:
+    """How far an enrolment's tasks are made at once: the horizon, or further if the sweep has already
+    gone further (it makes only what falls due after the day it reached)."""
+    swept = SweepState.objects.filter(organization_id=organization_id).values_list(
+        "planned_through", flat=True
+    )
+    return max([horizon(today), *swept])
+
+
 def dry_run(
     protocol: Protocol, anchor: datetime.date, until: datetime.date, *, today: datetime.date | None = None
 ) -> list[PlannedTask]:
@@ -135,7 +144,8 @@ def do_enrol(
             enrolled_by=user,
             trigger=dict(trigger or {"kind": "manual"}),
         )
-        tasks = planned(protocol.parsed, anchor, until=horizon(today), closing_from=today)
+        until = _made_through(patient.organization_id, today)
+        tasks = planned(protocol.parsed, anchor, until=until, closing_from=today)
         Task.objects.bulk_create(task_rows(enrolment, patient, tasks), ignore_conflicts=True)
         audit.record(
             "enrolment.create",
@@ -237,7 +247,8 @@ def do_move_anchor(
         Task.objects.bulk_update(pending, ["due", "opens", "closes"])
         enrolment.anchor = anchor
         enrolment.save(update_fields=["anchor"])
-        tasks = planned(enrolment.protocol.parsed, anchor, until=horizon(today), closing_from=today)
+        until = _made_through(enrolment.organization_id, today)
+        tasks = planned(enrolment.protocol.parsed, anchor, until=until, closing_from=today)
         Task.objects.bulk_create(task_rows(enrolment, enrolment.patient, tasks), ignore_conflicts=True)
         audit.record(
             "enrolment.move_anchor",

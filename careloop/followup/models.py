@@ -188,3 +188,22 @@ class Task(models.Model):
 
     def __str__(self) -> str:
         return f"{self.step} #{self.number} due {self.due}"
+
+
+class SweepState(models.Model):
+    """How far the sweep has made an organization's tasks: each run makes those falling due after
+    `planned_through` (a day's worth, daily), so its cost follows the day's tasks, not the population.
+    Enrolling and moving an anchor make their own tasks up to the horizon at once (actions.py)."""
+
+    organization = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    planned_through = models.DateField(_("tasks made through"))
+    swept_at = models.DateTimeField(_("last sweep"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("sweep state")
+        verbose_name_plural = _("sweep states")
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} through {self.planned_through}"

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from careloop.accounts import audit
 from careloop.accounts.models import Organization, User
-from careloop.followup.models import Enrolment, Protocol, Task
+from careloop.followup.models import Enrolment, Protocol, SweepState, Task
 from careloop.followup.planning import PlannedTask, planned
 from careloop.patients.models import ConsentEvent, Patient
 
@@ -65,7 +65,10 @@ def run_sweep(
     *,
     batch_enrolments: int = BATCH_ENROLMENTS,
     progress: Progress | None = None,
+    full: bool = False,
 ) -> SweepResult:
+    """Sweep the organizations (or one) for `today`. `full` looks again at every task up to the horizon,
+    not only those falling due since the last run: after enrolments were written by other means."""
     today = today or timezone.localdate()
     result = SweepResult()
     organizations = Organization.objects.order_by("pk")
@@ -73,7 +76,7 @@ def run_sweep(
         organizations = organizations.filter(pk=organization_id)
     for org_id in organizations.values_list("pk", flat=True):
         ended = _apply_stop_rules(org_id)
-        created, batches = _make_due_tasks(org_id, today, batch_enrolments, progress)
+        created, batches = _make_due_tasks(org_id, today, batch_enrolments, progress, full)
         missed = _mark_superseded(org_id, today)
         if ended or created or missed:
             # Only a sweep that changed something leaves an entry: a run that finds all done writes nothing.
@@ -123,18 +126,21 @@ def _apply_stop_rules(org_id: int) -> int:
 
 
 def _make_due_tasks(
-    org_id: int, today: datetime.date, batch_enrolments: int, progress: Progress | None
+    org_id: int, today: datetime.date, batch_enrolments: int, progress: Progress | None, full: bool
 ) -> tuple[int, int]:
     until = today + datetime.timedelta(days=settings.FOLLOWUP_HORIZON_DAYS)
     closing_from = today - datetime.timedelta(days=settings.FOLLOWUP_CATCH_UP_DAYS)
+    state = None if full else SweepState.objects.filter(organization_id=org_id).first()
+    # A day after the last run only the day's slice is new; a first (or --full) run looks at everything.
+    after = state.planned_through if state is not None else None
+    if after is not None and after >= until:
+        return 0, 0
     pairs = list(
         Enrolment.objects.filter(organization_id=org_id, status="active")
         .values_list("protocol_id", "anchor")
         .annotate(enrolments=Count("pk"))
         .order_by("protocol_id", "anchor")
     )
-    if not pairs:
-        return 0, 0
     protocols = {p.pk: p.parsed for p in Protocol.objects.filter(pk__in={pair[0] for pair in pairs})}
     users = dict(User.objects.filter(organization_id=org_id, is_active=True).values_list("username", "pk"))
     created = batches = 0
@@ -150,6 +156,7 @@ def _make_due_tasks(
                     for task in planned(
                         protocols[protocol_id], anchor, until=until, closing_from=closing_from
                     )
+                    if after is None or task.due > after
                 ]
                 with transaction.atomic():
                     cursor.execute(f"DELETE FROM {CANDIDATES}")  # noqa: S608 -- a constant name
@@ -176,6 +183,10 @@ def _make_due_tasks(
         finally:
             cursor.execute(f"DROP TABLE IF EXISTS {CANDIDATES}")
             cursor.execute(f"DROP TABLE IF EXISTS {MISSING}")
+    # Moved on only once every batch has committed: a run killed before this point is redone whole.
+    SweepState.objects.update_or_create(
+        organization_id=org_id, defaults={"planned_through": until, "swept_at": timezone.now()}
+    )
     return created, batches
 
 

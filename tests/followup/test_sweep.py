@@ -9,7 +9,7 @@ from django.core.management import call_command
 
 from careloop.accounts.models import AuditEntry
 from careloop.followup.actions import do_enrol, do_install_shipped, dry_run, horizon
-from careloop.followup.models import Enrolment, Task
+from careloop.followup.models import Enrolment, SweepState, Task
 from careloop.followup.sweep import run_sweep
 from careloop.patients.models import ConsentEvent
 from tests.factories import make_patient, make_user
@@ -130,5 +130,25 @@ def test_a_sweep_in_batches_ends_as_one_batch_does(nurse, protocols):
     batched = rows()
     assert result.batches > 5
     Task.objects.all().delete()
-    run_sweep(TODAY, batch_enrolments=1000)
+    run_sweep(TODAY, batch_enrolments=1000, full=True)
     assert rows() == batched
+
+
+def test_a_daily_run_makes_only_the_days_new_tasks_and_full_finds_what_others_wrote(patient, protocols):
+    run_sweep(TODAY)
+    assert SweepState.objects.get().planned_through == horizon(TODAY)
+    # An enrolment written without its tasks (not through do_enrol) after the sweep reached the horizon:
+    # a daily run looks only at what falls due after it, --full at everything.
+    enrol_without_tasks(patient, protocols["post-discharge"], TODAY, started_on=TODAY)
+    assert run_sweep(TODAY).written == 0
+    assert run_sweep(TODAY + DAY).created == 0  # the day-3, day-7 and day-30 calls fall before the new slice
+    assert run_sweep(TODAY + DAY, full=True).created == 3
+
+
+def test_an_enrolment_made_after_the_sweep_went_ahead_gets_its_tasks_as_far_as_the_sweep_went(
+    nurse, patient, protocols
+):
+    run_sweep(TODAY + 70 * DAY)  # tasks made through TODAY + 100 days
+    enrolment = do_enrol(nurse, patient, protocols["hypertension"], TODAY, today=TODAY)
+    # The first visit, 90 days on, is beyond today's horizon but within what the sweep has done.
+    assert list(enrolment.tasks.values_list("step", "due")) == [("visit", datetime.date(2027, 3, 7))]

@@ -23,8 +23,9 @@ SNAPSHOT = (
     "'closes', 'channel', 'content_kind', 'content_ref', 'assignee_role', 'assignee_user_id', 'status')), "
     "default=str))"
 )
-CLEAR = (
-    "import django; django.setup(); from careloop.followup.models import Task; Task.objects.all().delete()"
+CLEAR = (  # tasks and how far the sweep got: the next run is a first run again
+    "import django; django.setup(); from careloop.followup.models import SweepState, Task; "
+    "Task.objects.all().delete(); SweepState.objects.all().delete()"
 )
 
 

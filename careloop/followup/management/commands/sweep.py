@@ -18,6 +18,11 @@ class Command(BaseCommand):
         parser.add_argument("--organization", help="One organization's code (default: all).")
         parser.add_argument("--today", type=datetime.date.fromisoformat, help="The day to sweep for.")
         parser.add_argument(
+            "--full",
+            action="store_true",
+            help="Look at every task up to the horizon, not only those due since the last run.",
+        )
+        parser.add_argument(
             "--batch", type=int, default=BATCH_ENROLMENTS, help="Enrolments per committed batch."
         )
 
@@ -44,6 +49,7 @@ class Command(BaseCommand):
                 organization_id,
                 batch_enrolments=options["batch"],
                 progress=progress if verbose else None,
+                full=options["full"],
             )
         finally:
             reset_context(token)
