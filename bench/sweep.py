@@ -115,13 +115,35 @@ def child(size: int) -> dict[str, Any]:
         started = time.perf_counter()
         result = run_sweep(TODAY, organization.pk)
         runs.append({"seconds": round(time.perf_counter() - started, 3), "rows": result.written})
+    anchor = copy_seconds()
     return {
         "enrolments": size,
         "tasks": Task.objects.filter(organization=organization).count(),
         "first_run": runs[0],
         "second_run": runs[1],
+        "anchor_plain_copy": {
+            "seconds": round(anchor, 3),
+            "what": "INSERT … SELECT of the same rows, no index",
+        },
+        "first_run_over_anchor": round(runs[0]["seconds"] / anchor, 1),
         "task_table": schema(),
     }
+
+
+def copy_seconds() -> float:
+    """The same task rows copied into a table without key, index or check, measured in the same run: the
+    machine's own pace at writing them, against which the sweep's first run reads (the machine is shared)."""
+    from django.db import connection, transaction
+
+    from careloop.followup.models import Task
+
+    table = Task._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE bench_anchor AS SELECT * FROM {table} WHERE 1 = 0")
+        started = time.perf_counter()
+        with transaction.atomic():
+            cursor.execute(f"INSERT INTO bench_anchor SELECT * FROM {table}")
+        return time.perf_counter() - started
 
 
 def run(database_url: str, size: int) -> dict[str, Any]:
