@@ -199,6 +199,8 @@ class SweepState(models.Model):
         Organization, on_delete=models.CASCADE, primary_key=True, related_name="+"
     )
     planned_through = models.DateField(_("tasks made through"))
+    # The day superseded tasks were last marked missed: a second run that day has nothing to mark.
+    missed_through = models.DateField(_("missed tasks marked through"), null=True, blank=True)
     swept_at = models.DateTimeField(_("last sweep"), default=timezone.now)
 
     class Meta:

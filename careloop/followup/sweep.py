@@ -79,7 +79,7 @@ def run_sweep(
     for org_id in organizations.values_list("pk", flat=True):
         ended = _apply_stop_rules(org_id)
         created, batches = _make_due_tasks(org_id, today, batch_enrolments, progress, full)
-        missed = _mark_superseded(org_id, today)
+        missed = _mark_superseded(org_id, today, full)
         if ended or created or missed:
             # Only a sweep that changed something leaves an entry: a run that finds all done writes nothing.
             audit.record(
@@ -221,8 +221,12 @@ def _candidate(
             task.content_kind, task.content_ref, task.assignee_kind, task.assignee_role, user_id)  # fmt: skip
 
 
-def _mark_superseded(org_id: int, today: datetime.date) -> int:
-    """Pending tasks whose window has closed and whose step's next occurrence has opened become missed."""
+def _mark_superseded(org_id: int, today: datetime.date, full: bool) -> int:
+    """Pending tasks whose window has closed and whose step's next occurrence has opened become missed.
+    Whether a task is superseded depends on dates alone, so a run on a day already marked skips it."""
+    marked = SweepState.objects.filter(organization_id=org_id, missed_through__gte=today)
+    if not full and marked.exists():
+        return 0
     later = Task.objects.filter(
         enrolment_id=OuterRef("enrolment_id"),
         step=OuterRef("step"),
@@ -230,11 +234,13 @@ def _mark_superseded(org_id: int, today: datetime.date) -> int:
         opens__lte=today,
     )
     with transaction.atomic():
-        return (
+        missed = (
             Task.objects.filter(organization_id=org_id, status="pending", closes__lt=today)
             .filter(Exists(later))
             .update(status="missed")
         )
+        SweepState.objects.filter(organization_id=org_id).update(missed_through=today)
+    return missed
 
 
 _CREATE_MISSING = f"""
