@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "careloop.questionnaires",
     "careloop.alerts",
     "careloop.facts",
+    "careloop.followup",
     "careloop.demo",  # the demo command, above the apps it seeds
 ]
 
@@ -318,3 +319,8 @@ IMPORT_LIMITS = ImportLimits(
     bundle_bytes=envint("CARELOOP_IMPORT_MAX_BUNDLE_MB", _IMPORT_DEFAULTS.bundle_bytes // MB) * MB,
     stored_problems=envint("CARELOOP_IMPORT_MAX_STORED_PROBLEMS", _IMPORT_DEFAULTS.stored_problems),
 )
+
+# The sweep creates follow-up tasks falling due up to this many days ahead (the worklist's "upcoming"),
+# and still creates those whose window closed up to this many days back (a sweep that did not run).
+FOLLOWUP_HORIZON_DAYS = envint("CARELOOP_FOLLOWUP_HORIZON_DAYS", 30)
+FOLLOWUP_CATCH_UP_DAYS = envint("CARELOOP_FOLLOWUP_CATCH_UP_DAYS", 30)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from careloop.accounts.management.commands.serve import default_workers
 from careloop.accounts.models import AuditEntry, Organization, User
 from careloop.demo.clinic import DEMO_PASSWORD, DEMO_STAFF
+from careloop.followup.models import Enrolment, Task
 from careloop.observations.models import FeedReview, UnmatchedResult
 from careloop.patients.duplicates import probable_pairs
 from careloop.patients.models import FamilyLink, Patient
@@ -60,6 +61,12 @@ def test_demo_makes_the_clinic_with_a_login_per_role_and_patients():
     assert sorted(link.state(now) for link in links) == ["answered", "expired", "open", "open"]
     assert QuestionnaireAnswer.objects.filter(organization=org, channel="link").count() == 1
     assert any(len(link.draft) == 4 for link in links)
+    # Follow-up: two discharged patients and some hypertensive ones enrolled; tasks due today and overdue.
+    enrolments = Enrolment.objects.filter(organization=org).select_related("protocol")
+    assert {e.protocol.key for e in enrolments} == {"post-discharge", "hypertension"}
+    today = timezone.localdate()
+    tasks = Task.objects.filter(organization=org, status="pending")
+    assert tasks.filter(due=today).exists() and tasks.filter(closes__lt=today).exists()
 
 
 @pytest.mark.django_db

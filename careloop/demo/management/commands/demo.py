@@ -28,6 +28,7 @@ from careloop.demo.clinic import (
     register_demo_twice,
 )
 from careloop.demo.feeds import import_demo_admissions
+from careloop.demo.followup import enrol_demo_patients
 from careloop.demo.intake import record_demo_intake
 from careloop.demo.questionnaires import record_demo_answers, send_demo_links
 
@@ -75,6 +76,11 @@ class Command(BaseCommand):
             answers = record_demo_answers(clinic) + record_demo_intake(clinic)
             self.stdout.write(
                 f"Installed the standard questionnaires; the nurse recorded {len(answers)} answers."
+            )
+            enrolled, due, overdue = enrol_demo_patients(clinic)
+            self.stdout.write(
+                f"Installed the follow-up protocols and enrolled {enrolled} patients: "
+                f"{due} tasks due today, {overdue} overdue."
             )
             path = send_demo_links(clinic)
             self.stdout.write(
