@@ -65,7 +65,7 @@ def read_scoring_edit(data: QueryDict) -> tuple[list[ScoreEdit], list[FlagEdit]]
         bands = tuple(
             BandRow(*row)
             for row in _rows(
-                data, *(p + f"band_{k}" for k in ("min", "max", "code", "en", "zh", "sex", "policy"))
+                data, *(p + f"band_{k}" for k in ("min", "max", "code", "en", "zh", "sex", "policy", "alert"))
             )
         )
         scores.append(
@@ -81,7 +81,15 @@ def read_scoring_edit(data: QueryDict) -> tuple[list[ScoreEdit], list[FlagEdit]]
     for i in range(min(_count(data, "flag_count"), MAX_ROWS)):
         p = f"flag-{i}-"
         when = tuple(FlagCondition(*row) for row in _rows(data, p + "item", p + "operator", p + "score"))
-        flags.append(FlagEdit(data.get(p + "code", ""), data.get(p + "en", ""), data.get(p + "zh", ""), when))
+        flags.append(
+            FlagEdit(
+                data.get(p + "code", ""),
+                data.get(p + "en", ""),
+                data.get(p + "zh", ""),
+                when,
+                data.get(p + "alert", ""),
+            )
+        )
     return scores, flags
 
 

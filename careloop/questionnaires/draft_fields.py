@@ -223,6 +223,7 @@ class BandRow:
     zh: str = ""
     sex: str = ""
     policy: str = ""
+    alert: str = ""  # "urgent" or "high": an answer in the band alerts a clinician (scoring_rules.py)
 
 
 @dataclass(frozen=True)
@@ -247,6 +248,7 @@ class FlagEdit:
     en: str
     zh: str = ""
     when: tuple[FlagCondition, ...] = field(default=())
+    alert: str = ""
 
 
 def apply_scoring_edit(tree: Tree, scores: list[ScoreEdit], flags: list[FlagEdit]) -> Tree:
@@ -269,7 +271,7 @@ def apply_scoring_edit(tree: Tree, scores: list[ScoreEdit], flags: list[FlagEdit
                 "en": band.en.strip() or band.code.strip(),
                 "zh": band.zh.strip() or None,
             }
-            for key, value in (("sex", band.sex), ("policy", band.policy)):
+            for key, value in (("sex", band.sex), ("policy", band.policy), ("alert", band.alert)):
                 if value.strip():
                     written[key] = value.strip()
             entry["bands"].append(written)
@@ -294,6 +296,7 @@ def apply_scoring_edit(tree: Tree, scores: list[ScoreEdit], flags: list[FlagEdit
                 "en": flag.en.strip() or flag.code.strip(),
                 "zh": flag.zh.strip() or None,
                 "when": when,
+                **({"alert": flag.alert.strip()} if flag.alert.strip() else {}),
             }
         )
     return with_scoring_json(tree, rules)

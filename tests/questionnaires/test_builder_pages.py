@@ -212,7 +212,52 @@ def test_a_draft_started_before_someone_elses_publish_is_not_published_over_it(
     changed = {**version.definition, "title": "别人发布的"}
     do_publish(nurse, questionnaire, changed)  # meanwhile, in another session
     response = client.post(url("publish", questionnaire), follow=True)
-    assert "Discard your draft" in response.content.decode()
+    assert "请放弃您的草稿" in response.content.decode()  # "Discard your draft"
     assert questionnaire.versions.get().definition["title"] == "别人发布的"
     client.post(url("discard", questionnaire))
     assert "别人发布的" in client.get(url("builder", questionnaire)).content.decode()
+
+
+def test_the_scoring_form_keeps_which_bands_and_flags_alert():
+    from django.http import QueryDict
+
+    from careloop.questionnaires.builder_forms import read_scoring_edit
+
+    data = QueryDict(mutable=True)
+    data.update(
+        {
+            "score_count": "1",
+            "flag_count": "1",
+            "score-0-code": "t",
+            "flag-0-code": "f",
+            "flag-0-alert": "urgent",
+        }
+    )
+    data.setlist("score-0-items", ["1"])
+    for key, value in {
+        "min": "0",
+        "max": "4",
+        "code": "low",
+        "en": "low",
+        "zh": "",
+        "sex": "",
+        "policy": "",
+        "alert": "",
+    }.items():
+        data.appendlist(f"score-0-band_{key}", value)
+    for key, value in {
+        "min": "5",
+        "max": "9",
+        "code": "high",
+        "en": "high",
+        "zh": "",
+        "sex": "",
+        "policy": "",
+        "alert": "high",
+    }.items():
+        data.appendlist(f"score-0-band_{key}", value)
+    data.setlist("flag-0-item", ["1"])
+    data.setlist("flag-0-operator", [">="])
+    data.setlist("flag-0-score", ["1"])
+    [score], [flag] = read_scoring_edit(data)
+    assert [band.alert for band in score.bands] == ["", "high"] and flag.alert == "urgent"

@@ -208,7 +208,13 @@ def test_the_scoring_form_rebuilds_the_rules_it_was_filled_from():
             items=tuple(s["items"]),
             bands=tuple(
                 BandRow(
-                    str(b["min"]), str(b["max"]), b["code"], b["en"], b.get("zh") or "", b.get("sex") or ""
+                    str(b["min"]),
+                    str(b["max"]),
+                    b["code"],
+                    b["en"],
+                    b.get("zh") or "",
+                    b.get("sex") or "",
+                    alert=b.get("alert") or "",
                 )
                 for b in s["bands"]
             ),
@@ -223,6 +229,7 @@ def test_the_scoring_form_rebuilds_the_rules_it_was_filled_from():
             f["en"],
             f.get("zh") or "",
             tuple(FlagCondition(c["item"], c["operator"], str(c["score"])) for c in f["when"]),
+            f.get("alert") or "",
         )
         for f in rules["flags"]
     ]

@@ -76,7 +76,8 @@ def test_import_errors_name_the_item_and_nothing_is_stored(client, org, admin_us
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("", "Choose a file"), ("{not json", "This is not JSON"), ("[" * 100_000, "This is not JSON")],
+    # "Choose a file or paste the JSON", "This is not JSON", in the staff's Chinese.
+    [("", "请选择文件或粘贴 JSON"), ("{not json", "不是有效的 JSON"), ("[" * 100_000, "不是有效的 JSON")],
 )
 def test_what_is_not_json_is_refused(client, admin_user, text, message):
     client.force_login(admin_user)
@@ -92,7 +93,7 @@ def test_a_file_over_the_limit_is_refused_before_it_is_read(client, org, admin_u
     response = client.post(
         reverse("questionnaires:import"), {"file": upload, "target": "new", "key": "big", "language": "en"}
     )
-    assert response.status_code == 400 and "larger than" in response.content.decode()
+    assert response.status_code == 400 and "JSON 超过" in response.content.decode()  # "larger than"
     assert not Questionnaire.objects.filter(organization=org, key="big").exists()
 
 
