@@ -41,7 +41,7 @@ def test_a_patient_answers_half_reloads_loses_the_network_and_finishes(
     expect(page.locator("h1")).to_contain_text("PHQ-9")
     for link_id in ("1", "2", "3", "4"):
         _choose(page, link_id, 1)
-    expect(page.locator("#save-status")).to_contain_text("已保存")
+    expect(page.locator("#save-status")).to_contain_text("已保存于")  # not "…已保存在本机" (offline)
     page.screenshot(path=f"{SCREENSHOTS}/link-phone.png", full_page=True)
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
@@ -53,7 +53,7 @@ def test_a_patient_answers_half_reloads_loses_the_network_and_finishes(
     expect(page.locator("#save-status")).to_contain_text("没有网络")
     context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
-    expect(page.locator("#save-status")).to_contain_text("已保存")
+    expect(page.locator("#save-status")).to_contain_text("已保存于")  # not "…已保存在本机" (offline)
     assert QuestionnaireInvitation.objects.get().draft["5"] == "2"
 
     page.click("#submit-answers")  # four questions still open: marked, nothing lost

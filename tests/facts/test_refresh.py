@@ -109,7 +109,8 @@ def test_the_command_refreshes_an_organization_and_says_how_much(org):
     out, err = io.StringIO(), io.StringIO()
     call_command("facts", "refresh", organization=org.code, stdout=out, stderr=err)
     count = LatestIndicator.objects.count()
-    assert count and out.getvalue().startswith(f"10 patients: {count} latest results")
+    # "10 patients: {count} latest results", in the installation's language
+    assert count and out.getvalue().startswith(f"10 位患者：{count} 条最新结果")  # noqa: RUF001
     assert "patients" in err.getvalue()  # the progress bar
 
 
