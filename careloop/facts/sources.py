@@ -17,6 +17,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from careloop.patients.models import Condition, ConsentEvent, Encounter, Medication, PatientTag
+from careloop.questionnaires.facts import newest_scores
 from careloop.questionnaires.models import QuestionnaireScore
 
 # FHIR's clinical statuses of a condition the patient has now (recurrence and relapse are active again).
@@ -55,15 +56,9 @@ def latest_consents() -> QuerySet[ConsentEvent]:
 
 
 def latest_scores() -> QuerySet[QuestionnaireScore]:
-    """Each patient's newest total per score code, as careloop.questionnaires.facts.latest_scores reads it
-    (that function takes one organization; the compiler needs the rows correlated with each patient)."""
-    newer = QuestionnaireScore.objects.filter(
-        patient_id=OuterRef("patient_id"), code=OuterRef("code")
-    ).filter(
-        Q(answered_at__gt=OuterRef("answered_at"))
-        | Q(answered_at=OuterRef("answered_at"), pk__gt=OuterRef("pk"))
-    )
-    return QuestionnaireScore.objects.exclude(Exists(newer))
+    """Each patient's newest total per score code, in every organization (the compiler correlates them with
+    each patient row)."""
+    return newest_scores()
 
 
 def discharges(today: datetime.date) -> QuerySet[Encounter]:
