@@ -80,9 +80,14 @@
       credentials: "same-origin"
     }).then(function (response) {
       if (response.status === 410 || response.status === 404) {
-        closed = true;
-        show(form.dataset.textClosed);
-        return null;
+        // Closed only when the server says so ({"state": ...}); a reply that is not the server's own
+        // (a proxy's or a network switch's page) is a failed save, tried again like any other.
+        return response.json().then(function (reply) {
+          if (!reply || !reply.state) throw new Error("not the server's reply");
+          closed = true;
+          show(form.dataset.textClosed);
+          return null;
+        });
       }
       if (!response.ok) throw new Error("save failed: " + response.status);
       return response.json();
