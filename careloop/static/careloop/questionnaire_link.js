@@ -20,6 +20,10 @@
   var timer = null;
   var retry = null;
   var closed = false;
+  // One save at a time: two at once (the browser's own "online" and a change, say) could finish out of
+  // order, and an older failure would then cover a newer success. A save asked for meanwhile runs after.
+  var inFlight = false;
+  var again = false;
 
   function values() {
     var result = {};
@@ -68,8 +72,12 @@
   function save() {
     timer = null;
     if (closed) return;
-    var body = new FormData();
+    if (inFlight) { again = true; return; }
+    inFlight = true;
     var current = values();
+    var sent = JSON.stringify(current);
+    var saved = false;
+    var body = new FormData();
     Object.keys(current).forEach(function (name) {
       [].concat(current[name]).forEach(function (value) { body.append(name, value); });
     });
@@ -93,12 +101,19 @@
       return response.json();
     }).then(function (reply) {
       if (!reply) return;
-      keep(false);
+      saved = true;
+      keep(JSON.stringify(values()) !== sent);  // still pending if the patient answered meanwhile
       show(form.dataset.textSaved + " " + reply.saved_at);
       applyEnabled(reply.enabled);
     }).catch(function () {
       show(form.dataset.textOffline);
       if (!retry) retry = setTimeout(function () { retry = null; save(); }, 15000);
+    }).then(function () {
+      inFlight = false;
+      // A save asked for meanwhile is needed only if it has something new to send.
+      var asked = again;
+      again = false;
+      if (asked && (!saved || JSON.stringify(values()) !== sent)) save();
     });
   }
 
