@@ -33,6 +33,7 @@ END_REASONS = [
     ("moved", _("Moved away")),
     ("consent_withdrawn", _("Consent withdrawn")),
     ("goal_met", _("Goal met")),
+    ("refused", _("Refused follow-up")),
     ("staff", _("Ended by staff")),
 ]
 CHANNELS = [
@@ -162,6 +163,9 @@ class Task(models.Model):
         db_constraint=False,
     )
     status = models.CharField(_("status"), max_length=10, choices=TASK_STATUSES, default="pending")
+    # How far up the protocol's escalation ladder the task has gone (0: as planned). A database default:
+    # the sweep writes tasks with INSERT … SELECT and leaves it out.
+    rung = models.PositiveSmallIntegerField(_("escalation step"), db_default=0)
     done_at = models.DateTimeField(_("done"), null=True, blank=True)
 
     class Meta:
@@ -209,3 +213,8 @@ class SweepState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization_id} through {self.planned_through}"
+
+
+from careloop.followup.contact_models import ContactRecord, Recording  # noqa: E402  (registers the models)
+
+__all__ = ["ContactRecord", "Enrolment", "Protocol", "Recording", "SweepState", "Task"]

@@ -43,6 +43,9 @@ class Patient(models.Model):
     )
     created_at = models.DateTimeField(_("registered"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # Known from a contact's outcome or the record: every plan stops, and the worklist never shows them.
+    deceased_on = models.DateField(_("date of death"), null=True, blank=True)
+    moved_away_on = models.DateField(_("moved away on"), null=True, blank=True)
     # field -> when staff last set it by hand (ISO time): a feed's older value never silently replaces it.
     hand_edited = models.JSONField(default=dict, blank=True, editable=False)
     # Set when this record was merged into another (merging.py): it stays only as a redirect to that one.
@@ -107,6 +110,8 @@ class PatientTag(models.Model):
     tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="patient_tags")
     source = models.CharField(_("source"), max_length=10, choices=choices.TAG_SOURCES, default="manual")
     rule = models.CharField(_("rule"), max_length=100, blank=True)  # the rule that made it, for source=rule
+    # For source=rule: the facts that matched when the rule added it ({"latest 8480-6": 152, ...}).
+    matched = models.JSONField(_("facts that matched"), default=dict, blank=True)
     added_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     added_at = models.DateTimeField(_("added"), default=timezone.now)
 

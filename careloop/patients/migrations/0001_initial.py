@@ -8,294 +8,949 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CardSequence',
+            name="CardSequence",
             fields=[
-                ('name', models.CharField(max_length=20, primary_key=True, serialize=False)),
-                ('next_value', models.BigIntegerField(default=1)),
+                ("name", models.CharField(max_length=20, primary_key=True, serialize=False)),
+                ("next_value", models.BigIntegerField(default=1)),
             ],
         ),
         migrations.CreateModel(
-            name='Patient',
+            name="Patient",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=60, verbose_name='full name')),
-                ('name_initials', models.CharField(db_index=True, editable=False, max_length=30, verbose_name='pinyin initials')),
-                ('name_pinyin', models.CharField(editable=False, max_length=200, verbose_name='pinyin')),
-                ('sex', models.CharField(choices=[('male', 'Male'), ('female', 'Female'), ('other', 'Other'), ('unknown', 'Unknown')], max_length=10, verbose_name='sex')),
-                ('birth_date', models.DateField(verbose_name='birth date')),
-                ('id_type', models.CharField(choices=[('resident', 'Resident ID card'), ('passport', 'Passport'), ('hk_macao', 'Mainland travel permit (HK/Macao)'), ('taiwan', 'Mainland travel permit (Taiwan)'), ('other', 'Other document')], default='resident', max_length=20, verbose_name='ID document')),
-                ('id_number', careloop.encryption.EncryptedTextField(blank=True, default='', verbose_name='ID number')),
-                ('id_number_index', models.CharField(blank=True, default='', editable=False, max_length=40)),
-                ('mobile', careloop.encryption.EncryptedTextField(blank=True, default='', verbose_name='mobile')),
-                ('mobile_index', models.CharField(blank=True, default='', editable=False, max_length=40)),
-                ('mobile_last4', models.CharField(blank=True, default='', editable=False, max_length=4)),
-                ('address', models.CharField(blank=True, max_length=200, verbose_name='address')),
-                ('ethnicity', models.CharField(blank=True, choices=[('01', 'Han'), ('02', 'Mongol'), ('03', 'Hui'), ('04', 'Tibetan'), ('05', 'Uyghur'), ('06', 'Miao'), ('07', 'Yi'), ('08', 'Zhuang'), ('09', 'Buyei'), ('10', 'Korean'), ('11', 'Manchu'), ('12', 'Dong'), ('13', 'Yao'), ('14', 'Bai'), ('15', 'Tujia'), ('16', 'Hani'), ('17', 'Kazakh'), ('18', 'Dai'), ('19', 'Li'), ('20', 'Lisu'), ('21', 'Va'), ('22', 'She'), ('23', 'Gaoshan'), ('24', 'Lahu'), ('25', 'Sui'), ('26', 'Dongxiang'), ('27', 'Naxi'), ('28', 'Jingpo'), ('29', 'Kirgiz'), ('30', 'Tu'), ('31', 'Daur'), ('32', 'Mulao'), ('33', 'Qiang'), ('34', 'Blang'), ('35', 'Salar'), ('36', 'Maonan'), ('37', 'Gelao'), ('38', 'Xibe'), ('39', 'Achang'), ('40', 'Pumi'), ('41', 'Tajik'), ('42', 'Nu'), ('43', 'Uzbek'), ('44', 'Russian'), ('45', 'Ewenki'), ('46', 'Deang'), ('47', 'Bonan'), ('48', 'Yugur'), ('49', 'Gin'), ('50', 'Tatar'), ('51', 'Derung'), ('52', 'Oroqen'), ('53', 'Hezhen'), ('54', 'Monba'), ('55', 'Lhoba'), ('56', 'Jino'), ('97', 'Other ethnicity'), ('98', 'Foreign national')], max_length=20, verbose_name='ethnicity')),
-                ('occupation', models.CharField(blank=True, choices=[('civil_servant', 'Civil servant / public institution'), ('professional', 'Professional / technical'), ('office', 'Office / clerical'), ('commerce', 'Commerce / services'), ('agriculture', 'Agriculture, forestry, fishery'), ('production', 'Production / transport worker'), ('military', 'Military'), ('student', 'Student'), ('retired', 'Retired'), ('unemployed', 'Not employed'), ('other', 'Other occupation')], max_length=30, verbose_name='occupation')),
-                ('insurance_type', models.CharField(blank=True, choices=[('employee', 'Urban employee basic medical insurance'), ('resident', 'Urban and rural resident basic medical insurance'), ('public', 'Public-funded medical care'), ('commercial', 'Commercial insurance'), ('self_pay', 'Self-pay'), ('other', 'Other insurance')], max_length=30, verbose_name='insurance')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='registered')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('department', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='accounts.department', verbose_name='department')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='patients', to='accounts.organization')),
-                ('responsible_doctor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='patients', to=settings.AUTH_USER_MODEL, verbose_name='responsible doctor')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=60, verbose_name="full name")),
+                (
+                    "name_initials",
+                    models.CharField(
+                        db_index=True, editable=False, max_length=30, verbose_name="pinyin initials"
+                    ),
+                ),
+                ("name_pinyin", models.CharField(editable=False, max_length=200, verbose_name="pinyin")),
+                (
+                    "sex",
+                    models.CharField(
+                        choices=[
+                            ("male", "Male"),
+                            ("female", "Female"),
+                            ("other", "Other"),
+                            ("unknown", "Unknown"),
+                        ],
+                        max_length=10,
+                        verbose_name="sex",
+                    ),
+                ),
+                ("birth_date", models.DateField(verbose_name="birth date")),
+                (
+                    "id_type",
+                    models.CharField(
+                        choices=[
+                            ("resident", "Resident ID card"),
+                            ("passport", "Passport"),
+                            ("hk_macao", "Mainland travel permit (HK/Macao)"),
+                            ("taiwan", "Mainland travel permit (Taiwan)"),
+                            ("other", "Other document"),
+                        ],
+                        default="resident",
+                        max_length=20,
+                        verbose_name="ID document",
+                    ),
+                ),
+                (
+                    "id_number",
+                    careloop.encryption.EncryptedTextField(blank=True, default="", verbose_name="ID number"),
+                ),
+                ("id_number_index", models.CharField(blank=True, default="", editable=False, max_length=40)),
+                (
+                    "mobile",
+                    careloop.encryption.EncryptedTextField(blank=True, default="", verbose_name="mobile"),
+                ),
+                ("mobile_index", models.CharField(blank=True, default="", editable=False, max_length=40)),
+                ("mobile_last4", models.CharField(blank=True, default="", editable=False, max_length=4)),
+                ("address", models.CharField(blank=True, max_length=200, verbose_name="address")),
+                (
+                    "ethnicity",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("01", "Han"),
+                            ("02", "Mongol"),
+                            ("03", "Hui"),
+                            ("04", "Tibetan"),
+                            ("05", "Uyghur"),
+                            ("06", "Miao"),
+                            ("07", "Yi"),
+                            ("08", "Zhuang"),
+                            ("09", "Buyei"),
+                            ("10", "Korean"),
+                            ("11", "Manchu"),
+                            ("12", "Dong"),
+                            ("13", "Yao"),
+                            ("14", "Bai"),
+                            ("15", "Tujia"),
+                            ("16", "Hani"),
+                            ("17", "Kazakh"),
+                            ("18", "Dai"),
+                            ("19", "Li"),
+                            ("20", "Lisu"),
+                            ("21", "Va"),
+                            ("22", "She"),
+                            ("23", "Gaoshan"),
+                            ("24", "Lahu"),
+                            ("25", "Sui"),
+                            ("26", "Dongxiang"),
+                            ("27", "Naxi"),
+                            ("28", "Jingpo"),
+                            ("29", "Kirgiz"),
+                            ("30", "Tu"),
+                            ("31", "Daur"),
+                            ("32", "Mulao"),
+                            ("33", "Qiang"),
+                            ("34", "Blang"),
+                            ("35", "Salar"),
+                            ("36", "Maonan"),
+                            ("37", "Gelao"),
+                            ("38", "Xibe"),
+                            ("39", "Achang"),
+                            ("40", "Pumi"),
+                            ("41", "Tajik"),
+                            ("42", "Nu"),
+                            ("43", "Uzbek"),
+                            ("44", "Russian"),
+                            ("45", "Ewenki"),
+                            ("46", "Deang"),
+                            ("47", "Bonan"),
+                            ("48", "Yugur"),
+                            ("49", "Gin"),
+                            ("50", "Tatar"),
+                            ("51", "Derung"),
+                            ("52", "Oroqen"),
+                            ("53", "Hezhen"),
+                            ("54", "Monba"),
+                            ("55", "Lhoba"),
+                            ("56", "Jino"),
+                            ("97", "Other ethnicity"),
+                            ("98", "Foreign national"),
+                        ],
+                        max_length=20,
+                        verbose_name="ethnicity",
+                    ),
+                ),
+                (
+                    "occupation",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("civil_servant", "Civil servant / public institution"),
+                            ("professional", "Professional / technical"),
+                            ("office", "Office / clerical"),
+                            ("commerce", "Commerce / services"),
+                            ("agriculture", "Agriculture, forestry, fishery"),
+                            ("production", "Production / transport worker"),
+                            ("military", "Military"),
+                            ("student", "Student"),
+                            ("retired", "Retired"),
+                            ("unemployed", "Not employed"),
+                            ("other", "Other occupation"),
+                        ],
+                        max_length=30,
+                        verbose_name="occupation",
+                    ),
+                ),
+                (
+                    "insurance_type",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("employee", "Urban employee basic medical insurance"),
+                            ("resident", "Urban and rural resident basic medical insurance"),
+                            ("public", "Public-funded medical care"),
+                            ("commercial", "Commercial insurance"),
+                            ("self_pay", "Self-pay"),
+                            ("other", "Other insurance"),
+                        ],
+                        max_length=30,
+                        verbose_name="insurance",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="registered"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "department",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="accounts.department",
+                        verbose_name="department",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="patients",
+                        to="accounts.organization",
+                    ),
+                ),
+                (
+                    "responsible_doctor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="patients",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="responsible doctor",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'patient',
-                'verbose_name_plural': 'patients',
-                'ordering': ['name_initials', 'id'],
+                "verbose_name": "patient",
+                "verbose_name_plural": "patients",
+                "ordering": ["name_initials", "id"],
             },
         ),
         migrations.CreateModel(
-            name='MembershipCard',
+            name="MembershipCard",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=20, unique=True, verbose_name='card number')),
-                ('tier', models.CharField(choices=[('standard', 'Standard'), ('silver', 'Silver'), ('gold', 'Gold'), ('platinum', 'Platinum')], default='standard', max_length=10, verbose_name='tier')),
-                ('status', models.CharField(choices=[('active', 'Active'), ('frozen', 'Frozen'), ('lost', 'Reported lost'), ('replaced', 'Replaced')], default='active', max_length=10, verbose_name='status')),
-                ('issued_on', models.DateField(default=django.utils.timezone.localdate, verbose_name='issued on')),
-                ('status_changed_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='status changed')),
-                ('note', models.CharField(blank=True, max_length=200, verbose_name='note')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cards', to='accounts.organization')),
-                ('replaces', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='replaced_by', to='patients.membershipcard')),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='cards', to='patients.patient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.CharField(max_length=20, unique=True, verbose_name="card number")),
+                (
+                    "tier",
+                    models.CharField(
+                        choices=[
+                            ("standard", "Standard"),
+                            ("silver", "Silver"),
+                            ("gold", "Gold"),
+                            ("platinum", "Platinum"),
+                        ],
+                        default="standard",
+                        max_length=10,
+                        verbose_name="tier",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("frozen", "Frozen"),
+                            ("lost", "Reported lost"),
+                            ("replaced", "Replaced"),
+                        ],
+                        default="active",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "issued_on",
+                    models.DateField(default=django.utils.timezone.localdate, verbose_name="issued on"),
+                ),
+                (
+                    "status_changed_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="status changed"),
+                ),
+                ("note", models.CharField(blank=True, max_length=200, verbose_name="note")),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="cards",
+                        to="accounts.organization",
+                    ),
+                ),
+                (
+                    "replaces",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="replaced_by",
+                        to="patients.membershipcard",
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="cards",
+                        to="patients.patient",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'membership card',
-                'verbose_name_plural': 'membership cards',
-                'ordering': ['-issued_on', '-id'],
+                "verbose_name": "membership card",
+                "verbose_name_plural": "membership cards",
+                "ordering": ["-issued_on", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Medication',
+            name="Medication",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='medicine')),
-                ('dose', models.CharField(blank=True, max_length=40, verbose_name='dose')),
-                ('route', models.CharField(choices=[('oral', 'Oral'), ('subcutaneous', 'Subcutaneous'), ('intravenous', 'Intravenous'), ('inhaled', 'Inhaled'), ('topical', 'Topical'), ('other', 'Other')], default='oral', max_length=12, verbose_name='route')),
-                ('frequency', models.CharField(choices=[('qd', 'Once a day'), ('bid', 'Twice a day'), ('tid', 'Three times a day'), ('qid', 'Four times a day'), ('qn', 'Every night'), ('qw', 'Once a week'), ('prn', 'As needed')], default='qd', max_length=12, verbose_name='frequency')),
-                ('start_date', models.DateField(blank=True, null=True, verbose_name='start')),
-                ('stop_date', models.DateField(blank=True, null=True, verbose_name='stop')),
-                ('note', models.CharField(blank=True, max_length=200, verbose_name='note')),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='medications', to='patients.patient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="medicine")),
+                ("dose", models.CharField(blank=True, max_length=40, verbose_name="dose")),
+                (
+                    "route",
+                    models.CharField(
+                        choices=[
+                            ("oral", "Oral"),
+                            ("subcutaneous", "Subcutaneous"),
+                            ("intravenous", "Intravenous"),
+                            ("inhaled", "Inhaled"),
+                            ("topical", "Topical"),
+                            ("other", "Other"),
+                        ],
+                        default="oral",
+                        max_length=12,
+                        verbose_name="route",
+                    ),
+                ),
+                (
+                    "frequency",
+                    models.CharField(
+                        choices=[
+                            ("qd", "Once a day"),
+                            ("bid", "Twice a day"),
+                            ("tid", "Three times a day"),
+                            ("qid", "Four times a day"),
+                            ("qn", "Every night"),
+                            ("qw", "Once a week"),
+                            ("prn", "As needed"),
+                        ],
+                        default="qd",
+                        max_length=12,
+                        verbose_name="frequency",
+                    ),
+                ),
+                ("start_date", models.DateField(blank=True, null=True, verbose_name="start")),
+                ("stop_date", models.DateField(blank=True, null=True, verbose_name="stop")),
+                ("note", models.CharField(blank=True, max_length=200, verbose_name="note")),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="medications",
+                        to="patients.patient",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'medication',
-                'verbose_name_plural': 'medications',
-                'ordering': ['stop_date', '-start_date', '-id'],
+                "verbose_name": "medication",
+                "verbose_name_plural": "medications",
+                "ordering": ["stop_date", "-start_date", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Lifestyle',
+            name="Lifestyle",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('smoking', models.CharField(choices=[('never', 'Never smoked'), ('former', 'Former smoker'), ('current', 'Current smoker')], default='never', max_length=12, verbose_name='smoking')),
-                ('cigarettes_per_day', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='cigarettes per day')),
-                ('alcohol', models.CharField(choices=[('never', 'Never drinks'), ('occasional', 'Occasionally'), ('regular', 'Regularly'), ('heavy', 'Heavily'), ('former', 'Quit drinking')], default='never', max_length=12, verbose_name='alcohol')),
-                ('diet', models.CharField(choices=[('balanced', 'Balanced'), ('meat_heavy', 'Mostly meat'), ('vegetarian', 'Mostly vegetarian'), ('high_sugar', 'High in sugar'), ('high_fat', 'High in fat')], default='balanced', max_length=12, verbose_name='diet')),
-                ('salt_intake', models.CharField(choices=[('low', 'Low'), ('moderate', 'Moderate'), ('high', 'High')], default='moderate', max_length=10, verbose_name='salt intake')),
-                ('exercise', models.CharField(choices=[('never', 'Never'), ('sometimes', 'Sometimes'), ('weekly', '1–2 times a week'), ('regular', '3 or more times a week'), ('daily', 'Every day')], default='sometimes', max_length=12, verbose_name='exercise')),
-                ('sleep_hours', models.DecimalField(blank=True, decimal_places=1, max_digits=3, null=True, verbose_name='sleep (hours a night)')),
-                ('assessed_on', models.DateField(default=django.utils.timezone.localdate, verbose_name='assessed on')),
-                ('patient', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='lifestyle', to='patients.patient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "smoking",
+                    models.CharField(
+                        choices=[
+                            ("never", "Never smoked"),
+                            ("former", "Former smoker"),
+                            ("current", "Current smoker"),
+                        ],
+                        default="never",
+                        max_length=12,
+                        verbose_name="smoking",
+                    ),
+                ),
+                (
+                    "cigarettes_per_day",
+                    models.PositiveSmallIntegerField(
+                        blank=True, null=True, verbose_name="cigarettes per day"
+                    ),
+                ),
+                (
+                    "alcohol",
+                    models.CharField(
+                        choices=[
+                            ("never", "Never drinks"),
+                            ("occasional", "Occasionally"),
+                            ("regular", "Regularly"),
+                            ("heavy", "Heavily"),
+                            ("former", "Quit drinking"),
+                        ],
+                        default="never",
+                        max_length=12,
+                        verbose_name="alcohol",
+                    ),
+                ),
+                (
+                    "diet",
+                    models.CharField(
+                        choices=[
+                            ("balanced", "Balanced"),
+                            ("meat_heavy", "Mostly meat"),
+                            ("vegetarian", "Mostly vegetarian"),
+                            ("high_sugar", "High in sugar"),
+                            ("high_fat", "High in fat"),
+                        ],
+                        default="balanced",
+                        max_length=12,
+                        verbose_name="diet",
+                    ),
+                ),
+                (
+                    "salt_intake",
+                    models.CharField(
+                        choices=[("low", "Low"), ("moderate", "Moderate"), ("high", "High")],
+                        default="moderate",
+                        max_length=10,
+                        verbose_name="salt intake",
+                    ),
+                ),
+                (
+                    "exercise",
+                    models.CharField(
+                        choices=[
+                            ("never", "Never"),
+                            ("sometimes", "Sometimes"),
+                            ("weekly", "1–2 times a week"),
+                            ("regular", "3 or more times a week"),
+                            ("daily", "Every day"),
+                        ],
+                        default="sometimes",
+                        max_length=12,
+                        verbose_name="exercise",
+                    ),
+                ),
+                (
+                    "sleep_hours",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=1,
+                        max_digits=3,
+                        null=True,
+                        verbose_name="sleep (hours a night)",
+                    ),
+                ),
+                (
+                    "assessed_on",
+                    models.DateField(default=django.utils.timezone.localdate, verbose_name="assessed on"),
+                ),
+                (
+                    "patient",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lifestyle",
+                        to="patients.patient",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'lifestyle',
-                'verbose_name_plural': 'lifestyle',
+                "verbose_name": "lifestyle",
+                "verbose_name_plural": "lifestyle",
             },
         ),
         migrations.CreateModel(
-            name='FamilyLink',
+            name="FamilyLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('related_name', models.CharField(max_length=60, verbose_name='name')),
-                ('related_mobile', careloop.encryption.EncryptedTextField(blank=True, default='', verbose_name='mobile')),
-                ('relationship', models.CharField(choices=[('spouse', 'Spouse'), ('father', 'Father'), ('mother', 'Mother'), ('son', 'Son'), ('daughter', 'Daughter'), ('sibling', 'Brother or sister'), ('grandparent', 'Grandparent'), ('grandchild', 'Grandchild'), ('guardian', 'Other legal guardian'), ('caregiver', 'Caregiver'), ('other', 'Other')], max_length=20, verbose_name='relationship')),
-                ('is_guardian', models.BooleanField(default=False, verbose_name='legal guardian')),
-                ('can_act_for', models.BooleanField(default=False, verbose_name='may view and act for the patient')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='family_links', to='patients.patient')),
-                ('related_patient', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='patients.patient', verbose_name='related patient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("related_name", models.CharField(max_length=60, verbose_name="name")),
+                (
+                    "related_mobile",
+                    careloop.encryption.EncryptedTextField(blank=True, default="", verbose_name="mobile"),
+                ),
+                (
+                    "relationship",
+                    models.CharField(
+                        choices=[
+                            ("spouse", "Spouse"),
+                            ("father", "Father"),
+                            ("mother", "Mother"),
+                            ("son", "Son"),
+                            ("daughter", "Daughter"),
+                            ("sibling", "Brother or sister"),
+                            ("grandparent", "Grandparent"),
+                            ("grandchild", "Grandchild"),
+                            ("guardian", "Other legal guardian"),
+                            ("caregiver", "Caregiver"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                        verbose_name="relationship",
+                    ),
+                ),
+                ("is_guardian", models.BooleanField(default=False, verbose_name="legal guardian")),
+                (
+                    "can_act_for",
+                    models.BooleanField(default=False, verbose_name="may view and act for the patient"),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="family_links",
+                        to="patients.patient",
+                    ),
+                ),
+                (
+                    "related_patient",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="patients.patient",
+                        verbose_name="related patient",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'family member',
-                'verbose_name_plural': 'family members',
-                'ordering': ['id'],
+                "verbose_name": "family member",
+                "verbose_name_plural": "family members",
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='FamilyHistory',
+            name="FamilyHistory",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('relative', models.CharField(choices=[('father', 'Father'), ('mother', 'Mother'), ('sibling', 'Brother or sister'), ('child', 'Child'), ('grandparent', 'Grandparent'), ('other', 'Other')], max_length=20, verbose_name='relative')),
-                ('icd10_code', models.CharField(blank=True, max_length=10, verbose_name='ICD-10 code')),
-                ('condition', models.CharField(max_length=100, verbose_name='condition')),
-                ('note', models.CharField(blank=True, max_length=200, verbose_name='note')),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='family_history', to='patients.patient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "relative",
+                    models.CharField(
+                        choices=[
+                            ("father", "Father"),
+                            ("mother", "Mother"),
+                            ("sibling", "Brother or sister"),
+                            ("child", "Child"),
+                            ("grandparent", "Grandparent"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                        verbose_name="relative",
+                    ),
+                ),
+                ("icd10_code", models.CharField(blank=True, max_length=10, verbose_name="ICD-10 code")),
+                ("condition", models.CharField(max_length=100, verbose_name="condition")),
+                ("note", models.CharField(blank=True, max_length=200, verbose_name="note")),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="family_history",
+                        to="patients.patient",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'family history',
-                'verbose_name_plural': 'family history',
-                'ordering': ['id'],
+                "verbose_name": "family history",
+                "verbose_name_plural": "family history",
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='Encounter',
+            name="Encounter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('encounter_class', models.CharField(choices=[('outpatient', 'Outpatient'), ('inpatient', 'Inpatient'), ('emergency', 'Emergency'), ('checkup', 'Health check'), ('home', 'Home visit')], default='outpatient', max_length=12, verbose_name='type')),
-                ('admitted_at', models.DateTimeField(verbose_name='admitted / seen')),
-                ('discharged_at', models.DateTimeField(blank=True, null=True, verbose_name='discharged')),
-                ('department', models.CharField(blank=True, max_length=60, verbose_name='department')),
-                ('diagnoses', models.CharField(blank=True, max_length=300, verbose_name='diagnoses')),
-                ('procedures', models.CharField(blank=True, max_length=300, verbose_name='procedures')),
-                ('source_system', models.CharField(blank=True, max_length=40, verbose_name='source system')),
-                ('source_id', models.CharField(blank=True, max_length=64, verbose_name='source id')),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='encounters', to='patients.patient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "encounter_class",
+                    models.CharField(
+                        choices=[
+                            ("outpatient", "Outpatient"),
+                            ("inpatient", "Inpatient"),
+                            ("emergency", "Emergency"),
+                            ("checkup", "Health check"),
+                            ("home", "Home visit"),
+                        ],
+                        default="outpatient",
+                        max_length=12,
+                        verbose_name="type",
+                    ),
+                ),
+                ("admitted_at", models.DateTimeField(verbose_name="admitted / seen")),
+                ("discharged_at", models.DateTimeField(blank=True, null=True, verbose_name="discharged")),
+                ("department", models.CharField(blank=True, max_length=60, verbose_name="department")),
+                ("diagnoses", models.CharField(blank=True, max_length=300, verbose_name="diagnoses")),
+                ("procedures", models.CharField(blank=True, max_length=300, verbose_name="procedures")),
+                ("source_system", models.CharField(blank=True, max_length=40, verbose_name="source system")),
+                ("source_id", models.CharField(blank=True, max_length=64, verbose_name="source id")),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="encounters",
+                        to="patients.patient",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'encounter',
-                'verbose_name_plural': 'encounters',
-                'ordering': ['-admitted_at', '-id'],
+                "verbose_name": "encounter",
+                "verbose_name_plural": "encounters",
+                "ordering": ["-admitted_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ConsentEvent',
+            name="ConsentEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('purpose', models.CharField(choices=[('care', 'Care and follow-up'), ('sensitive', 'Processing of sensitive health data'), ('marketing', 'Education and marketing messages'), ('research', 'Research')], max_length=20, verbose_name='purpose')),
-                ('granted', models.BooleanField(verbose_name='granted')),
-                ('at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='time')),
-                ('given_by', models.CharField(choices=[('self', 'The patient'), ('guardian', 'A guardian')], default='self', max_length=10, verbose_name='given by')),
-                ('guardian_name', models.CharField(blank=True, max_length=60, verbose_name='guardian name')),
-                ('guardian_relationship', models.CharField(blank=True, choices=[('spouse', 'Spouse'), ('father', 'Father'), ('mother', 'Mother'), ('son', 'Son'), ('daughter', 'Daughter'), ('sibling', 'Brother or sister'), ('grandparent', 'Grandparent'), ('grandchild', 'Grandchild'), ('guardian', 'Other legal guardian'), ('caregiver', 'Caregiver'), ('other', 'Other')], max_length=20, verbose_name='guardian relationship')),
-                ('method', models.CharField(choices=[('written', 'Signed form'), ('verbal', 'Verbal, witnessed'), ('electronic', 'Electronic')], default='written', max_length=10, verbose_name='how')),
-                ('note', models.CharField(blank=True, max_length=200, verbose_name='note')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='consent_events', to='patients.patient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "purpose",
+                    models.CharField(
+                        choices=[
+                            ("care", "Care and follow-up"),
+                            ("sensitive", "Processing of sensitive health data"),
+                            ("marketing", "Education and marketing messages"),
+                            ("research", "Research"),
+                        ],
+                        max_length=20,
+                        verbose_name="purpose",
+                    ),
+                ),
+                ("granted", models.BooleanField(verbose_name="granted")),
+                ("at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="time")),
+                (
+                    "given_by",
+                    models.CharField(
+                        choices=[("self", "The patient"), ("guardian", "A guardian")],
+                        default="self",
+                        max_length=10,
+                        verbose_name="given by",
+                    ),
+                ),
+                ("guardian_name", models.CharField(blank=True, max_length=60, verbose_name="guardian name")),
+                (
+                    "guardian_relationship",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("spouse", "Spouse"),
+                            ("father", "Father"),
+                            ("mother", "Mother"),
+                            ("son", "Son"),
+                            ("daughter", "Daughter"),
+                            ("sibling", "Brother or sister"),
+                            ("grandparent", "Grandparent"),
+                            ("grandchild", "Grandchild"),
+                            ("guardian", "Other legal guardian"),
+                            ("caregiver", "Caregiver"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                        verbose_name="guardian relationship",
+                    ),
+                ),
+                (
+                    "method",
+                    models.CharField(
+                        choices=[
+                            ("written", "Signed form"),
+                            ("verbal", "Verbal, witnessed"),
+                            ("electronic", "Electronic"),
+                        ],
+                        default="written",
+                        max_length=10,
+                        verbose_name="how",
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=200, verbose_name="note")),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="consent_events",
+                        to="patients.patient",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'consent event',
-                'verbose_name_plural': 'consent events',
-                'ordering': ['-at', '-id'],
+                "verbose_name": "consent event",
+                "verbose_name_plural": "consent events",
+                "ordering": ["-at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Condition',
+            name="Condition",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('icd10_code', models.CharField(max_length=10, verbose_name='ICD-10 code')),
-                ('name', models.CharField(max_length=100, verbose_name='diagnosis')),
-                ('onset_date', models.DateField(blank=True, null=True, verbose_name='onset')),
-                ('clinical_status', models.CharField(choices=[('active', 'Active'), ('recurrence', 'Recurrence'), ('remission', 'Remission'), ('resolved', 'Resolved')], default='active', max_length=12, verbose_name='status')),
-                ('note', models.CharField(blank=True, max_length=200, verbose_name='note')),
-                ('recorded_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='conditions', to='patients.patient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("icd10_code", models.CharField(max_length=10, verbose_name="ICD-10 code")),
+                ("name", models.CharField(max_length=100, verbose_name="diagnosis")),
+                ("onset_date", models.DateField(blank=True, null=True, verbose_name="onset")),
+                (
+                    "clinical_status",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("recurrence", "Recurrence"),
+                            ("remission", "Remission"),
+                            ("resolved", "Resolved"),
+                        ],
+                        default="active",
+                        max_length=12,
+                        verbose_name="status",
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=200, verbose_name="note")),
+                ("recorded_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="conditions",
+                        to="patients.patient",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'condition',
-                'verbose_name_plural': 'conditions',
-                'ordering': ['-onset_date', '-id'],
+                "verbose_name": "condition",
+                "verbose_name_plural": "conditions",
+                "ordering": ["-onset_date", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Allergy',
+            name="Allergy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('substance', models.CharField(max_length=100, verbose_name='substance')),
-                ('category', models.CharField(choices=[('medication', 'Medicine'), ('food', 'Food'), ('environment', 'Environment'), ('other', 'Other')], max_length=12, verbose_name='category')),
-                ('reaction', models.CharField(blank=True, max_length=100, verbose_name='reaction')),
-                ('severity', models.CharField(choices=[('mild', 'Mild'), ('moderate', 'Moderate'), ('severe', 'Severe')], default='mild', max_length=10, verbose_name='severity')),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='allergies', to='patients.patient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("substance", models.CharField(max_length=100, verbose_name="substance")),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("medication", "Medicine"),
+                            ("food", "Food"),
+                            ("environment", "Environment"),
+                            ("other", "Other"),
+                        ],
+                        max_length=12,
+                        verbose_name="category",
+                    ),
+                ),
+                ("reaction", models.CharField(blank=True, max_length=100, verbose_name="reaction")),
+                (
+                    "severity",
+                    models.CharField(
+                        choices=[("mild", "Mild"), ("moderate", "Moderate"), ("severe", "Severe")],
+                        default="mild",
+                        max_length=10,
+                        verbose_name="severity",
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="allergies",
+                        to="patients.patient",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'allergy',
-                'verbose_name_plural': 'allergies',
-                'ordering': ['id'],
+                "verbose_name": "allergy",
+                "verbose_name_plural": "allergies",
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='Tag',
+            name="Tag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=40, verbose_name='name')),
-                ('color', models.CharField(default='#2563eb', max_length=7, verbose_name='colour')),
-                ('description', models.CharField(blank=True, max_length=200, verbose_name='description')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tags', to='accounts.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=40, verbose_name="name")),
+                ("color", models.CharField(default="#2563eb", max_length=7, verbose_name="colour")),
+                ("description", models.CharField(blank=True, max_length=200, verbose_name="description")),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tags",
+                        to="accounts.organization",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'tag',
-                'verbose_name_plural': 'tags',
-                'ordering': ['name'],
+                "verbose_name": "tag",
+                "verbose_name_plural": "tags",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='PatientTag',
+            name="PatientTag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(choices=[('manual', 'Added by staff'), ('rule', 'Added by a rule'), ('import', 'Imported')], default='manual', max_length=10, verbose_name='source')),
-                ('rule', models.CharField(blank=True, max_length=100, verbose_name='rule')),
-                ('added_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='added')),
-                ('added_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='patient_tags', to='patients.patient')),
-                ('tag', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='patient_tags', to='patients.tag')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("manual", "Added by staff"),
+                            ("rule", "Added by a rule"),
+                            ("import", "Imported"),
+                        ],
+                        default="manual",
+                        max_length=10,
+                        verbose_name="source",
+                    ),
+                ),
+                ("rule", models.CharField(blank=True, max_length=100, verbose_name="rule")),
+                ("added_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="added")),
+                (
+                    "added_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="patient_tags",
+                        to="patients.patient",
+                    ),
+                ),
+                (
+                    "tag",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="patient_tags",
+                        to="patients.tag",
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='patient',
-            index=models.Index(fields=['organization', 'id_number_index'], name='patient_by_id_number'),
+            model_name="patient",
+            index=models.Index(fields=["organization", "id_number_index"], name="patient_by_id_number"),
         ),
         migrations.AddIndex(
-            model_name='patient',
-            index=models.Index(fields=['organization', 'mobile_index'], name='patient_by_mobile'),
+            model_name="patient",
+            index=models.Index(fields=["organization", "mobile_index"], name="patient_by_mobile"),
         ),
         migrations.AddIndex(
-            model_name='patient',
-            index=models.Index(fields=['organization', 'mobile_last4'], name='patient_by_mobile_last4'),
+            model_name="patient",
+            index=models.Index(fields=["organization", "mobile_last4"], name="patient_by_mobile_last4"),
         ),
         migrations.AddIndex(
-            model_name='patient',
-            index=models.Index(fields=['organization', 'name_initials'], name='patient_by_initials'),
+            model_name="patient",
+            index=models.Index(fields=["organization", "name_initials"], name="patient_by_initials"),
         ),
         migrations.AddIndex(
-            model_name='patient',
-            index=models.Index(fields=['organization', 'name'], name='patient_by_name'),
+            model_name="patient",
+            index=models.Index(fields=["organization", "name"], name="patient_by_name"),
         ),
         migrations.AddConstraint(
-            model_name='membershipcard',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'active')), fields=('patient',), name='card_one_active_per_patient'),
+            model_name="membershipcard",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "active")),
+                fields=("patient",),
+                name="card_one_active_per_patient",
+            ),
         ),
         migrations.AddIndex(
-            model_name='encounter',
-            index=models.Index(fields=['discharged_at'], name='encounter_by_discharge'),
+            model_name="encounter",
+            index=models.Index(fields=["discharged_at"], name="encounter_by_discharge"),
         ),
         migrations.AddConstraint(
-            model_name='encounter',
-            constraint=models.UniqueConstraint(condition=models.Q(('source_id', ''), _negated=True), fields=('source_system', 'source_id'), name='encounter_unique_source'),
+            model_name="encounter",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("source_id", ""), _negated=True),
+                fields=("source_system", "source_id"),
+                name="encounter_unique_source",
+            ),
         ),
         migrations.AddIndex(
-            model_name='consentevent',
-            index=models.Index(fields=['patient', 'purpose', 'at'], name='consent_latest'),
+            model_name="consentevent",
+            index=models.Index(fields=["patient", "purpose", "at"], name="consent_latest"),
         ),
         migrations.AddIndex(
-            model_name='condition',
-            index=models.Index(fields=['icd10_code'], name='condition_by_code'),
+            model_name="condition",
+            index=models.Index(fields=["icd10_code"], name="condition_by_code"),
         ),
         migrations.AddConstraint(
-            model_name='tag',
-            constraint=models.UniqueConstraint(fields=('organization', 'name'), name='tag_unique_name'),
+            model_name="tag",
+            constraint=models.UniqueConstraint(fields=("organization", "name"), name="tag_unique_name"),
         ),
         migrations.AddConstraint(
-            model_name='patienttag',
-            constraint=models.UniqueConstraint(fields=('patient', 'tag'), name='patienttag_unique'),
+            model_name="patienttag",
+            constraint=models.UniqueConstraint(fields=("patient", "tag"), name="patienttag_unique"),
         ),
     ]

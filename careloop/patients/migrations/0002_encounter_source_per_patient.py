@@ -4,18 +4,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('patients', '0001_initial'),
+        ("patients", "0001_initial"),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='encounter',
-            name='encounter_unique_source',
+            model_name="encounter",
+            name="encounter_unique_source",
         ),
         migrations.AddConstraint(
-            model_name='encounter',
-            constraint=models.UniqueConstraint(condition=models.Q(('source_id', ''), _negated=True), fields=('patient', 'source_system', 'source_id'), name='encounter_unique_source'),
+            model_name="encounter",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("source_id", ""), _negated=True),
+                fields=("patient", "source_system", "source_id"),
+                name="encounter_unique_source",
+            ),
         ),
     ]

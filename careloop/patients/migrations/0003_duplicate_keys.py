@@ -5,24 +5,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0004_audit_sealed_behind_inserts'),
-        ('patients', '0002_encounter_source_per_patient'),
+        ("accounts", "0004_audit_sealed_behind_inserts"),
+        ("patients", "0002_encounter_source_per_patient"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='patient',
-            name='patient_by_mobile',
+            model_name="patient",
+            name="patient_by_mobile",
         ),
         migrations.AddIndex(
-            model_name='patient',
-            index=models.Index(fields=['organization', 'mobile_index', 'name_pinyin'], name='patient_by_mobile_pinyin'),
+            model_name="patient",
+            index=models.Index(
+                fields=["organization", "mobile_index", "name_pinyin"], name="patient_by_mobile_pinyin"
+            ),
         ),
         migrations.AddIndex(
-            model_name='patient',
-            index=models.Index(fields=['organization', 'birth_date', 'name_pinyin'], name='patient_by_birth_pinyin'),
+            model_name="patient",
+            index=models.Index(
+                fields=["organization", "birth_date", "name_pinyin"], name="patient_by_birth_pinyin"
+            ),
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('patients', '0003_duplicate_keys'),
+        ("patients", "0003_duplicate_keys"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='patient',
-            name='hand_edited',
+            model_name="patient",
+            name="hand_edited",
             field=models.JSONField(blank=True, default=dict, editable=False),
         ),
     ]

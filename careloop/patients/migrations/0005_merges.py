@@ -8,43 +8,95 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0004_audit_sealed_behind_inserts'),
-        ('patients', '0004_hand_edited'),
+        ("accounts", "0004_audit_sealed_behind_inserts"),
+        ("patients", "0004_hand_edited"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='patient',
-            name='merged_into',
-            field=models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='patients.patient'),
+            model_name="patient",
+            name="merged_into",
+            field=models.ForeignKey(
+                blank=True,
+                editable=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="patients.patient",
+            ),
         ),
         migrations.CreateModel(
-            name='PatientMerge',
+            name="PatientMerge",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('merged_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='merged')),
-                ('source', models.JSONField(blank=True, default=dict)),
-                ('taken', models.JSONField(default=list)),
-                ('survivor_before', careloop.encryption.EncryptedTextField(default='')),
-                ('merged_identifiers', careloop.encryption.EncryptedTextField(default='')),
-                ('moved', models.JSONField(default=dict)),
-                ('kept', models.JSONField(default=dict)),
-                ('undone_at', models.DateTimeField(blank=True, null=True, verbose_name='undone')),
-                ('merged', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='patients.patient')),
-                ('merged_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.organization')),
-                ('survivor', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='patients.patient')),
-                ('undone_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("merged_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="merged")),
+                ("source", models.JSONField(blank=True, default=dict)),
+                ("taken", models.JSONField(default=list)),
+                ("survivor_before", careloop.encryption.EncryptedTextField(default="")),
+                ("merged_identifiers", careloop.encryption.EncryptedTextField(default="")),
+                ("moved", models.JSONField(default=dict)),
+                ("kept", models.JSONField(default=dict)),
+                ("undone_at", models.DateTimeField(blank=True, null=True, verbose_name="undone")),
+                (
+                    "merged",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="patients.patient"
+                    ),
+                ),
+                (
+                    "merged_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.organization",
+                    ),
+                ),
+                (
+                    "survivor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="patients.patient"
+                    ),
+                ),
+                (
+                    "undone_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'merge of patient records',
-                'verbose_name_plural': 'merges of patient records',
-                'ordering': ['-merged_at', '-id'],
-                'indexes': [models.Index(fields=['organization', 'merged_at'], name='patientmerge_by_time')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('undone_at__isnull', True)), fields=('merged',), name='patientmerge_one_open')],
+                "verbose_name": "merge of patient records",
+                "verbose_name_plural": "merges of patient records",
+                "ordering": ["-merged_at", "-id"],
+                "indexes": [models.Index(fields=["organization", "merged_at"], name="patientmerge_by_time")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("undone_at__isnull", True)),
+                        fields=("merged",),
+                        name="patientmerge_one_open",
+                    )
+                ],
             },
         ),
     ]
