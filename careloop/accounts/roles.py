@@ -42,6 +42,10 @@ class Perm(StrEnum):
     PASSWORD_POLICY_SET = "password_policy.set"  # noqa: S105 -- a permission's name, not a password
     # Build, import, publish and retire questionnaires, and export their answers (with RECORD_VIEW).
     QUESTIONNAIRE_MANAGE = "questionnaire.manage"
+    FOLLOWUP_WORK = "followup.work"  # the worklist: open tasks, record contacts and their recordings
+    FOLLOWUP_ASSIGN = "followup.assign"  # hand tasks to another staff member, enrol and end plans
+    PROTOCOL_MANAGE = "protocol.manage"  # switch protocols on and off, edit their definitions
+    TAG_RULE_MANAGE = "tag_rule.manage"  # write, try and switch on the rules that tag patients
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
@@ -66,6 +70,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.RESULTS_MATCH,
             Perm.ALERT_VIEW,
             Perm.ALERT_HANDLE,
+            Perm.FOLLOWUP_WORK,
+            Perm.FOLLOWUP_ASSIGN,
+            Perm.TAG_RULE_MANAGE,
         }
     ),
     # Nurses phone patients all day, so they see mobile numbers, but not ID numbers.
@@ -84,6 +91,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             # The follow-up nurse is often first to reach the patient an alert is about.
             Perm.ALERT_VIEW,
             Perm.ALERT_HANDLE,
+            Perm.FOLLOWUP_WORK,
         }
     ),
     # Reception registers people and issues cards; it checks ID documents but does not read the
