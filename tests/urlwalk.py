@@ -22,6 +22,8 @@ from django.utils import timezone
 from careloop.accounts.models import Department, Organization, User
 from careloop.alerts.actions import do_raise_alert
 from careloop.alerts.models import Alert
+from careloop.followup.actions import do_enrol, do_install_shipped
+from careloop.followup.models import Task
 from careloop.observations.models import (
     CriticalLimit,
     FeedReview,
@@ -93,6 +95,7 @@ class World:
     answer: QuestionnaireAnswer  # of `patient`, to `questionnaire`
     invitation: QuestionnaireInvitation  # a link sent to `patient`
     alert: Alert  # about `patient`, assigned to `doctor`
+    task: Task  # a follow-up task of `patient`
     markers: list[str] = field(default_factory=list)
 
 
@@ -180,6 +183,13 @@ def populate(organization: Organization, mark: str) -> World:
         source_id=str(answer.pk),
         reason="walk",
     )
+    protocol = next(p for p in do_install_shipped(organization) if p.key == "hypertension")
+    enrolment = do_enrol(None, patient, protocol, datetime.date.today())
+    today = datetime.date.today()
+    task = Task.objects.create(
+        organization=organization, enrolment=enrolment, step="walk", number=0, due=today, opens=today,
+        closes=today, channel="phone", content_kind="script", assignee_role="nurse",
+    )  # fmt: skip
     return World(
         organization=organization,
         department=department,
@@ -198,6 +208,7 @@ def populate(organization: Organization, mark: str) -> World:
         answer=answer,
         invitation=link.invitation,
         alert=alert,
+        task=task,
         markers=[mark, str(low), str(high)],
     )
 
@@ -245,6 +256,7 @@ PROVIDERS: dict[str, Provider] = {
     "invitation_id": Provider(lambda w, c: [str(w.invitation.pk)], owned=True),
     "version_id": Provider(lambda w, c: [str(w.answer.version_id)], owned=True),
     "alert_id": Provider(lambda w, c: [str(w.alert.pk)], owned=True),
+    "task_id": Provider(lambda w, c: [str(w.task.pk)], owned=True),
 }
 
 

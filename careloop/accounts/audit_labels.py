@@ -86,6 +86,8 @@ LABELS: dict[str, Promise] = {
     "protocol.install": _("Installed a follow-up protocol version"),
     "protocol.status": _("Switched a follow-up protocol on or off"),
     "enrolment.create": _("Enrolled a patient in a follow-up protocol"),
+    "contact.record": _("Recorded a follow-up contact"),
+    "task.assign": _("Reassigned follow-up tasks"),
     "enrolment.end": _("Ended a patient's follow-up enrolment"),
     "enrolment.move_anchor": _("Moved the anchor date of a follow-up enrolment"),
     "followup.sweep": _("Ran the follow-up sweep: tasks made, missed, enrolments ended"),

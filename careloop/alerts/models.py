@@ -18,7 +18,8 @@ from careloop.patients.models import Patient
 
 KINDS = [
     ("questionnaire", _("Questionnaire answer")),
-    # Sources to come (issue 26): critical_result, crisis_text, lost_to_followup, rule, delivery_failure.
+    ("lost_to_followup", _("Lost to follow-up")),
+    # Sources to come (issue 26): critical_result, crisis_text, rule, delivery_failure.
 ]
 SEVERITIES = [
     ("urgent", pgettext_lazy("alert severity", "Urgent")),

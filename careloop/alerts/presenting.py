@@ -21,6 +21,11 @@ class Described:
 
 
 def describe(alert: Alert, language: str) -> Described:
+    if alert.kind == "lost_to_followup":
+        protocol = in_language(alert.detail.get("protocol", {}), language) or alert.title
+        attempts = alert.detail.get("attempts", 3)
+        cause = _("%(attempts)s attempts in a row reached no one") % {"attempts": attempts}
+        return Described(_("Lost to follow-up: %(protocol)s") % {"protocol": protocol}, cause)
     if alert.kind != "questionnaire":
         return Described(alert.title, alert.title)
     detail = alert.detail

@@ -1,7 +1,6 @@
 """What happened when staff tried to reach a patient (随访记录), and the call's recordings (随访电话录音).
 
-One outcome vocabulary is shared by every screen and report: `OUTCOMES`, with `UNREACHED` the outcomes
-that count toward losing a patient to follow-up (失访) and `REACHED` those that restore one.
+One outcome vocabulary is shared by every screen and report: `OUTCOMES`; what each does is outcomes.py.
 """
 
 from django.db import models
@@ -10,6 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from careloop.accounts.models import Organization, User
 from careloop.followup.models import CHANNELS, Enrolment, Task
+from careloop.followup.outcomes import REACHED as REACHED  # re-exported: the outcome sets
+from careloop.followup.outcomes import UNREACHED as UNREACHED
 from careloop.patients.models import Patient
 from careloop.questionnaires.models import QuestionnaireAnswer
 
@@ -24,10 +25,6 @@ OUTCOMES = [
     ("deceased", _("Deceased")),
     ("moved", _("Moved away")),
 ]
-# Tried and no one answered for the patient: three in a row make the enrolment 失访.
-UNREACHED = frozenset({"no_answer", "busy", "switched_off", "wrong_number"})
-# Someone answered for the patient: the task is done and a 失访 enrolment is active again.
-REACHED = frozenset({"reached", "refused", "hospitalised", "deceased", "moved"})
 
 
 class ContactRecord(models.Model):

@@ -48,6 +48,11 @@ def fill(request: StaffRequest, patient_id: int, questionnaire_id: int) -> HttpR
                 form.add_errors(refused.errors)
             else:
                 _report(request, answer)
+                task = request.GET.get("task", "")
+                if (
+                    task.isdigit()
+                ):  # filled during a follow-up call: back to the call (its page checks access)
+                    return redirect("followup:task", int(task))
                 return redirect("patients:tab", patient.pk, "questionnaires")
     record_view(request.user, patient, "questionnaires.fill")
     context = {
