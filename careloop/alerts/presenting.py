@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
-from careloop.alerts.models import Alert
+from careloop.alerts.models import UNRESOLVED, Alert
+from careloop.alerts.urgency import by_urgency
+from careloop.patients.models import Patient
 from careloop.questionnaires.tab import in_language
 
 
@@ -49,3 +51,11 @@ def describe(alert: Alert, language: str) -> Described:
     else:
         headline = f"{title} {because}"
     return Described(headline, because, items, detail.get("answer_id"))
+
+
+def unresolved_alerts_described(patient: Patient, language: str) -> list[tuple[Alert, Described]]:
+    """The patient's alerts not resolved yet, most pressing first, each in the reader's words (one query)."""
+    alerts = by_urgency(
+        Alert.objects.filter(organization_id=patient.organization_id, patient=patient, status__in=UNRESOLVED)
+    )
+    return [(alert, describe(alert, language)) for alert in alerts]

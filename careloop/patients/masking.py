@@ -26,3 +26,12 @@ def mask_name(name: str) -> str:
     if len(name) == 2:
         return name[0] + "*"
     return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def dial_string(number: str) -> str:
+    """'138 0013-8000' → '13800138000', '+86 138…' → '+86138…': what a `tel:` link may carry (RFC 3966
+    visual separators dropped); '' when no digit is left."""
+    digits = "".join(ch for ch in number if ch.isascii() and ch.isdigit())
+    if not digits:
+        return ""
+    return ("+" if number.strip().startswith("+") else "") + digits

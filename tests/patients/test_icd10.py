@@ -107,6 +107,50 @@ def test_code_prefix_matches_rank_before_name_matches():
     assert found[:5] == ["C11", "C15", "C16", "C17", "C18"]
 
 
+def before(found: list[str], first: str, others: list[str]) -> bool:
+    return all(found.index(first) < found.index(other) for other in others)
+
+
+@pytest.mark.parametrize(
+    ("query", "first", "after"),
+    [
+        ("高血压", "I10", ["I11", "I12", "I13", "I15"]),  # 原发性高血压 is only "contains", still first
+        ("gxy", "I10", ["I11", "I12", "I13"]),
+        ("hypertension", "I10", ["I15"]),
+        ("I1", "I10", ["I11", "I12", "I13", "I15"]),
+        ("糖尿病", "E11", ["E10", "E12", "E13", "E14"]),
+        ("tnb", "E11", ["E10", "E12", "E13", "E14"]),
+        ("diabetes", "E11", ["E10", "E12", "E13", "E14"]),
+        ("E1", "E11", ["E10", "E12", "E13", "E14"]),
+    ],
+)
+def test_the_common_primary_care_code_is_listed_first(query, first, after):
+    found = codes(query)
+    assert found[0] == first
+    assert before(found, first, after)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected_start"),
+    [
+        ("I11", ["I11", "I11.0", "I11.9"]),  # an exact code beats commonness
+        ("E10", ["E10", "E10.1", "E10.2"]),
+        ("糖尿病", ["E11", "E11.0", "E11.1"]),  # then the common code's subcodes, before E10
+        ("I15", ["I15", "I15.0"]),  # no common code matches: match strength, then code order
+    ],
+)
+def test_exact_codes_then_common_families_then_match_strength(query, expected_start):
+    assert codes(query)[: len(expected_start)] == expected_start
+
+
+@pytest.mark.parametrize(
+    ("code", "commonness"),
+    [("I10", (0, 0)), ("E11", (1, 0)), ("e11.9", (1, 1)), ("E10", (2, 0)), ("I11", (2, 0))],
+)
+def test_commonness_places_a_code_and_its_subcodes(code, commonness):
+    assert icd10.commonness(code) == commonness
+
+
 def test_search_respects_the_limit():
     assert len(icd10.search("I", limit=5)) == 5
 

@@ -8,9 +8,8 @@ from django.utils.safestring import SafeString
 from django.utils.translation import ngettext
 
 from careloop.accounts.roles import Perm
-from careloop.alerts.models import UNRESOLVED, Alert
-from careloop.alerts.presenting import describe
-from careloop.alerts.urgency import by_urgency
+from careloop.alerts.models import Alert
+from careloop.alerts.presenting import unresolved_alerts_described
 from careloop.patients.models import Patient
 from careloop.questionnaires.tab import reader_language
 
@@ -39,8 +38,4 @@ def patient_alerts(context: dict[str, Any], patient: Patient) -> dict[str, Any]:
     user = context.get("user")
     if user is None or not user.can(Perm.ALERT_VIEW):
         return {"alerts": []}
-    alerts = by_urgency(
-        Alert.objects.filter(organization_id=patient.organization_id, patient=patient, status__in=UNRESOLVED)
-    )
-    language = reader_language()
-    return {"alerts": [(alert, describe(alert, language)) for alert in alerts]}
+    return {"alerts": unresolved_alerts_described(patient, reader_language())}

@@ -78,9 +78,37 @@ def _rank(entry: Entry, query: str, code_query: str, lower: str) -> int | None:
     return None
 
 
+# The diagnoses a primary-care team codes most, most common first: a search that matches one lists it
+# first, and its subcodes before other matches of the same strength (高血压 → I10 before I11 to I13).
+# I10 and E11 are the two conditions of the national chronic-disease management service (基本公共卫生服务
+# 规范 第三版: 高血压 and 2型糖尿病患者健康管理服务规范; ../shared/reference/followup-norms.md §1, §2).
+COMMON_CODES: tuple[str, ...] = ("I10", "E11")
+
+
+def commonness(code: str) -> tuple[int, int]:
+    """(place in COMMON_CODES, 0 for the code itself or 1 for a subcode); (len, 0) for any other code."""
+    normal = normalize_code(code)
+    for place, common in enumerate(COMMON_CODES):
+        if normal == common:
+            return (place, 0)
+        if normal.startswith(common):
+            return (place, 1)
+    return (len(COMMON_CODES), 0)
+
+
+def _order(entry: Entry, rank: int, position: int) -> tuple[int, int, int, int, int]:
+    """An exact code first; then a common code itself, however it matched; then by match strength, the
+    subcodes of common codes first within each strength; then catalogue order."""
+    place, subcode = commonness(entry.code)
+    itself = place if rank != 0 and place < len(COMMON_CODES) and not subcode else len(COMMON_CODES)
+    family = place if subcode else len(COMMON_CODES)
+    return (0 if rank == 0 else 1, itself, rank, family, position)
+
+
 def search(query: str, limit: int = 20, path: Path = CATALOGUE) -> list[Entry]:
     """Entries matching a code prefix ('I1', 'e11.'), a Chinese name fragment ('高血压'), an English name
-    fragment ('gout') or the pinyin initials of the Chinese name ('gxy' → 高血压), best matches first."""
+    fragment ('gout') or the pinyin initials of the Chinese name ('gxy' → 高血压), best matches first:
+    the exact code, then the common codes (COMMON_CODES), then by how well the rest match."""
     query = query.strip()
     if not query:
         return []
@@ -90,9 +118,19 @@ def search(query: str, limit: int = 20, path: Path = CATALOGUE) -> list[Entry]:
     for position, entry in enumerate(entries(path)):
         rank = _rank(entry, query, code_query, lower)
         if rank is not None:
-            ranked.append((rank, position, entry))
-    ranked.sort(key=lambda item: item[:2])
-    return [entry for _rank_, _position, entry in ranked[:limit]]
+            ranked.append((_order(entry, rank, position), entry))
+    ranked.sort(key=lambda item: item[0])
+    return [entry for _order_, entry in ranked[:limit]]
 
 
-__all__ = ["CATALOGUE", "Entry", "entries", "lookup", "name_initials", "normalize_code", "search"]
+__all__ = [
+    "CATALOGUE",
+    "COMMON_CODES",
+    "Entry",
+    "commonness",
+    "entries",
+    "lookup",
+    "name_initials",
+    "normalize_code",
+    "search",
+]

@@ -12,10 +12,12 @@ from careloop.accounts.authorization import require
 from careloop.accounts.requests import StaffRequest
 from careloop.accounts.roles import Perm
 from careloop.encryption import shown
+from careloop.fieldcrypto import Undecryptable
 from careloop.patients import actions, tag_actions
 from careloop.patients.duplicates import probable_duplicates
 from careloop.patients.forms import PatientForm
 from careloop.patients.identity import fill_derived_fields
+from careloop.patients.masking import dial_string
 from careloop.patients.models import Patient, Tag
 from careloop.patients.patient_tabs import TABS, visible_tabs
 from careloop.patients.scoping import patient_for_user, surviving_record
@@ -91,14 +93,6 @@ def patient_detail(request: StaffRequest, patient_id: int, tab: str = "summary")
     }
     if request.htmx and request.htmx.target == "tab-panel":
         return render(request, current.template, context)
-    cards = [c for c in patient.cards.all() if c.status == "active"]
-    context.update(
-        {
-            "patient_tags": patient.patient_tags.select_related("tag").order_by("tag__name"),
-            "active_card": cards[0] if cards else None,
-            "all_tags": Tag.objects.filter(organization_id=patient.organization_id),
-        }
-    )
     return render(request, "patients/detail.html", context)
 
 
@@ -111,8 +105,16 @@ def patient_reveal(request: StaffRequest, patient_id: int, field: str) -> HttpRe
     if field not in REVEALABLE:
         raise Http404("No such field")
     patient = patient_for_user(request.user, patient_id, REVEALABLE[field])
+    # Every reveal is its own audit entry, so a replayed POST is as visible in the trail as a click: no
+    # per-page-view token. The swap replaces the button, so one view of the page reveals once.
     actions.record_reveal(request.user, patient, field)
-    value = shown(getattr(patient, field), lambda plain: plain)
+    stored = getattr(patient, field)
+    value = shown(stored, lambda plain: plain)
+    dial = dial_string(stored) if field == "mobile" and not isinstance(stored, Undecryptable) else ""
+    if dial:
+        return HttpResponse(
+            format_html('<a class="revealed" id="mobile-tel" href="tel:{}">{}</a>', dial, value)
+        )
     return HttpResponse(format_html('<span class="revealed">{}</span>', value))
 
 
