@@ -9,12 +9,15 @@ An organization's objects (`World`) are made by `populate`: one of everything a 
 """
 
 import datetime
+import io
 import itertools
 import re
+import wave
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RoutePattern
 from django.utils import timezone
@@ -22,6 +25,7 @@ from django.utils import timezone
 from careloop.accounts.models import Department, Organization, User
 from careloop.alerts.actions import do_raise_alert
 from careloop.alerts.models import Alert
+from careloop.followup.contact_models import ContactRecord, Recording
 from careloop.observations.models import (
     CriticalLimit,
     FeedReview,
@@ -72,6 +76,17 @@ _PARAM = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
 _serial = itertools.count(1)
 
 
+def silence_wav(seconds: float = 0.1, rate: int = 8000) -> bytes:
+    """A WAV of silence (16-bit mono): the walk's call recording."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(bytes(2 * int(seconds * rate)))
+    return buffer.getvalue()
+
+
 @dataclass
 class World:
     """One organization with one of everything a URL can name; `markers` are texts only it has."""
@@ -93,6 +108,8 @@ class World:
     answer: QuestionnaireAnswer  # of `patient`, to `questionnaire`
     invitation: QuestionnaireInvitation  # a link sent to `patient`
     alert: Alert  # about `patient`, assigned to `doctor`
+    contact: ContactRecord  # a call to `patient`
+    recording: Recording  # of `contact`: a WAV file, playable as it is
     markers: list[str] = field(default_factory=list)
 
 
@@ -180,6 +197,17 @@ def populate(organization: Organization, mark: str) -> World:
         source_id=str(answer.pk),
         reason="walk",
     )
+    contact = ContactRecord.objects.create(
+        organization=organization, patient=patient, outcome="reached", note=f"{mark}随访", recorded_by=doctor
+    )
+    recording = Recording(
+        contact=contact,
+        original_name=f"{mark}录音.wav",
+        media_type="audio/wav",
+        size=len(silence_wav()),
+        uploaded_by=doctor,
+    )
+    recording.file.save("walk.wav", ContentFile(silence_wav()), save=True)
     return World(
         organization=organization,
         department=department,
@@ -198,6 +226,8 @@ def populate(organization: Organization, mark: str) -> World:
         answer=answer,
         invitation=link.invitation,
         alert=alert,
+        contact=contact,
+        recording=recording,
         markers=[mark, str(low), str(high)],
     )
 
@@ -245,6 +275,8 @@ PROVIDERS: dict[str, Provider] = {
     "invitation_id": Provider(lambda w, c: [str(w.invitation.pk)], owned=True),
     "version_id": Provider(lambda w, c: [str(w.answer.version_id)], owned=True),
     "alert_id": Provider(lambda w, c: [str(w.alert.pk)], owned=True),
+    "contact_id": Provider(lambda w, c: [str(w.contact.pk)], owned=True),
+    "recording_id": Provider(lambda w, c: [str(w.recording.pk)], owned=True),
 }
 
 
