@@ -2,6 +2,8 @@
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from careloop.accounts.models import AuditEntry
@@ -189,3 +191,17 @@ def test_an_amr_recording_waits_for_its_playback_copy_then_offers_the_original_i
     assert download.status_code == 200 and "attachment" in download["Content-Disposition"]
     assert b"".join(download.streaming_content) == amr_bytes([7] * 100)
     assert len(entries("recording.download")) == 1
+
+
+def test_the_list_costs_the_same_queries_for_one_recording_or_many(logged_in, nurse, contact, media):
+    client = logged_in(nurse)
+    url = reverse("recordings:contact", args=[contact.pk])
+    _stored(contact)
+    client.get(url)  # the session and the user are cached from here on
+    with CaptureQueriesContext(connection) as one:
+        client.get(url)
+    for _ in range(4):
+        _stored(contact, amr_bytes([7] * 10), name="call.amr")  # waiting for a copy: one more lookup
+    with CaptureQueriesContext(connection) as five:
+        assert client.get(url).content.count(b'class="recording"') == 5
+    assert len(five) <= len(one) + 1  # the failed-conversion lookup, once for all of them
