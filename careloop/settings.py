@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 import django_stubs_ext
@@ -243,7 +244,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT: Path | None = VAR_DIR / "static"  # the tests set None: they serve from the app folders
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -252,6 +253,33 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+# Uploaded files (call recordings) through the "default" storage above: this folder by default, or an
+# S3-compatible bucket (docs/deploy.md). They are served only by views that check access, never by URL.
+MEDIA_ROOT = Path(envstr("CARELOOP_MEDIA_DIR", str(VAR_DIR / "media")))
+if envstr("CARELOOP_MEDIA_S3_BUCKET"):
+    # An S3-compatible bucket (AWS, MinIO, Ceph, Aliyun OSS) through django-storages, installed separately
+    # (`pip install "django-storages[s3]"`): docs/deploy.md, "Call recordings".
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": envstr("CARELOOP_MEDIA_S3_BUCKET"),
+            "endpoint_url": envstr("CARELOOP_MEDIA_S3_ENDPOINT") or None,
+            "region_name": envstr("CARELOOP_MEDIA_S3_REGION") or None,
+            "access_key": envsecret("CARELOOP_MEDIA_S3_ACCESS_KEY") or None,
+            "secret_key": envsecret("CARELOOP_MEDIA_S3_SECRET_KEY") or None,
+            "location": envstr("CARELOOP_MEDIA_S3_PREFIX"),
+            "default_acl": "private",
+            "file_overwrite": False,
+            "querystring_auth": True,
+        },
+    }
+
+# Call recordings (careloop/followup/recordings.py): the largest file taken, refused before it is read;
+# how long ffmpeg may take to make an AMR recording's playable copy; the speech-to-text backend, a dotted
+# path to a class with the `Transcriber` interface (careloop/followup/transcription.py), none by default.
+RECORDING_MAX_BYTES = envint("CARELOOP_RECORDING_MAX_BYTES", 50 * 2**20)
+RECORDING_CONVERT_TIMEOUT_SECONDS = envint("CARELOOP_RECORDING_CONVERT_TIMEOUT_SECONDS", 120)
+TRANSCRIBER = envstr("CARELOOP_TRANSCRIBER")
 
 PATIENTS_PER_PAGE = 25
 

@@ -18,6 +18,7 @@ urlpatterns = [
     path("q/", include("careloop.questionnaires.link_urls")),
     path("alerts/", include("careloop.alerts.urls")),
     path("followup/", include("careloop.followup.urls")),
+    path("recordings/", include("careloop.followup.recording_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     # One login path: the admin's own login and logout pages are CareLoop's (second factor, throttle, audit).
     path("admin/login/", login_views.admin_login_view),

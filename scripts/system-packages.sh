@@ -3,8 +3,9 @@
 #   chromium        browser tests (Playwright drives Debian's Chromium; Playwright's own download is not used)
 #   fonts-noto-cjk  Chinese glyphs in the browser and in printed reports
 #   gettext         makemessages / compilemessages for translators
+#   ffmpeg          a playable copy of AMR call recordings (browsers do not play AMR)
 set -eu
-needed="${*:-chromium fonts-noto-cjk gettext}"
+needed="${*:-chromium fonts-noto-cjk gettext ffmpeg}"
 missing=""
 for package in $needed; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing="$missing $package"

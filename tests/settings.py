@@ -19,11 +19,14 @@ os.environ["CARELOOP_AUDIT_KEYS"] = "test1:" + base64.urlsafe_b64encode(os.urand
 os.environ["CARELOOP_AUDIT_SIGNING_KEY"] = base64.b64encode(os.urandom(32)).decode()
 # Checkpoints of a test run go to a directory of their own (tests that read them set their own with tmp_path).
 os.environ["CARELOOP_AUDIT_CHECKPOINT_DIR"] = tempfile.mkdtemp(prefix="careloop-test-checkpoints-")
+# Uploaded files (call recordings) of a test run: never the machine's var/media.
+os.environ["CARELOOP_MEDIA_DIR"] = tempfile.mkdtemp(prefix="careloop-test-media-")
 
 
 from careloop.settings import *  # noqa: F403
 
 atexit.register(shutil.rmtree, os.environ["CARELOOP_AUDIT_CHECKPOINT_DIR"], ignore_errors=True)
+atexit.register(shutil.rmtree, os.environ["CARELOOP_MEDIA_DIR"], ignore_errors=True)
 
 # Tests serve static files from the app folders; the manifest storage would need collectstatic first.
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405

@@ -9,12 +9,15 @@ An organization's objects (`World`) are made by `populate`: one of everything a 
 """
 
 import datetime
+import io
 import itertools
 import re
+import wave
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RoutePattern
 from django.utils import timezone
@@ -23,6 +26,7 @@ from careloop.accounts.models import Department, Organization, User
 from careloop.alerts.actions import do_raise_alert
 from careloop.alerts.models import Alert
 from careloop.followup.actions import do_enrol, do_install_shipped
+from careloop.followup.contact_models import ContactRecord, Recording
 from careloop.followup.models import Task
 from careloop.observations.models import (
     CriticalLimit,
@@ -74,6 +78,17 @@ _PARAM = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
 _serial = itertools.count(1)
 
 
+def silence_wav(seconds: float = 0.1, rate: int = 8000) -> bytes:
+    """A WAV of silence (16-bit mono): the walk's call recording."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(bytes(2 * int(seconds * rate)))
+    return buffer.getvalue()
+
+
 @dataclass
 class World:
     """One organization with one of everything a URL can name; `markers` are texts only it has."""
@@ -96,6 +111,8 @@ class World:
     invitation: QuestionnaireInvitation  # a link sent to `patient`
     alert: Alert  # about `patient`, assigned to `doctor`
     task: Task  # a follow-up task of `patient`
+    contact: ContactRecord  # a call to `patient`
+    recording: Recording  # of `contact`: a WAV file, playable as it is
     markers: list[str] = field(default_factory=list)
 
 
@@ -190,6 +207,17 @@ def populate(organization: Organization, mark: str) -> World:
         organization=organization, enrolment=enrolment, step="walk", number=0, due=today, opens=today,
         closes=today, channel="phone", content_kind="script", assignee_role="nurse",
     )  # fmt: skip
+    contact = ContactRecord.objects.create(
+        organization=organization, patient=patient, outcome="reached", note=f"{mark}随访", recorded_by=doctor
+    )
+    recording = Recording(
+        contact=contact,
+        original_name=f"{mark}录音.wav",
+        media_type="audio/wav",
+        size=len(silence_wav()),
+        uploaded_by=doctor,
+    )
+    recording.file.save("walk.wav", ContentFile(silence_wav()), save=True)
     return World(
         organization=organization,
         department=department,
@@ -209,6 +237,8 @@ def populate(organization: Organization, mark: str) -> World:
         invitation=link.invitation,
         alert=alert,
         task=task,
+        contact=contact,
+        recording=recording,
         markers=[mark, str(low), str(high)],
     )
 
@@ -257,6 +287,8 @@ PROVIDERS: dict[str, Provider] = {
     "version_id": Provider(lambda w, c: [str(w.answer.version_id)], owned=True),
     "alert_id": Provider(lambda w, c: [str(w.alert.pk)], owned=True),
     "task_id": Provider(lambda w, c: [str(w.task.pk)], owned=True),
+    "contact_id": Provider(lambda w, c: [str(w.contact.pk)], owned=True),
+    "recording_id": Provider(lambda w, c: [str(w.recording.pk)], owned=True),
 }
 
 
