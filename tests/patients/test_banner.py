@@ -1,6 +1,7 @@
 """The patient banner (careloop/patients/banner.py, {% patient_banner %}): what must not be missed."""
 
 import datetime
+from typing import Any
 
 import pytest
 from django.urls import reverse
@@ -26,7 +27,7 @@ def enrol(user, patient, key: str) -> Enrolment:
     return do_enrol(user, patient, protocol, TODAY, today=TODAY)
 
 
-def give_history(user, patient, *, alerts: int = 1, contacts: int = 1) -> dict:
+def give_history(user, patient, *, alerts: int = 1, contacts: int = 1) -> dict[str, Any]:
     """A patient worth a banner: a severe penicillin allergy, a moderate and a mild one, open alerts,
     an active and a lost enrolment with tasks, and contacts, the newest one unanswered."""
     severe = Allergy.objects.create(
