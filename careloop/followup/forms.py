@@ -12,6 +12,7 @@ from careloop.accounts.models import Department, User
 from careloop.accounts.roles import ROLE_PERMISSIONS, Perm
 from careloop.followup.contact_models import OUTCOMES
 from careloop.followup.models import CHANNELS, Protocol, Task
+from careloop.followup.recording_forms import refusal_message
 from careloop.followup.worklist import PAGE_SIZE, Filters
 from careloop.patients.models import Tag
 
@@ -98,6 +99,22 @@ class ContactForm(forms.Form):
     next_contact_on = forms.DateField(
         label=_("Next contact"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+    recording = forms.FileField(
+        label=_("Call recording"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "audio/*,.amr"}),
+    )
+
+    def __init__(self, *args: Any, cut_short: bool = False, **kwargs: Any) -> None:
+        """`cut_short`: the recording was stopped at the size limit (requestsize.upload_cut_short); the
+        rest of the form never arrived, so nothing is recorded and the page says why."""
+        super().__init__(*args, **kwargs)
+        self.cut_short = cut_short
+
+    def clean(self) -> dict[str, Any]:
+        if self.cut_short:
+            self.add_error("recording", refusal_message("too_large"))
+        return super().clean() or {}
 
     def clean_next_contact_on(self) -> datetime.date | None:
         day: datetime.date | None = self.cleaned_data.get("next_contact_on")

@@ -4,6 +4,7 @@ call, the patient's latest key results and last contacts."""
 import datetime
 from typing import Any
 
+from django.db.models import Count
 from django.utils import timezone
 
 from careloop.accounts.models import User
@@ -75,7 +76,11 @@ def key_results(patient_id: int, language: str) -> list[dict[str, Any]]:
 def task_context(task: Task, user: User) -> dict[str, Any]:
     language = reader_language()
     patient = task.enrolment.patient
-    contacts = ContactRecord.objects.filter(patient=patient).select_related("recorded_by")[:RECENT_CONTACTS]
+    contacts = (
+        ContactRecord.objects.filter(patient=patient)
+        .select_related("recorded_by")
+        .annotate(recording_count=Count("recordings"))[:RECENT_CONTACTS]
+    )
     return {
         "task": task,
         "patient": patient,

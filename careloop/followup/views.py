@@ -1,5 +1,6 @@
 """The worklist (我的随访任务), bulk reassignment, and one task's page where the call is made and recorded."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -16,9 +17,12 @@ from careloop.accounts.roles import Perm
 from careloop.followup.contacts import ContactInput, do_record_contact
 from careloop.followup.forms import ContactForm, ReassignForm, WorklistFilter
 from careloop.followup.models import Task
+from careloop.followup.recording_forms import refusal_message
+from careloop.followup.recordings import RecordingRefused, do_upload_recording
 from careloop.followup.task_page import call_answer, task_context
 from careloop.followup.worklist import counts, next_task, open_tasks, organization_of, page_of_tasks
 from careloop.patients.actions import record_list, record_view
+from careloop.requestsize import accepts_upload, upload_cut_short
 
 
 @login_required
@@ -46,6 +50,28 @@ def worklist(request: StaffRequest) -> HttpResponse:
         else None,
     }
     return render(request, "followup/worklist.html", context)
+
+
+def _record(request: StaffRequest, task: Task, form: ContactForm) -> bool:
+    """Record the contact and its recording together: a refused recording records nothing, and the form
+    comes back with what was typed, asking for another file."""
+    data = form.cleaned_data
+    given = ContactInput(
+        outcome=data["outcome"],
+        channel=data["channel"],
+        note=data["note"],
+        next_contact_on=data["next_contact_on"],
+        answer=call_answer(task, request.user),
+    )
+    try:
+        with transaction.atomic():
+            contact = do_record_contact(request.user, task, given)
+            if data.get("recording"):
+                do_upload_recording(request.user, contact, data["recording"])
+    except RecordingRefused as refused:
+        form.add_error("recording", refusal_message(refused.code))
+        return False
+    return True
 
 
 @login_required
@@ -82,25 +108,17 @@ def _task_for(request: StaffRequest, task_id: int) -> Task:
 
 
 @login_required
+@accepts_upload(lambda: settings.RECORDING_MAX_BYTES)
 def task_detail(request: StaffRequest, task_id: int) -> HttpResponse:
     task = _task_for(request, task_id)
     patient = task.enrolment.patient
     form = ContactForm(initial={"channel": task.channel})
     if request.method == "POST":
-        form = ContactForm(request.POST)
+        form = ContactForm(request.POST, request.FILES, cut_short=upload_cut_short(request) is not None)
         if task.status != "pending":
             messages.error(request, _("This task is no longer open."))
             return redirect("followup:task", task.pk)
-        if form.is_valid():
-            data = form.cleaned_data
-            given = ContactInput(
-                outcome=data["outcome"],
-                channel=data["channel"],
-                note=data["note"],
-                next_contact_on=data["next_contact_on"],
-                answer=call_answer(task, request.user),
-            )
-            do_record_contact(request.user, task, given)
+        if form.is_valid() and _record(request, task, form):
             messages.success(request, _("Outcome recorded."))
             following = next_task(request.user, timezone.localdate(), after=task)
             if following is not None:

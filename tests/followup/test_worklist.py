@@ -182,3 +182,33 @@ def test_bulk_reassignment_gives_the_chosen_tasks_to_another_nurse(client, org, 
     assert AuditEntry.objects.filter(action="task.assign").exists()
     client.force_login(nurse)  # a nurse works the list but does not hand tasks out
     assert client.post(reverse("followup:reassign"), {"tasks": ids, "assignee": nurse.pk}).status_code == 403
+
+
+def test_a_recording_goes_with_the_outcome_and_a_refused_one_records_nothing(
+    client, nurse, doctor, protocols
+):
+    import io
+    import wave
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from careloop.followup.contact_models import Recording
+
+    task = first_task(discharged(nurse, make_patient(doctor), protocols, 3))
+    client.force_login(nurse)
+    url = reverse("followup:task", args=[task.pk])
+    fake = SimpleUploadedFile("call.mp3", b"%PDF-1.4 not audio", content_type="audio/mpeg")
+    refused = client.post(url, {"outcome": "reached", "channel": "phone", "note": "记下", "recording": fake})
+    assert refused.status_code == 400 and b'id="recording-error"' in refused.content
+    assert "记下".encode() in refused.content  # what was typed comes back
+    assert not ContactRecord.objects.exists()
+    sound = io.BytesIO()
+    with wave.open(sound, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(b"\0\0" * 8000)
+    wav = SimpleUploadedFile("call.wav", sound.getvalue(), content_type="audio/wav")
+    client.post(url, {"outcome": "reached", "channel": "phone", "recording": wav})
+    recording = Recording.objects.get()
+    assert recording.contact.task_id == task.pk and recording.duration_seconds == pytest.approx(1.0)
