@@ -13,7 +13,9 @@ from django.utils import timezone
 
 from careloop.accounts.management.commands.serve import default_workers
 from careloop.accounts.models import AuditEntry, Organization, User
+from careloop.alerts.models import Alert
 from careloop.demo.clinic import DEMO_PASSWORD, DEMO_STAFF
+from careloop.followup.contact_models import ContactRecord, Recording
 from careloop.followup.models import Enrolment, Task
 from careloop.observations.models import FeedReview, UnmatchedResult
 from careloop.patients.duplicates import probable_pairs
@@ -67,6 +69,17 @@ def test_demo_makes_the_clinic_with_a_login_per_role_and_patients():
     today = timezone.localdate()
     tasks = Task.objects.filter(organization=org, status="pending")
     assert tasks.filter(due=today).exists() and tasks.filter(closes__lt=today).exists()
+    # The nurse's calls: one reached with its recording, one patient lost to follow-up after three tries.
+    contacts = ContactRecord.objects.filter(organization=org)
+    assert sorted(contacts.values_list("outcome", flat=True)) == [
+        "busy",
+        "no_answer",
+        "reached",
+        "switched_off",
+    ]
+    assert Recording.objects.filter(contact__organization=org).count() == 1
+    assert enrolments.filter(status="lost").count() == 1
+    assert Alert.objects.filter(organization=org, kind="lost_to_followup").count() == 1
 
 
 @pytest.mark.django_db

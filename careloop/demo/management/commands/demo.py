@@ -27,6 +27,7 @@ from careloop.demo.clinic import (
     make_demo_organization,
     register_demo_twice,
 )
+from careloop.demo.contacts import record_demo_contacts
 from careloop.demo.feeds import import_demo_admissions
 from careloop.demo.followup import enrol_demo_patients
 from careloop.demo.intake import record_demo_intake
@@ -81,6 +82,11 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Installed the follow-up protocols and enrolled {enrolled} patients: "
                 f"{due} tasks due today, {overdue} overdue."
+            )
+            contacts, lost = record_demo_contacts(clinic)
+            self.stdout.write(
+                f"The nurse recorded {contacts} follow-up calls, one with its recording; "
+                f"{lost} patient is lost to follow-up."
             )
             path = send_demo_links(clinic)
             self.stdout.write(
