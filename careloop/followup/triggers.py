@@ -22,11 +22,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from careloop.accounts import audit
 from careloop.accounts.models import User
+from careloop.facts.models import LatestIndicator
 from careloop.followup.actions import OPEN_STATUSES, do_move_anchor, made_through, task_rows
 from careloop.followup.models import Enrolment, Protocol, Task
 from careloop.followup.planning import PlannedTask, planned
@@ -92,7 +93,7 @@ def _events(org_id: int, trigger: Trigger, since: datetime.date, today: datetime
             eligible,
             encounter_class="inpatient",
             discharged_at__gte=start,
-            discharged_at__lte=timezone.now(),
+            discharged_at__lt=_start_of(today + datetime.timedelta(days=1)),  # none planned ahead
         )
         if trigger.departments:
             encounters = encounters.filter(department__in=trigger.departments)
@@ -112,7 +113,7 @@ def _events(org_id: int, trigger: Trigger, since: datetime.date, today: datetime
     elif kind == "diagnosis_added":
         prefixes = Q()
         for prefix in trigger.diagnosis_prefixes:
-            prefixes |= Q(icd10_code__istartswith=prefix)
+            prefixes |= Q(icd10_code__startswith=prefix)  # codes and prefixes are upper case
         conditions = Condition.objects.filter(
             eligible, prefixes, clinical_status="active", recorded_at__gte=start
         )
@@ -140,12 +141,22 @@ def _events(org_id: int, trigger: Trigger, since: datetime.date, today: datetime
 
 
 def _abnormal_results(org_id: int, code: str, eligible: Q, start: datetime.datetime) -> Iterator[Event]:
-    """The patients whose latest result of the code is flagged outside its reference range: an older
-    abnormal result followed by a normal one enrols no one."""
-    shown = Observation.objects.filter(organization_id=org_id, code=code).exclude(status__in=HIDDEN_STATUSES)
-    newer = shown.filter(patient_id=OuterRef("patient_id"), effective_at__gt=OuterRef("effective_at"))
-    results = shown.filter(eligible, flag__in=ABNORMAL_FLAGS, effective_at__gte=start).exclude(Exists(newer))
-    for pk, patient_id, at, flag in results.values_list("pk", "patient_id", "effective_at", "flag"):
+    """The patients whose latest result of the code (LatestIndicator, refreshed after each import) is
+    flagged outside its reference range: an abnormal result followed by a normal one enrols no one. The
+    flag is the result's own (Observation.flag, set on import from the catalogue's ranges); read through
+    the latest indicators, whose index leads with (organization, code), never by scanning the results."""
+    flagged = Observation.objects.filter(
+        patient_id=OuterRef("patient_id"),
+        code=code,
+        effective_at=OuterRef("observed_at"),
+        flag__in=ABNORMAL_FLAGS,
+    ).exclude(status__in=HIDDEN_STATUSES)
+    latest = (
+        LatestIndicator.objects.filter(eligible, organization_id=org_id, code=code, observed_at__gte=start)
+        .annotate(observation=Subquery(flagged.values("pk")[:1]), flag=Subquery(flagged.values("flag")[:1]))
+        .filter(observation__isnull=False)
+    )
+    for pk, patient_id, at, flag in latest.values_list("observation", "patient_id", "observed_at", "flag"):
         provenance = {"kind": "abnormal_result", "observation": pk, "code": code, "flag": flag}
         yield Event(patient_id, timezone.localdate(at), provenance)
 
