@@ -3,8 +3,9 @@
 - Which events still enrol: an event (a discharge, a diagnosis, a tag, a result, a score) enrols a patient
   only while it is recent: within `lookback_days` of today. A three-year-old discharge imported today
   starts no plan; a discharge the sweep missed for a few days (a late feed, a day without a sweep) still
-  does. The window is NEW_EVENT_DAYS, or longer when the plan's first contacts come later than that (a
-  protocol whose first call is at 90 days still owes it to a patient discharged 60 days ago).
+  does. The window is NEW_EVENT_DAYS, or longer when the plan is anchored on the event and its first
+  contacts come later than that (a protocol whose first call is 90 days after discharge still owes it to
+  a patient discharged 60 days ago).
 - When a plan is over (`plan_over_through`): every occurrence of its finite steps is due before today.
 - When a task climbs the escalation ladder (`rung_after_days`): rung k is reached once the task has been
   open for the sum of the first k rungs' `after_days` without anyone being reached.
@@ -29,7 +30,10 @@ _ITEM_SEPARATOR = re.compile("[;,\uff1b\uff0c]")  # and their full-width forms
 
 
 def lookback_days(definition: ProtocolDefinition, today: datetime.date) -> int:
-    """How many days old an event may be and still enrol in this protocol."""
+    """How many days old an event may be and still enrol in this protocol. A plan anchored on the
+    enrolment date starts today whatever the event's age: only the month applies to it."""
+    if definition.anchor == "enrolment_date":
+        return NEW_EVENT_DAYS
     latest_first_close = 0
     for step in definition.steps:
         first = occurrence(today, step.schedule, 0)

@@ -60,6 +60,8 @@ def test_an_event_counts_as_new_for_a_month_or_until_the_plans_first_contacts_ar
     assert lookback_days(read_protocol(shipped_protocol("post-discharge").definition), TODAY) == 30
     later = protocol({"key": "d90", "offset": "90d", "window": {"after": 10}})
     assert lookback_days(later, TODAY) == 100
+    # Anchored on the enrolment date, a plan starts today whatever the event's age: a month, always.
+    assert lookback_days(read_protocol(shipped_protocol("hypertension").definition), TODAY) == NEW_EVENT_DAYS
 
 
 @pytest.mark.parametrize(
