@@ -168,39 +168,21 @@ def _start_of(day: datetime.date) -> datetime.datetime:
 def _enrol(protocol: Protocol, events: list[Event], today: datetime.date) -> tuple[int, int, int]:
     """Enrol the patients of the events not used yet, newest event first; correct moved discharges."""
     org_id = protocol.organization_id
-    patient_ids = sorted({event.patient_id for event in events})
+    # Most runs (each import's) find every recent event used already: they read and lock nothing more.
+    new, corrections = _unused(protocol, events)
+    if not new and not corrections:
+        return 0, 0, 0
+    patient_ids = sorted({event.patient_id for event in [*new.values(), *(e for _, e in corrections)]})
     with transaction.atomic():
-        # The lock do_enrol takes: a manual enrolment of one of these patients waits for this one.
+        # The lock do_enrol takes: a manual enrolment of one of these patients waits for this one, and a
+        # run beside this one (the sweep, an import's) finds this one's enrolments once it may look.
         doctors = dict(
             Patient.objects.select_for_update()
             .filter(pk__in=patient_ids)
             .order_by("pk")
             .values_list("pk", "responsible_doctor_id")
         )
-        known = _enrolments_by_event(protocol, patient_ids)
-        open_patients = set(
-            Enrolment.objects.filter(
-                organization_id=org_id,
-                protocol__key=protocol.key,
-                status__in=OPEN_STATUSES,
-                patient_id__in=patient_ids,
-            ).values_list("patient_id", flat=True)
-        )
-        corrections = []
-        new: dict[int, Event] = {}
-        for event in sorted(events, key=lambda e: e.anchor, reverse=True):
-            key = event_key(event.provenance)
-            used = known.get(key) if key else None
-            if used is not None:
-                if (
-                    event.provenance["kind"] == "discharge"
-                    and used.status in OPEN_STATUSES
-                    and used.trigger.get("discharged") != event.provenance["discharged"]
-                ):
-                    corrections.append((used, event))
-                continue
-            if event.patient_id not in open_patients and event.patient_id not in new:
-                new[event.patient_id] = event
+        new, corrections = _unused(protocol, [e for e in events if e.patient_id in doctors])
         enrolments = Enrolment.objects.bulk_create(
             [
                 Enrolment(
@@ -231,6 +213,39 @@ def _enrol(protocol: Protocol, events: list[Event], today: datetime.date) -> tup
         for enrolment, event in corrections:
             _correct_discharge(enrolment, event, today)
     return len(enrolments), len(corrections), made
+
+
+def _unused(
+    protocol: Protocol, events: list[Event]
+) -> tuple[dict[int, Event], list[tuple[Enrolment, Event]]]:
+    """The newest unused event of each patient not enrolled in the protocol, and the discharges whose
+    date changed since they enrolled their patient (with that enrolment)."""
+    patient_ids = sorted({event.patient_id for event in events})
+    known = _enrolments_by_event(protocol, patient_ids)
+    open_patients = set(
+        Enrolment.objects.filter(
+            organization_id=protocol.organization_id,
+            protocol__key=protocol.key,
+            status__in=OPEN_STATUSES,
+            patient_id__in=patient_ids,
+        ).values_list("patient_id", flat=True)
+    )
+    corrections = []
+    new: dict[int, Event] = {}
+    for event in sorted(events, key=lambda e: e.anchor, reverse=True):
+        key = event_key(event.provenance)
+        used = known.get(key) if key else None
+        if used is not None:
+            if (
+                event.provenance["kind"] == "discharge"
+                and used.status in OPEN_STATUSES
+                and used.trigger.get("discharged") != event.provenance["discharged"]
+            ):
+                corrections.append((used, event))
+            continue
+        if event.patient_id not in open_patients and event.patient_id not in new:
+            new[event.patient_id] = event
+    return new, corrections
 
 
 def _enrolments_by_event(protocol: Protocol, patient_ids: list[int]) -> dict[tuple[str, int], Enrolment]:
