@@ -98,6 +98,7 @@ LABELS: dict[str, Promise] = {
     "enrolment.end": _("Ended a patient's follow-up enrolment"),
     "enrolment.move_anchor": _("Moved the anchor date of a follow-up enrolment"),
     "followup.sweep": _("Ran the follow-up sweep: tasks made, missed, enrolments ended"),
+    "enrolment.triggered": _("Enrolled the patients whose protocol trigger fired"),
     "import.finish": _("Finished a results import"),
     "import.match": _("Matched waiting results to a patient"),
     "import.view": _("Viewed an import and its problems"),

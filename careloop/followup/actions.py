@@ -93,7 +93,7 @@ def horizon(today: datetime.date) -> datetime.date:
     return today + datetime.timedelta(days=settings.FOLLOWUP_HORIZON_DAYS)
 
 
-def _made_through(organization_id: int, today: datetime.date) -> datetime.date:
+def made_through(organization_id: int, today: datetime.date) -> datetime.date:
     """How far an enrolment's tasks are made at once: the horizon, or further if the sweep has already
     gone further (it makes only what falls due after the day it reached)."""
     swept = SweepState.objects.filter(organization_id=organization_id).values_list(
@@ -144,9 +144,11 @@ def do_enrol(
             enrolled_by=user,
             trigger=dict(trigger or {"kind": "manual"}),
         )
-        until = _made_through(patient.organization_id, today)
+        until = made_through(patient.organization_id, today)
         tasks = planned(protocol.parsed, anchor, until=until, closing_from=today)
-        Task.objects.bulk_create(task_rows(enrolment, patient, tasks), ignore_conflicts=True)
+        Task.objects.bulk_create(
+            task_rows(enrolment, patient.responsible_doctor_id, tasks), ignore_conflicts=True
+        )
         audit.record(
             "enrolment.create",
             organization_id=patient.organization_id,
@@ -164,20 +166,28 @@ def do_enrol(
     return enrolment
 
 
-def task_rows(enrolment: Enrolment, patient: Patient, tasks: Iterable[PlannedTask]) -> list[Task]:
-    """The rows of one enrolment's tasks, their assignee resolved as the sweep's SQL resolves it."""
+def task_rows(
+    enrolment: Enrolment,
+    doctor_id: int | None,
+    tasks: Iterable[PlannedTask],
+    users: Mapping[str, int] | None = None,
+) -> list[Task]:
+    """The rows of one enrolment's tasks, their assignee resolved as the sweep's SQL resolves it:
+    `doctor_id` is the patient's responsible doctor, `users` the active staff by username (read here
+    when not given; a caller making many enrolments' rows reads them once)."""
     tasks = list(tasks)
-    usernames = {task.assignee_username for task in tasks if task.assignee_kind == "user"}
-    users = dict(
-        User.objects.filter(
-            organization_id=enrolment.organization_id, username__in=usernames, is_active=True
-        ).values_list("username", "id")
-    )
+    if users is None:
+        usernames = {task.assignee_username for task in tasks if task.assignee_kind == "user"}
+        users = dict(
+            User.objects.filter(
+                organization_id=enrolment.organization_id, username__in=usernames, is_active=True
+            ).values_list("username", "id")
+        )
     rows = []
     for task in tasks:
         user_id = None
         if task.assignee_kind == "responsible_doctor":
-            user_id = patient.responsible_doctor_id
+            user_id = doctor_id
         elif task.assignee_kind == "user":
             user_id = users.get(task.assignee_username)
         rows.append(
@@ -247,9 +257,11 @@ def do_move_anchor(
         Task.objects.bulk_update(pending, ["due", "opens", "closes"])
         enrolment.anchor = anchor
         enrolment.save(update_fields=["anchor"])
-        until = _made_through(enrolment.organization_id, today)
+        until = made_through(enrolment.organization_id, today)
         tasks = planned(enrolment.protocol.parsed, anchor, until=until, closing_from=today)
-        Task.objects.bulk_create(task_rows(enrolment, enrolment.patient, tasks), ignore_conflicts=True)
+        Task.objects.bulk_create(
+            task_rows(enrolment, enrolment.patient.responsible_doctor_id, tasks), ignore_conflicts=True
+        )
         audit.record(
             "enrolment.move_anchor",
             organization_id=enrolment.organization_id,

@@ -10,8 +10,8 @@
      "escalation": [{"after_days": 2, "channel": "sms"}, {"after_days": 2, "channel": "phone"}],
      "description": {...}, "sources": [...]}
 
-Only the parts the engine reads are checked here; `description` and `sources` are for people. Triggers,
-the goal-met rule and the escalation ladder are stored and validated now, applied by later pieces.
+Only the parts the engine reads are checked here; `description` and `sources` are for people. The sweep
+applies them: triggers.py enrols, stopping.py applies the stop rules, escalation.py climbs the ladder.
 
 Pure: no Django import (tests/followup/test_pure_modules.py).
 """

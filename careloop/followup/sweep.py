@@ -1,4 +1,6 @@
-"""The daily sweep: apply stop rules, make the tasks falling due within the horizon, mark superseded ones.
+"""The daily sweep: apply stop rules (stopping.py), enrol the patients whose trigger fired (triggers.py),
+make the tasks falling due within the horizon, mark superseded ones, climb the escalation ladder
+(escalation.py).
 
 Set-based. A task depends only on its protocol version and anchor, so the planned tasks are computed in
 Python once per (protocol version, anchor) pair of the active enrolments, written to a temporary table,
@@ -24,9 +26,12 @@ from django.utils import timezone
 
 from careloop.accounts import audit
 from careloop.accounts.models import Organization, User
+from careloop.followup.escalation import escalate
 from careloop.followup.models import Enrolment, Protocol, SweepState, Task
 from careloop.followup.planning import PlannedTask, planned
-from careloop.patients.models import ConsentEvent, Patient
+from careloop.followup.stopping import apply_stop_rules, end_finished_plans
+from careloop.followup.triggers import enrol_triggered
+from careloop.patients.models import Patient
 
 # Each batch commits on its own and is followed by ANALYZE when it made many tasks (about 0.3 s): fewer,
 # larger batches on a first run, while a killed run still loses at most one batch of work.
@@ -50,12 +55,14 @@ class SweepResult:
     created: int = 0
     missed: int = 0
     ended: int = 0
+    enrolled: int = 0
+    escalated: int = 0
     batches: int = 0
     organizations: list[int] = field(default_factory=list)
 
     @property
     def written(self) -> int:
-        return self.created + self.missed + self.ended
+        return self.created + self.missed + self.ended + self.enrolled + self.escalated
 
 
 Progress = Callable[[int, int, int], None]  # organization id, batch number, tasks made by the batch
@@ -77,54 +84,40 @@ def run_sweep(
     if organization_id is not None:
         organizations = organizations.filter(pk=organization_id)
     for org_id in organizations.values_list("pk", flat=True):
-        ended = _apply_stop_rules(org_id)
+        # Stop rules first: a patient who died is neither enrolled nor given tasks by this run.
+        ended_by = apply_stop_rules(org_id, today)
+        ended = sum(ended_by.values())
+        triggered = enrol_triggered(org_id, today)
         created, batches = _make_due_tasks(org_id, today, batch_enrolments, progress, full)
         missed = _mark_superseded(org_id, today, full)
-        if ended or created or missed:
+        if finished := end_finished_plans(org_id, today):
+            ended_by["plan_ended"] = finished
+            ended += finished
+        escalated = escalate(org_id, today)
+        if ended or created or missed or triggered.enrolled or triggered.moved or escalated:
             # Only a sweep that changed something leaves an entry: a run that finds all done writes nothing.
             audit.record(
                 "followup.sweep",
                 organization_id=org_id,
-                detail={"today": today.isoformat(), "created": created, "missed": missed, "ended": ended},
+                detail={
+                    "today": today.isoformat(),
+                    "created": created,
+                    "missed": missed,
+                    "ended": ended,
+                    "ended_by": dict(sorted(ended_by.items())),
+                    "enrolled": triggered.enrolled,
+                    "anchors_moved": triggered.moved,
+                    "escalated": escalated,
+                },
             )
-        result.created += created
+        result.created += created + triggered.tasks
         result.missed += missed
         result.ended += ended
+        result.enrolled += triggered.enrolled
+        result.escalated += escalated
         result.batches += batches
         result.organizations.append(org_id)
     return result
-
-
-def _apply_stop_rules(org_id: int) -> int:
-    """End the open enrolments whose protocol stops on consent withdrawn, for patients whose newest
-    care consent is a withdrawal; cancel their pending tasks. (Deceased and moved need a field the
-    registry does not have yet: they wait for the patient facts.)"""
-    protocols = Protocol.objects.filter(organization_id=org_id)
-    stopping = [protocol.pk for protocol in protocols if protocol.parsed.stops_on("consent_withdrawn")]
-    later_grant = ConsentEvent.objects.filter(
-        patient=OuterRef("patient"), purpose="care", granted=True, at__gt=OuterRef("at")
-    )
-    withdrawn = (
-        ConsentEvent.objects.filter(patient__organization_id=org_id, purpose="care", granted=False)
-        .filter(~Exists(later_grant))
-        .values("patient_id")
-    )
-    with transaction.atomic():
-        ids = list(
-            Enrolment.objects.filter(
-                organization_id=org_id,
-                status__in=("active", "lost"),
-                protocol_id__in=stopping,
-                patient_id__in=withdrawn,
-            ).values_list("pk", flat=True)
-        )
-        if not ids:
-            return 0
-        Enrolment.objects.filter(pk__in=ids).update(
-            status="ended", ended_reason="consent_withdrawn", ended_at=timezone.now()
-        )
-        Task.objects.filter(enrolment_id__in=ids, status="pending").update(status="cancelled")
-    return len(ids)
 
 
 def _make_due_tasks(

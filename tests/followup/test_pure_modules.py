@@ -6,7 +6,7 @@ import careloop.followup
 from tests.questionnaires.test_pure_modules import imported_modules
 
 PACKAGE = Path(careloop.followup.__file__).parent
-PURE = ("__init__", "schedule", "protocol_reading", "planning", "shipped")
+PURE = ("__init__", "schedule", "protocol_reading", "planning", "shipped", "trigger_rules")
 
 
 def test_no_pure_followup_module_imports_django():

@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from careloop.accounts import audit
 from careloop.facts.tasks import refresh_facts_after_import
+from careloop.followup.tasks import enrol_after_import
 from careloop.observations.importing.chunk import (
     ImportContext,
     PreparedChunk,
@@ -82,9 +83,11 @@ def run_import(
     """
     kept: list[Problem] = []
     tally = ProblemTally(settings.IMPORT_LIMITS.stored_problems)
+    visits = [0]  # encounters the import carried or filed: a discharge may start a follow-up plan
 
     def account(chunk: PreparedChunk, counts: MergeCounts, problems: list[Problem], parked: int) -> None:
         parsed = chunk.parsed
+        visits[0] += len(parsed.encounters) + len(chunk.filed)
         batch.received += len(parsed.results) + len(parsed.encounters) + len(parsed.problems) + parsed.skipped
         batch.received += len(parsed.people) + len(parsed.merges)
         batch.patients_registered += len(chunk.people.registered)
@@ -135,8 +138,12 @@ def run_import(
             detail={"kind": batch.kind, "status": batch.status, **batch.counts()},
         )
     if batch.status == "done" and (batch.created or batch.updated):
-        # The facts of the patients whose results changed, by the worker once the import has committed.
+        # The facts of the patients whose results changed, by the worker once the import has committed; it
+        # then runs the follow-up triggers too.
         transaction.on_commit(lambda: refresh_facts_after_import.enqueue(batch.pk))
+    elif batch.status == "done" and visits[0]:
+        # Visits and no results (an ADT feed): only the triggers, so a discharge enrols within seconds.
+        transaction.on_commit(lambda: enrol_after_import.enqueue(batch.pk))
     return batch, kept
 
 

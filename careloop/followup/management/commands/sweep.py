@@ -54,5 +54,6 @@ class Command(BaseCommand):
         finally:
             reset_context(token)
         self.stdout.write(
-            f"tasks made: {result.created}, missed: {result.missed}, enrolments ended: {result.ended}"
+            f"tasks made: {result.created}, missed: {result.missed}, enrolments ended: {result.ended}, "
+            f"enrolled: {result.enrolled}, escalated: {result.escalated}"
         )
