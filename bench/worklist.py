@@ -52,11 +52,13 @@ def populate(tasks: int) -> Any:
     today = timezone.localdate()
     now = timezone.now()
     postgres = connection.vendor == "postgresql"
-    plus = (
-        (lambda days: f"CAST(%s AS date) + CAST({days} AS integer)")
-        if postgres
-        else (lambda days: f"date(%s, ({days}) || ' days')")
-    )
+
+    def plus(days: str) -> str:
+        """SQL for a date parameter plus `days` (an SQL integer expression)."""
+        if postgres:
+            return f"CAST(%s AS date) + CAST({days} AS integer)"
+        return f"date(%s, ({days}) || ' days')"
+
     with connection.cursor() as cursor:
         cursor.execute(
             f"""WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %s)

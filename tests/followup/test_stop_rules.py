@@ -90,7 +90,8 @@ def test_a_plan_ends_once_its_last_task_is_past_and_none_is_left_to_do(org, nurs
     # An overdue task is still to do: the plan is not over until someone does it (or it is cancelled).
     assert statuses(waiting) == ("active", "", {"d3": "pending"})
     assert result.ended == 1
-    assert AuditEntry.objects.filter(action="followup.sweep").last().detail["ended_by"] == {"plan_ended": 1}
+    entry = AuditEntry.objects.filter(action="followup.sweep").last()
+    assert entry is not None and entry.detail["ended_by"] == {"plan_ended": 1}
     assert run_sweep(TODAY + 4 * DAY).written == 0
 
 

@@ -1,10 +1,11 @@
 """The pure rules behind triggers, stop rules and escalation (followup/trigger_rules.py), by tables."""
 
 import datetime
+from typing import Any
 
 import pytest
 
-from careloop.followup.protocol_reading import read_protocol
+from careloop.followup.protocol_reading import ProtocolDefinition, read_protocol
 from careloop.followup.shipped import shipped_protocol
 from careloop.followup.trigger_rules import (
     NEW_EVENT_DAYS,
@@ -18,7 +19,7 @@ from careloop.followup.trigger_rules import (
 TODAY = datetime.date(2026, 12, 7)
 
 
-def protocol(*steps: dict, escalation: list | None = None) -> object:
+def protocol(*steps: dict[str, Any], escalation: list[dict[str, Any]] | None = None) -> ProtocolDefinition:
     return read_protocol(
         {
             "trigger": {"kind": "discharge"},
