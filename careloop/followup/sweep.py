@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from careloop.accounts import audit
 from careloop.accounts.models import Organization, User
+from careloop.autotags.apply import apply_tag_rules
 from careloop.followup.models import Enrolment, Protocol, SweepState, Task
 from careloop.followup.planning import PlannedTask, planned
 from careloop.patients.models import ConsentEvent, Patient
@@ -77,6 +78,9 @@ def run_sweep(
     if organization_id is not None:
         organizations = organizations.filter(pk=organization_id)
     for org_id in organizations.values_list("pk", flat=True):
+        # Auto-tags first: triggers and worklists made below read today's tags (its own audit entry).
+        apply_tag_rules(org_id, today=today)
+
         ended = _apply_stop_rules(org_id)
         created, batches = _make_due_tasks(org_id, today, batch_enrolments, progress, full)
         missed = _mark_superseded(org_id, today, full)
