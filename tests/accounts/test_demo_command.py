@@ -17,7 +17,7 @@ from careloop.demo.clinic import DEMO_PASSWORD, DEMO_STAFF
 from careloop.followup.models import Enrolment, Task
 from careloop.observations.models import FeedReview, UnmatchedResult
 from careloop.patients.duplicates import probable_pairs
-from careloop.patients.models import FamilyLink, Patient
+from careloop.patients.models import FamilyLink, Patient, PatientTag
 from careloop.questionnaires.models import QuestionnaireAnswer, QuestionnaireInvitation
 
 
@@ -67,6 +67,11 @@ def test_demo_makes_the_clinic_with_a_login_per_role_and_patients():
     today = timezone.localdate()
     tasks = Task.objects.filter(organization=org, status="pending")
     assert tasks.filter(due=today).exists() and tasks.filter(closes__lt=today).exists()
+    # Auto-tags: the shipped rules installed and applied, each tag saying what matched (the seeded patients'
+    # own 高血压 tags were there first, and stay theirs).
+    auto = PatientTag.objects.filter(patient__organization=org, source="rule")
+    assert "older-adult" in set(auto.values_list("rule", flat=True))
+    assert all(tag.matched for tag in auto)
 
 
 @pytest.mark.django_db
