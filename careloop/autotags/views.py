@@ -94,7 +94,9 @@ def rule_edit(request: StaffRequest, rule_id: int | None = None) -> HttpResponse
 @require_POST
 def rule_try(request: StaffRequest) -> HttpResponse:
     """How many patients the rule in the editor matches now, and the first ten by name with the facts
-    that matched: before it is saved or switched on."""
+    that matched: before it is saved or switched on. It counts the patients the rule would tag
+    (`tagged_population`: the living ones), the same two queries as facts/preview.py, which counts the
+    deceased too."""
     org_id = organization_id_of(request, Perm.TAG_RULE_MANAGE)
     text = request.POST.get("text", "")
     problem = _pointer(text)
