@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "careloop.questionnaires",
     "careloop.alerts",
     "careloop.facts",
+    "careloop.autotags",
     "careloop.followup",
     "careloop.demo",  # the demo command, above the apps it seeds
 ]

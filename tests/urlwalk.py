@@ -25,6 +25,7 @@ from django.utils import timezone
 from careloop.accounts.models import Department, Organization, User
 from careloop.alerts.actions import do_raise_alert
 from careloop.alerts.models import Alert
+from careloop.autotags.models import TagRule
 from careloop.followup.actions import do_enrol, do_install_shipped
 from careloop.followup.contact_models import ContactRecord, Recording
 from careloop.followup.models import Task
@@ -113,6 +114,7 @@ class World:
     task: Task  # a follow-up task of `patient`
     contact: ContactRecord  # a call to `patient`
     recording: Recording  # of `contact`: a WAV file, playable as it is
+    tag_rule: TagRule  # puts `tag` on patients who have it already
     markers: list[str] = field(default_factory=list)
 
 
@@ -130,6 +132,9 @@ def populate(organization: Organization, mark: str) -> World:
     patient = make_patient(doctor, name=f"{mark}患者", department=department)
     tag = Tag.objects.create(organization=organization, name=f"{mark}标签")
     PatientTag.objects.create(patient=patient, tag=tag)
+    tag_rule = TagRule.objects.create(
+        organization=organization, tag=tag, key="walk", text=f'has_tag("{mark}标签")'
+    )
     card = MembershipCard.objects.create(
         organization=organization, patient=patient, number=card_number(10_000 + patient.pk)
     )
@@ -239,6 +244,7 @@ def populate(organization: Organization, mark: str) -> World:
         task=task,
         contact=contact,
         recording=recording,
+        tag_rule=tag_rule,
         markers=[mark, str(low), str(high)],
     )
 
@@ -272,6 +278,7 @@ PROVIDERS: dict[str, Provider] = {
     "change": Provider(lambda w, c: ["freeze", "unfreeze", "lost"], owned=False),
     "link_id": Provider(lambda w, c: [str(w.family_link.pk)], owned=True),
     "tag_id": Provider(lambda w, c: [str(w.tag.pk)], owned=True),
+    "rule_id": Provider(lambda w, c: [str(w.tag_rule.pk)], owned=True),
     "user_id": Provider(lambda w, c: [str(w.doctor.pk)], owned=True),
     "department_id": Provider(lambda w, c: [str(w.department.pk)], owned=True),
     "batch_id": Provider(lambda w, c: [str(w.batch.pk)], owned=True),

@@ -151,6 +151,7 @@ ADMINISTRATION_PAGES = [
     (Perm.STAFF_MANAGE, "staff:list"),
     (Perm.DEPARTMENT_MANAGE, "staff:departments"),
     (Perm.TAG_MANAGE, "staff:tags"),
+    (Perm.TAG_RULE_MANAGE, "staff:tag_rules"),
     (Perm.QUESTIONNAIRE_MANAGE, "questionnaires:manage"),
     (Perm.PASSWORD_POLICY_SET, "staff:password_policy"),
 ]

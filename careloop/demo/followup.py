@@ -1,13 +1,15 @@
 """The demo clinic's follow-up: the shipped protocols installed, post-discharge switched on (it ships off,
 its intervals being single hospitals' practice), two discharged patients enrolled in it and a few of the
 seeded hypertensive patients in hypertension management, backdated so that the nurse's and the doctor's
-lists have tasks due today and overdue; then the day's sweep."""
+lists have tasks due today and overdue; then the day's sweep, which also applies the shipped tag rules."""
 
 import datetime
 
 from django.utils import timezone
 
 from careloop.accounts.models import Organization, User
+from careloop.autotags.actions import do_install_default_tag_rules
+from careloop.facts.refresh import refresh_facts
 from careloop.followup.actions import do_enrol, do_install_shipped, do_set_protocol_status
 from careloop.followup.models import Task
 from careloop.followup.schedule import Interval
@@ -24,6 +26,10 @@ def enrol_demo_patients(organization: Organization) -> tuple[int, int, int]:
     """Enrolments made, tasks due today, tasks overdue."""
     today = timezone.localdate()
     protocols = {p.key: p for p in do_install_shipped(organization)}
+    # The shipped auto-tags, over facts refreshed now (the import's refresh waits for the worker): the
+    # sweep below applies them, so the demo's patients carry 高血压, 老年人... with what matched.
+    do_install_default_tag_rules(organization)
+    refresh_facts(organization.pk)
     admin = User.objects.get(organization=organization, username="admin")
     nurse = User.objects.get(organization=organization, username="nurse")
     do_set_protocol_status(admin, protocols["post-discharge"], "active")

@@ -58,14 +58,19 @@ def refresh_facts(
     return done
 
 
-def refresh_after_import(batch: ImportBatch) -> Refreshed:
-    """The facts of the patients whose results the import created or corrected."""
+def imported_patients(batch: ImportBatch) -> list[int]:
+    """The patients whose results the import created or corrected."""
     touched = (
         Observation.objects.filter(organization_id=batch.organization_id, batch=batch)
         .values_list("patient_id", flat=True)
         .distinct()
     )
-    return refresh_facts(batch.organization_id, list(touched))
+    return list(touched)
+
+
+def refresh_after_import(batch: ImportBatch) -> Refreshed:
+    """The facts of the patients whose results the import created or corrected."""
+    return refresh_facts(batch.organization_id, imported_patients(batch))
 
 
 def _results(organization_id: int, chunk: tuple[int, ...]) -> Iterator[tuple[int, list[Result]]]:

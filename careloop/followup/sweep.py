@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from careloop.accounts import audit
 from careloop.accounts.models import Organization, User
+from careloop.autotags.apply import apply_tag_rules
 from careloop.followup.escalation import escalate
 from careloop.followup.models import Enrolment, Protocol, SweepState, Task
 from careloop.followup.planning import PlannedTask, planned
@@ -84,7 +85,9 @@ def run_sweep(
     if organization_id is not None:
         organizations = organizations.filter(pk=organization_id)
     for org_id in organizations.values_list("pk", flat=True):
-        # Stop rules first: a patient who died is neither enrolled nor given tasks by this run.
+        # Auto-tags first: triggers and worklists made below read today's tags (its own audit entry).
+        apply_tag_rules(org_id, today=today)
+        # Stop rules next: a patient who died is neither enrolled nor given tasks by this run.
         ended_by = apply_stop_rules(org_id, today)
         ended = sum(ended_by.values())
         triggered = enrol_triggered(org_id, today)

@@ -1,4 +1,5 @@
 import datetime
+from collections.abc import Mapping
 
 from django.db import models
 from django.utils import timezone
@@ -120,6 +121,33 @@ class PatientTag(models.Model):
 
     def __str__(self) -> str:
         return f"{_('patient')} {self.patient_id}: {_('tag')} {self.tag_id}"
+
+    @property
+    def provenance(self) -> str:
+        """Where the tag came from, for the tag chip's tooltip: for a rule's tag, the rule, when it added
+        the tag and the facts that matched then (`rule hypertension, 2026-12-07 08:00, matched: age = 67`)."""
+        if self.source != "rule":
+            return str(self.get_source_display())
+        facts = describe_matched(self.matched)
+        return _("rule %(rule)s, %(time)s, matched: %(facts)s") % {
+            "rule": self.rule,
+            "time": timezone.localtime(self.added_at).strftime("%Y-%m-%d %H:%M"),
+            "facts": facts or "-",
+        }
+
+
+def describe_matched(matched: Mapping[str, object]) -> str:
+    """The facts a rule matched, as a person would write them: `age = 67, latest("8480-6") = 152`."""
+    return ", ".join(
+        fact if value is True else f"{fact} = {_shown(value)}" for fact, value in matched.items()
+    )
+
+
+def _shown(value: object) -> str:
+    """152.0 as 152, 6.55 as 6.55: a fact's value as a person would write it."""
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
 
 
 class MembershipCard(models.Model):

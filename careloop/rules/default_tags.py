@@ -65,7 +65,27 @@ DEFAULT_TAGS: dict[str, str] = {
     "血糖未达标": GLUCOSE_NOT_CONTROLLED,
 }
 
-# The other default tags, left out until a sourced threshold is in ../shared/reference/.
+# Each shipped rule's key (TagRule.key, and PatientTag.rule on the tags it adds), the source of its threshold
+# and that source's confidence in the reference. Only high and medium confidence ship switched on
+# (careloop.autotags.defaults); every rule here is one or the other.
+SOURCES: dict[str, tuple[str, str, str]] = {
+    "高血压": ("hypertension", "中国高血压防治指南 2018 (risk §6.1); ICD-10 I10-I15", "high"),
+    "糖尿病": ("diabetes", "中国 2 型糖尿病防治指南 2020 (risk §6.4); ICD-10 E10-E14", "high"),
+    "超重": ("overweight", "WS/T 428-2013 成人体重判定 (risk §6.2)", "high"),
+    "肥胖": ("obesity", "WS/T 428-2013 成人体重判定 (risk §6.2)", "high"),
+    "中心性肥胖": ("central-obesity", "WS/T 428-2013 中心型肥胖 (risk §6.2)", "high"),
+    "老年人": ("older-adult", "老年人健康管理服务规范 (norms §5)", "high"),
+    "血压未达标": ("bp-not-controlled", "控制不满意 SBP ≥140 or DBP ≥90 mmHg (norms §1.4)", "medium"),
+    "血糖未达标": (
+        "glucose-not-controlled",
+        "控制不满意 FPG ≥7.0 mmol/L, type 2 diabetes (norms §2)",
+        "medium",
+    ),
+}
+
+# The other default tags, left out until a sourced threshold is in ../shared/reference/: they ship
+# neither as a rule nor as a disabled one (a disabled rule would need a threshold to write), so an
+# organization writes its own in the rule editor.
 NOT_SHIPPED: dict[str, str] = {
     "血脂异常": "the reference has LDL-C targets by ASCVD risk (risk §6.5), no definition of dyslipidaemia",
     "吸烟": "no threshold in the reference, and no smoking fact in the vocabulary yet",

@@ -19,7 +19,7 @@ from careloop.followup.contact_models import ContactRecord, Recording
 from careloop.followup.models import Enrolment, Task
 from careloop.observations.models import FeedReview, UnmatchedResult
 from careloop.patients.duplicates import probable_pairs
-from careloop.patients.models import FamilyLink, Patient
+from careloop.patients.models import FamilyLink, Patient, PatientTag
 from careloop.questionnaires.models import QuestionnaireAnswer, QuestionnaireInvitation
 
 
@@ -80,6 +80,11 @@ def test_demo_makes_the_clinic_with_a_login_per_role_and_patients():
     assert Recording.objects.filter(contact__organization=org).count() == 1
     assert enrolments.filter(status="lost").count() == 1
     assert Alert.objects.filter(organization=org, kind="lost_to_followup").count() == 1
+    # Auto-tags: the shipped rules installed and applied, each tag saying what matched (the seeded patients'
+    # own 高血压 tags were there first, and stay theirs).
+    auto = PatientTag.objects.filter(patient__organization=org, source="rule")
+    assert "older-adult" in set(auto.values_list("rule", flat=True))
+    assert all(tag.matched for tag in auto)
 
 
 @pytest.mark.django_db

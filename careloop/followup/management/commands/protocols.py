@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from careloop.accounts.audit import AuditContext, reset_context, set_context
 from careloop.accounts.models import Organization
+from careloop.autotags.actions import do_install_default_tag_rules
 from careloop.followup.actions import do_install_shipped
 
 
@@ -26,7 +27,13 @@ class Command(BaseCommand):
         token = set_context(AuditContext(actor_label="command:protocols"))
         try:
             protocols = do_install_shipped(organization)
+            # The shipped auto-tags come with the shipped protocols: their triggers read those tags.
+            tag_rules = do_install_default_tag_rules(organization)
         finally:
             reset_context(token)
         for protocol in protocols:
             self.stdout.write(f"{protocol.key} v{protocol.version} ({protocol.status}): {protocol.name_zh}")
+        self.stdout.write(
+            _("%(count)d shipped tag rules installed (careloop tags apply tags the patients)")
+            % {"count": len(tag_rules)}
+        )
