@@ -86,7 +86,7 @@ def populate(tasks: int) -> Any:
                 closes, channel, content_kind, content_ref, assignee_role, assignee_user_id, status, rung,
                 done_at)
             SELECT e.organization_id, e.id, 'visit', s.k, {due}, {due}, {due}, 'phone', 'script', '', 'nurse',
-                CASE WHEN (e.id + s.k) %% 10 = 0 THEN NULL ELSE %s + (e.id + s.k) %% {NURSES} END,
+                CASE WHEN (e.id + s.k) %% 10 = 0 THEN NULL ELSE %s + (e.id + s.k) / 10 %% {NURSES} END,
                 'pending', 0, NULL
             FROM {Enrolment._meta.db_table} e CROSS JOIN s WHERE e.organization_id = %s""",
             [today, today, today, first_nurse.pk, organization.pk],
@@ -112,14 +112,14 @@ def child(tasks: int, requests: int) -> dict[str, Any]:
     from django.utils import timezone
 
     from careloop.followup.models import Task
-    from careloop.followup.worklist import open_tasks
+    from careloop.followup.worklist import Worklist
 
     nurse = populate(tasks)
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(nurse)
     figures: dict[str, Any] = {
         "open_tasks": Task.objects.filter(status="pending").count(),
-        "nurse_list": open_tasks(nurse, timezone.localdate()).count(),
+        "nurse_list": Worklist(nurse, timezone.localdate()).tasks().count(),
     }
     for name, url in (("first_page", "/followup/"), ("second_page", "/followup/?page=2"),
                       ("by_channel", "/followup/?channel=phone")):  # fmt: skip

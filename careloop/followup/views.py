@@ -20,7 +20,7 @@ from careloop.followup.models import Task
 from careloop.followup.recording_forms import refusal_message
 from careloop.followup.recordings import RecordingRefused, do_upload_recording
 from careloop.followup.task_page import call_answer, task_context
-from careloop.followup.worklist import counts, next_task, open_tasks, organization_of, page_of_tasks
+from careloop.followup.worklist import Worklist, organization_of
 from careloop.patients.actions import record_list, record_view
 from careloop.requestsize import accepts_upload, upload_cut_short
 
@@ -30,17 +30,17 @@ def worklist(request: StaffRequest) -> HttpResponse:
     require(request.user, Perm.FOLLOWUP_WORK)
     today = timezone.localdate()
     filters = WorklistFilter(request.GET, organization_id=organization_of(request.user))
-    tasks = open_tasks(request.user, today, filters.chosen())
+    worklist = Worklist(request.user, today, filters.chosen())
     page_text = request.GET.get("page", "1")
-    page = int(page_text) if page_text.isdigit() and 0 < int(page_text) < 10_000 else 1
-    rows, more = page_of_tasks(tasks, request.user, page, today)
+    page = int(page_text) if page_text.isdigit() and 0 < int(page_text) < 1_000 else 1
+    rows, more = worklist.page(page)
     record_list(
         request.user, sorted({row.task.enrolment.patient_id for row in rows}), "worklist", [filters.query()]
     )
     context = {
         "filters": filters,
         "rows": rows,
-        "counts": counts(tasks, request.user, today),
+        "counts": worklist.counts(),
         "today": today,
         "page": page,
         "more": more,
@@ -120,7 +120,7 @@ def task_detail(request: StaffRequest, task_id: int) -> HttpResponse:
             return redirect("followup:task", task.pk)
         if form.is_valid() and _record(request, task, form):
             messages.success(request, _("Outcome recorded."))
-            following = next_task(request.user, timezone.localdate(), after=task)
+            following = Worklist(request.user, timezone.localdate()).next_task(after=task)
             if following is not None:
                 return redirect("followup:task", following.pk)
             return redirect("followup:worklist")

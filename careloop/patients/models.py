@@ -71,6 +71,15 @@ class Patient(models.Model):
             models.Index(
                 fields=["organization", "birth_date", "name_pinyin"], name="patient_by_birth_pinyin"
             ),
+            # The few who left care (died, moved away, merged into another record): the worklist's
+            # counters subtract their open tasks instead of joining every task to its patient.
+            models.Index(
+                fields=["organization"],
+                condition=models.Q(deceased_on__isnull=False)
+                | models.Q(moved_away_on__isnull=False)
+                | models.Q(merged_into__isnull=False),
+                name="patient_left_care",
+            ),
         ]
 
     def __str__(self) -> str:

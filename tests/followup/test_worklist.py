@@ -14,7 +14,7 @@ from careloop.followup.contact_models import ContactRecord
 from careloop.followup.contacts import ContactInput, do_record_contact
 from careloop.followup.models import Enrolment, Task
 from careloop.followup.outcomes import Consequence, consequence
-from careloop.followup.worklist import open_tasks, page_of_tasks
+from careloop.followup.worklist import Filters, Worklist
 from tests.factories import make_organization, make_patient, make_user
 
 
@@ -114,7 +114,7 @@ def test_the_worklist_puts_alerted_patients_first_then_the_most_overdue(org, nur
         organization_id=org.pk, kind="questionnaire", severity="high", title="x", source_type="t",
         source_id="1", reason="r", patient=alerted,
     )  # fmt: skip
-    rows, more = page_of_tasks(open_tasks(nurse, today), nurse, 1, today)
+    rows, more = Worklist(nurse, today).page(1)
     names = [row.task.enrolment.patient.name for row in rows]
     assert names[0] == "李二" and rows[0].has_alert
     assert names.index("王一") < names.index("赵三")
@@ -212,3 +212,21 @@ def test_a_recording_goes_with_the_outcome_and_a_refused_one_records_nothing(
     client.post(url, {"outcome": "reached", "channel": "phone", "recording": wav})
     recording = Recording.objects.get()
     assert recording.contact.task_id == task.pk and recording.duration_seconds == pytest.approx(1.0)
+
+
+def test_the_counters_leave_out_patients_who_left_care_with_or_without_filters(nurse, doctor, protocols):
+    today = timezone.localdate()
+    staying, leaving = make_patient(doctor, name="留下"), make_patient(doctor, name="离开")
+    discharged(nurse, staying, protocols, 3)
+    discharged(nurse, leaving, protocols, 3)
+    everyone = Worklist(nurse, today).counts()
+    # Recorded on the patient by other means than a call (an edit, a feed): the sweep ends the plan
+    # later; until then the list and its counters leave the patient out already.
+    leaving.deceased_on = today
+    leaving.save()
+    after = Worklist(nurse, today).counts()
+    assert (after.today, after.upcoming) == (everyone.today // 2, everyone.upcoming // 2)
+    filtered = Worklist(nurse, today, Filters(channel="phone")).counts()
+    assert (filtered.today, filtered.upcoming) == (after.today, after.upcoming)
+    names = {row.task.enrolment.patient.name for row in Worklist(nurse, today).page(1)[0]}
+    assert names == {"留下"}
