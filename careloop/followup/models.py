@@ -177,14 +177,15 @@ class Task(models.Model):
         ]
         indexes = [
             # The worklist: a person's open tasks, and a role's unassigned ones, by due date. Each open task
-            # is in exactly one of the two; done and cancelled tasks leave both.
+            # is in exactly one of the two; done and cancelled tasks leave both. The id ends each key: the
+            # list's order is (due, id), read from the index without sorting a day's tasks.
             models.Index(
-                fields=["organization", "assignee_user", "due"],
+                fields=["organization", "assignee_user", "due", "id"],
                 condition=models.Q(status="pending", assignee_user__isnull=False),
                 name="task_open_by_user",
             ),
             models.Index(
-                fields=["organization", "assignee_role", "due"],
+                fields=["organization", "assignee_role", "due", "id"],
                 condition=models.Q(status="pending", assignee_user__isnull=True),
                 name="task_open_by_role",
             ),

@@ -7,117 +7,308 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0004_audit_sealed_behind_inserts'),
-        ('patients', '0005_merges'),
+        ("accounts", "0004_audit_sealed_behind_inserts"),
+        ("patients", "0005_merges"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SweepState',
+            name="SweepState",
             fields=[
-                ('organization', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='+', serialize=False, to='accounts.organization')),
-                ('planned_through', models.DateField(verbose_name='tasks made through')),
-                ('missed_through', models.DateField(blank=True, null=True, verbose_name='missed tasks marked through')),
-                ('swept_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='last sweep')),
+                (
+                    "organization",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="+",
+                        serialize=False,
+                        to="accounts.organization",
+                    ),
+                ),
+                ("planned_through", models.DateField(verbose_name="tasks made through")),
+                (
+                    "missed_through",
+                    models.DateField(blank=True, null=True, verbose_name="missed tasks marked through"),
+                ),
+                (
+                    "swept_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="last sweep"),
+                ),
             ],
             options={
-                'verbose_name': 'sweep state',
-                'verbose_name_plural': 'sweep states',
+                "verbose_name": "sweep state",
+                "verbose_name_plural": "sweep states",
             },
         ),
         migrations.CreateModel(
-            name='Protocol',
+            name="Protocol",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.SlugField(max_length=40, verbose_name='key')),
-                ('version', models.PositiveIntegerField(verbose_name='version')),
-                ('name_zh', models.CharField(max_length=100, verbose_name='name (Chinese)')),
-                ('name_en', models.CharField(max_length=100, verbose_name='name (English)')),
-                ('status', models.CharField(choices=[('draft', 'Off'), ('active', 'In use'), ('retired', 'Retired')], default='draft', max_length=10, verbose_name='status')),
-                ('definition', models.JSONField(verbose_name='definition')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.SlugField(max_length=40, verbose_name="key")),
+                ("version", models.PositiveIntegerField(verbose_name="version")),
+                ("name_zh", models.CharField(max_length=100, verbose_name="name (Chinese)")),
+                ("name_en", models.CharField(max_length=100, verbose_name="name (English)")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "Off"), ("active", "In use"), ("retired", "Retired")],
+                        default="draft",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("definition", models.JSONField(verbose_name="definition")),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="created"),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.organization",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'follow-up protocol',
-                'verbose_name_plural': 'follow-up protocols',
-                'ordering': ['key', '-version'],
+                "verbose_name": "follow-up protocol",
+                "verbose_name_plural": "follow-up protocols",
+                "ordering": ["key", "-version"],
             },
         ),
         migrations.CreateModel(
-            name='Enrolment',
+            name="Enrolment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('anchor', models.DateField(verbose_name='anchor date')),
-                ('status', models.CharField(choices=[('active', 'Active'), ('lost', 'Lost to follow-up'), ('ended', 'Ended')], default='active', max_length=10, verbose_name='status')),
-                ('ended_reason', models.CharField(blank=True, choices=[('plan_ended', 'Plan completed'), ('deceased', 'Deceased'), ('moved', 'Moved away'), ('consent_withdrawn', 'Consent withdrawn'), ('goal_met', 'Goal met'), ('staff', 'Ended by staff')], max_length=20, verbose_name='reason ended')),
-                ('started_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='enrolled')),
-                ('started_on', models.DateField(verbose_name='enrolled on')),
-                ('ended_at', models.DateTimeField(blank=True, null=True, verbose_name='ended')),
-                ('trigger', models.JSONField(default=dict, verbose_name='trigger')),
-                ('enrolled_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.organization')),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='enrolments', to='patients.patient')),
-                ('protocol', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='enrolments', to='followup.protocol')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("anchor", models.DateField(verbose_name="anchor date")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("active", "Active"), ("lost", "Lost to follow-up"), ("ended", "Ended")],
+                        default="active",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "ended_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("plan_ended", "Plan completed"),
+                            ("deceased", "Deceased"),
+                            ("moved", "Moved away"),
+                            ("consent_withdrawn", "Consent withdrawn"),
+                            ("goal_met", "Goal met"),
+                            ("staff", "Ended by staff"),
+                        ],
+                        max_length=20,
+                        verbose_name="reason ended",
+                    ),
+                ),
+                (
+                    "started_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="enrolled"),
+                ),
+                ("started_on", models.DateField(verbose_name="enrolled on")),
+                ("ended_at", models.DateTimeField(blank=True, null=True, verbose_name="ended")),
+                ("trigger", models.JSONField(default=dict, verbose_name="trigger")),
+                (
+                    "enrolled_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.organization",
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="enrolments",
+                        to="patients.patient",
+                    ),
+                ),
+                (
+                    "protocol",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="enrolments",
+                        to="followup.protocol",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'enrolment',
-                'verbose_name_plural': 'enrolments',
-                'ordering': ['-started_at', '-id'],
+                "verbose_name": "enrolment",
+                "verbose_name_plural": "enrolments",
+                "ordering": ["-started_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Task',
+            name="Task",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('step', models.CharField(max_length=40, verbose_name='step')),
-                ('number', models.PositiveIntegerField(verbose_name='occurrence')),
-                ('due', models.DateField(verbose_name='due')),
-                ('opens', models.DateField(verbose_name='opens')),
-                ('closes', models.DateField(verbose_name='closes')),
-                ('channel', models.CharField(choices=[('phone', 'Phone call'), ('sms', 'SMS'), ('wechat', 'WeChat'), ('portal', 'Patient portal'), ('visit', 'Visit')], max_length=10, verbose_name='channel')),
-                ('content_kind', models.CharField(choices=[('script', 'Call script'), ('questionnaire', 'Questionnaire'), ('article', 'Article')], max_length=15, verbose_name='content')),
-                ('content_ref', models.CharField(blank=True, max_length=200, verbose_name='content reference')),
-                ('assignee_role', models.CharField(blank=True, max_length=20, verbose_name='assigned role')),
-                ('status', models.CharField(choices=[('pending', 'To do'), ('done', 'Done'), ('missed', 'Missed'), ('cancelled', 'Cancelled')], default='pending', max_length=10, verbose_name='status')),
-                ('done_at', models.DateTimeField(blank=True, null=True, verbose_name='done')),
-                ('assignee_user', models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('enrolment', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='tasks', to='followup.enrolment')),
-                ('organization', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("step", models.CharField(max_length=40, verbose_name="step")),
+                ("number", models.PositiveIntegerField(verbose_name="occurrence")),
+                ("due", models.DateField(verbose_name="due")),
+                ("opens", models.DateField(verbose_name="opens")),
+                ("closes", models.DateField(verbose_name="closes")),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("phone", "Phone call"),
+                            ("sms", "SMS"),
+                            ("wechat", "WeChat"),
+                            ("portal", "Patient portal"),
+                            ("visit", "Visit"),
+                        ],
+                        max_length=10,
+                        verbose_name="channel",
+                    ),
+                ),
+                (
+                    "content_kind",
+                    models.CharField(
+                        choices=[
+                            ("script", "Call script"),
+                            ("questionnaire", "Questionnaire"),
+                            ("article", "Article"),
+                        ],
+                        max_length=15,
+                        verbose_name="content",
+                    ),
+                ),
+                (
+                    "content_ref",
+                    models.CharField(blank=True, max_length=200, verbose_name="content reference"),
+                ),
+                ("assignee_role", models.CharField(blank=True, max_length=20, verbose_name="assigned role")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "To do"),
+                            ("done", "Done"),
+                            ("missed", "Missed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("done_at", models.DateTimeField(blank=True, null=True, verbose_name="done")),
+                (
+                    "assignee_user",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "enrolment",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tasks",
+                        to="followup.enrolment",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.organization",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'follow-up task',
-                'verbose_name_plural': 'follow-up tasks',
-                'ordering': ['due', 'id'],
+                "verbose_name": "follow-up task",
+                "verbose_name_plural": "follow-up tasks",
+                "ordering": ["due", "id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='protocol',
-            constraint=models.UniqueConstraint(fields=('organization', 'key', 'version'), name='protocol_key_version'),
+            model_name="protocol",
+            constraint=models.UniqueConstraint(
+                fields=("organization", "key", "version"), name="protocol_key_version"
+            ),
         ),
         migrations.AddIndex(
-            model_name='enrolment',
-            index=models.Index(condition=models.Q(('status', 'active')), fields=['organization', 'protocol', 'anchor'], name='enrolment_active_by_anchor'),
+            model_name="enrolment",
+            index=models.Index(
+                condition=models.Q(("status", "active")),
+                fields=["organization", "protocol", "anchor"],
+                name="enrolment_active_by_anchor",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='enrolment',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ['active', 'lost'])), fields=('patient', 'protocol'), name='enrolment_one_open_per_protocol'),
+            model_name="enrolment",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status__in", ["active", "lost"])),
+                fields=("patient", "protocol"),
+                name="enrolment_one_open_per_protocol",
+            ),
         ),
         migrations.AddIndex(
-            model_name='task',
-            index=models.Index(condition=models.Q(('assignee_user__isnull', False), ('status', 'pending')), fields=['organization', 'assignee_user', 'due'], name='task_open_by_user'),
+            model_name="task",
+            index=models.Index(
+                condition=models.Q(("assignee_user__isnull", False), ("status", "pending")),
+                fields=["organization", "assignee_user", "due"],
+                name="task_open_by_user",
+            ),
         ),
         migrations.AddIndex(
-            model_name='task',
-            index=models.Index(condition=models.Q(('assignee_user__isnull', True), ('status', 'pending')), fields=['organization', 'assignee_role', 'due'], name='task_open_by_role'),
+            model_name="task",
+            index=models.Index(
+                condition=models.Q(("assignee_user__isnull", True), ("status", "pending")),
+                fields=["organization", "assignee_role", "due"],
+                name="task_open_by_role",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='task',
-            constraint=models.UniqueConstraint(fields=('enrolment', 'step', 'number'), name='task_natural_key'),
+            model_name="task",
+            constraint=models.UniqueConstraint(
+                fields=("enrolment", "step", "number"), name="task_natural_key"
+            ),
         ),
     ]

@@ -7,79 +7,212 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0004_audit_sealed_behind_inserts'),
-        ('followup', '0001_initial'),
-        ('patients', '0006_deceased_moved_tag_matched'),
-        ('questionnaires', '0002_links_and_scores'),
+        ("accounts", "0004_audit_sealed_behind_inserts"),
+        ("followup", "0001_initial"),
+        ("patients", "0006_deceased_moved_tag_matched"),
+        ("questionnaires", "0002_links_and_scores"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='task',
-            name='rung',
-            field=models.PositiveSmallIntegerField(db_default=0, verbose_name='escalation step'),
+            model_name="task",
+            name="rung",
+            field=models.PositiveSmallIntegerField(db_default=0, verbose_name="escalation step"),
         ),
         migrations.AlterField(
-            model_name='enrolment',
-            name='ended_reason',
-            field=models.CharField(blank=True, choices=[('plan_ended', 'Plan completed'), ('deceased', 'Deceased'), ('moved', 'Moved away'), ('consent_withdrawn', 'Consent withdrawn'), ('goal_met', 'Goal met'), ('refused', 'Refused follow-up'), ('staff', 'Ended by staff')], max_length=20, verbose_name='reason ended'),
+            model_name="enrolment",
+            name="ended_reason",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("plan_ended", "Plan completed"),
+                    ("deceased", "Deceased"),
+                    ("moved", "Moved away"),
+                    ("consent_withdrawn", "Consent withdrawn"),
+                    ("goal_met", "Goal met"),
+                    ("refused", "Refused follow-up"),
+                    ("staff", "Ended by staff"),
+                ],
+                max_length=20,
+                verbose_name="reason ended",
+            ),
         ),
         migrations.CreateModel(
-            name='ContactRecord',
+            name="ContactRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(choices=[('phone', 'Phone call'), ('sms', 'SMS'), ('wechat', 'WeChat'), ('portal', 'Patient portal'), ('visit', 'Visit')], default='phone', max_length=10, verbose_name='channel')),
-                ('outcome', models.CharField(choices=[('reached', 'Reached'), ('no_answer', 'No answer'), ('busy', 'Line busy'), ('switched_off', 'Phone off or out of service'), ('wrong_number', 'Wrong number'), ('refused', 'Refused follow-up'), ('hospitalised', 'In hospital'), ('deceased', 'Deceased'), ('moved', 'Moved away')], max_length=15, verbose_name='outcome')),
-                ('note', models.TextField(blank=True, max_length=2000, verbose_name='note')),
-                ('next_contact_on', models.DateField(blank=True, null=True, verbose_name='next contact')),
-                ('occurred_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='time')),
-                ('answer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='questionnaires.questionnaireanswer')),
-                ('enrolment', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='contacts', to='followup.enrolment')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.organization')),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contacts', to='patients.patient')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('task', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='contacts', to='followup.task')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("phone", "Phone call"),
+                            ("sms", "SMS"),
+                            ("wechat", "WeChat"),
+                            ("portal", "Patient portal"),
+                            ("visit", "Visit"),
+                        ],
+                        default="phone",
+                        max_length=10,
+                        verbose_name="channel",
+                    ),
+                ),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("reached", "Reached"),
+                            ("no_answer", "No answer"),
+                            ("busy", "Line busy"),
+                            ("switched_off", "Phone off or out of service"),
+                            ("wrong_number", "Wrong number"),
+                            ("refused", "Refused follow-up"),
+                            ("hospitalised", "In hospital"),
+                            ("deceased", "Deceased"),
+                            ("moved", "Moved away"),
+                        ],
+                        max_length=15,
+                        verbose_name="outcome",
+                    ),
+                ),
+                ("note", models.TextField(blank=True, max_length=2000, verbose_name="note")),
+                ("next_contact_on", models.DateField(blank=True, null=True, verbose_name="next contact")),
+                ("occurred_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="time")),
+                (
+                    "answer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="questionnaires.questionnaireanswer",
+                    ),
+                ),
+                (
+                    "enrolment",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="contacts",
+                        to="followup.enrolment",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.organization",
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="contacts",
+                        to="patients.patient",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "task",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="contacts",
+                        to="followup.task",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'contact record',
-                'verbose_name_plural': 'contact records',
-                'ordering': ['-occurred_at', '-id'],
+                "verbose_name": "contact record",
+                "verbose_name_plural": "contact records",
+                "ordering": ["-occurred_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Recording',
+            name="Recording",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(max_length=200, upload_to='recordings/%Y/%m/', verbose_name='file')),
-                ('playback_file', models.FileField(blank=True, max_length=200, upload_to='recordings/%Y/%m/', verbose_name='playback copy')),
-                ('original_name', models.CharField(max_length=200, verbose_name='file name')),
-                ('media_type', models.CharField(max_length=40, verbose_name='type')),
-                ('size', models.PositiveIntegerField(verbose_name='size (bytes)')),
-                ('duration_seconds', models.FloatField(blank=True, null=True, verbose_name='duration (s)')),
-                ('transcript', models.TextField(blank=True, max_length=20000, verbose_name='transcript')),
-                ('uploaded_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='uploaded')),
-                ('contact', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='recordings', to='followup.contactrecord')),
-                ('uploaded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "file",
+                    models.FileField(max_length=200, upload_to="recordings/%Y/%m/", verbose_name="file"),
+                ),
+                (
+                    "playback_file",
+                    models.FileField(
+                        blank=True,
+                        max_length=200,
+                        upload_to="recordings/%Y/%m/",
+                        verbose_name="playback copy",
+                    ),
+                ),
+                ("original_name", models.CharField(max_length=200, verbose_name="file name")),
+                ("media_type", models.CharField(max_length=40, verbose_name="type")),
+                ("size", models.PositiveIntegerField(verbose_name="size (bytes)")),
+                ("duration_seconds", models.FloatField(blank=True, null=True, verbose_name="duration (s)")),
+                ("transcript", models.TextField(blank=True, max_length=20000, verbose_name="transcript")),
+                (
+                    "uploaded_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="uploaded"),
+                ),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="recordings",
+                        to="followup.contactrecord",
+                    ),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'call recording',
-                'verbose_name_plural': 'call recordings',
-                'ordering': ['uploaded_at', 'id'],
+                "verbose_name": "call recording",
+                "verbose_name_plural": "call recordings",
+                "ordering": ["uploaded_at", "id"],
             },
         ),
         migrations.AddIndex(
-            model_name='contactrecord',
-            index=models.Index(fields=['patient', '-occurred_at'], name='contact_by_patient'),
+            model_name="contactrecord",
+            index=models.Index(fields=["patient", "-occurred_at"], name="contact_by_patient"),
         ),
         migrations.AddIndex(
-            model_name='contactrecord',
-            index=models.Index(fields=['enrolment', '-occurred_at'], name='contact_by_enrolment'),
+            model_name="contactrecord",
+            index=models.Index(fields=["enrolment", "-occurred_at"], name="contact_by_enrolment"),
         ),
         migrations.AddIndex(
-            model_name='contactrecord',
-            index=models.Index(fields=['organization', '-occurred_at'], name='contact_by_organization'),
+            model_name="contactrecord",
+            index=models.Index(fields=["organization", "-occurred_at"], name="contact_by_organization"),
         ),
     ]
