@@ -1,11 +1,12 @@
-"""The escalation ladder: a pending task no one has answered climbs one rung of its protocol's ladder
-(portal → SMS → phone call → the supervisor) after the rung's days, set-based: one UPDATE per (protocol
-version, rung), whatever the number of tasks.
+"""The escalation ladder: a pending task no one has answered climbs its protocol's ladder (portal → SMS →
+phone call → the supervisor) as the rungs' days pass, set-based: one UPDATE per (protocol version, rung),
+whatever the number of tasks.
 
 Rung k is reached once the task has been open (its `opens` date) for the sum of the first k rungs'
 `after_days` (trigger_rules.rung_after_days) and no contact made for it reached the patient (a
-ContactRecord with an outcome in REACHED). A task climbs one rung per UPDATE, the rungs in order, so a task
-long overdue climbs the whole ladder in one sweep; a second sweep finds nothing to climb.
+ContactRecord with an outcome in REACHED). The rungs are taken from the top down, so a task long overdue
+goes straight to the highest rung it has reached, written once (a first sweep over many overdue tasks
+writes each row once, not once per rung); a second sweep finds nothing to climb.
 
 The rung sets the task's channel and its assignee as a step's assignee is resolved: a role's queue, the
 patient's responsible doctor (or the role when there is none), a named user (or the role when that user
@@ -26,20 +27,26 @@ from careloop.followup.trigger_rules import rung_after_days
 
 
 def escalate(org_id: int, today: datetime.date) -> int:
-    """Move each unanswered task up the rungs it has reached; the number of rungs climbed."""
+    """Move each unanswered task up to the highest rung it has reached; the number of tasks moved."""
     reached = ContactRecord.objects.filter(task_id=OuterRef("pk"), outcome__in=REACHED)
     climbed = 0
     for protocol in Protocol.objects.filter(organization_id=org_id):
         ladder = protocol.parsed.escalation
-        for number, (rung, days) in enumerate(zip(ladder, rung_after_days(ladder), strict=True), start=1):
+        rungs = list(enumerate(zip(ladder, rung_after_days(ladder), strict=True), start=1))
+        for number, (_rung, days) in reversed(rungs):
             tasks = Task.objects.filter(
                 organization_id=org_id,
                 enrolment__protocol=protocol,
                 status="pending",
-                rung=number - 1,
+                rung__lt=number,
                 opens__lte=today - datetime.timedelta(days=days),
             ).exclude(Exists(reached))
-            climbed += tasks.update(rung=number, **_changes(org_id, rung))
+            # Everything the rungs up to this one set, later rungs winning: the supervisor's rung names
+            # an assignee, and the call it takes over stays a call.
+            changes: dict[str, Any] = {}
+            for lower, _days in (step for _number, step in rungs[:number]):
+                changes.update(_changes(org_id, lower))
+            climbed += tasks.update(rung=number, **changes)
     return climbed
 
 
