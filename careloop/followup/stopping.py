@@ -88,3 +88,16 @@ def _end(enrolments: QuerySet[Enrolment], reason: str) -> int:
         )
         Task.objects.filter(enrolment_id__in=ids, status="pending").update(status="cancelled")
     return len(ids)
+
+
+def end_plans_on_withdrawal(patient_id: int) -> int:
+    """A care consent withdrawn takes effect at once (membership.do_record_consent): the patient's open
+    plans that stop on it end now, not at the next sweep, so the worklist never shows the patient again."""
+    ended = 0
+    open_enrolments = Enrolment.objects.filter(patient_id=patient_id, status__in=OPEN).select_related(
+        "protocol"
+    )
+    for enrolment in open_enrolments:
+        if enrolment.protocol.parsed.stops_on("consent_withdrawn"):
+            ended += _end(Enrolment.objects.filter(pk=enrolment.pk), "consent_withdrawn")
+    return ended

@@ -230,3 +230,15 @@ def test_the_counters_leave_out_patients_who_left_care_with_or_without_filters(n
     assert (filtered.today, filtered.upcoming) == (after.today, after.upcoming)
     names = {row.task.enrolment.patient.name for row in Worklist(nurse, today).page(1)[0]}
     assert names == {"留下"}
+
+
+def test_a_withdrawn_care_consent_ends_the_plans_at_once(nurse, doctor, protocols):
+    from careloop.patients.membership.actions import do_record_consent
+    from careloop.patients.models import ConsentEvent
+
+    patient = make_patient(doctor)
+    enrolment = discharged(nurse, patient, protocols, 3)
+    do_record_consent(doctor, patient, ConsentEvent(purpose="care", granted=False, method="verbal"))
+    enrolment.refresh_from_db()
+    assert (enrolment.status, enrolment.ended_reason) == ("ended", "consent_withdrawn")
+    assert not Worklist(nurse, timezone.localdate()).tasks().filter(enrolment=enrolment).exists()

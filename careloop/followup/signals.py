@@ -1,0 +1,13 @@
+"""What the follow-up app does when other apps record something (connected in apps.py)."""
+
+from typing import Any
+
+from careloop.followup.stopping import end_plans_on_withdrawal
+from careloop.patients.models import ConsentEvent
+
+
+def consent_recorded(
+    sender: type[ConsentEvent], instance: ConsentEvent, created: bool, **kwargs: Any
+) -> None:
+    if created and instance.purpose == "care" and not instance.granted:
+        end_plans_on_withdrawal(instance.patient_id)
