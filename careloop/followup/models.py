@@ -194,6 +194,14 @@ class Task(models.Model):
     def __str__(self) -> str:
         return f"{self.step} #{self.number} due {self.due}"
 
+    @property
+    def assignee_label(self) -> str:
+        """Who the task is for: the person, or the role's queue in the reader's words (护士 queue)."""
+        if self.assignee_user_id is not None and self.assignee_user is not None:
+            return str(self.assignee_user)
+        roles = dict(User._meta.get_field("role").choices or [])
+        return str(roles.get(self.assignee_role, self.assignee_role))
+
 
 class SweepState(models.Model):
     """How far the sweep has made an organization's tasks: each run makes those falling due after
