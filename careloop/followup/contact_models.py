@@ -8,7 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from careloop.accounts.models import Organization, User
-from careloop.followup.models import CHANNELS, Enrolment, Task
+from careloop.followup.choices import CHANNELS
+from careloop.followup.models import Enrolment, Task
 from careloop.followup.outcomes import REACHED as REACHED  # re-exported: the outcome sets
 from careloop.followup.outcomes import UNREACHED as UNREACHED
 from careloop.patients.models import Patient

@@ -10,8 +10,9 @@ from django.utils.translation import gettext_lazy as _
 
 from careloop.accounts.models import Department, User
 from careloop.accounts.roles import ROLE_PERMISSIONS, Perm
+from careloop.followup.choices import CHANNELS
 from careloop.followup.contact_models import OUTCOMES
-from careloop.followup.models import CHANNELS, Protocol, Task
+from careloop.followup.models import Protocol, Task
 from careloop.followup.recording_forms import refusal_message
 from careloop.followup.worklist import PAGE_SIZE, Filters
 from careloop.patients.models import Tag

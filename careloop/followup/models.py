@@ -13,6 +13,7 @@ from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from careloop.accounts.models import Organization, User
+from careloop.followup.choices import CHANNELS
 from careloop.followup.protocol_reading import ProtocolDefinition, read_protocol
 from careloop.patients.models import Patient
 
@@ -35,13 +36,6 @@ END_REASONS = [
     ("goal_met", _("Goal met")),
     ("refused", _("Refused follow-up")),
     ("staff", _("Ended by staff")),
-]
-CHANNELS = [
-    ("phone", _("Phone call")),
-    ("sms", _("SMS")),
-    ("wechat", _("WeChat")),
-    ("portal", _("Patient portal")),
-    ("visit", _("Visit")),
 ]
 CONTENT_KINDS = [
     ("script", _("Call script")),
