@@ -96,10 +96,15 @@ def test_a_withdrawn_consent_ends_the_enrolment_and_cancels_its_pending_tasks(nu
     other = make_patient(nurse, name="李四")
     kept = do_enrol(nurse, other, protocols["post-discharge"], TODAY, today=TODAY)
     now = datetime.datetime(2026, 12, 7, 9, tzinfo=datetime.UTC)
-    ConsentEvent.objects.create(patient=patient, purpose="care", granted=False, at=now)
-    # Withdrawn, then granted again: the newest event wins.
-    ConsentEvent.objects.create(patient=other, purpose="care", granted=False, at=now)
-    ConsentEvent.objects.create(patient=other, purpose="care", granted=True, at=now + DAY)
+    # Written by other means than the consent form (which ends the plans at once, test_worklist.py):
+    # the sweep finds them. Withdrawn, then granted again: the newest event wins.
+    ConsentEvent.objects.bulk_create(
+        [
+            ConsentEvent(patient=patient, purpose="care", granted=False, at=now),
+            ConsentEvent(patient=other, purpose="care", granted=False, at=now),
+            ConsentEvent(patient=other, purpose="care", granted=True, at=now + DAY),
+        ]
+    )
     assert run_sweep(TODAY).ended == 1
     enrolment.refresh_from_db()
     kept.refresh_from_db()
