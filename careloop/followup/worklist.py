@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from careloop.accounts.models import User
 from careloop.alerts.models import UNRESOLVED, Alert
-from careloop.followup.models import Task
+from careloop.followup.models import Protocol, Task
 from careloop.followup.outcomes import REACHED
 
 UPCOMING_DAYS = 7
@@ -112,7 +112,17 @@ def page_of_tasks(
     more = len(rest) > wanted
     rows = [Row(task, True, max(0, (today - task.due).days)) for task in lead]
     rows += [Row(task, False, max(0, (today - task.due).days)) for task in rest[:wanted]]
+    _share_protocols(rows)
     return rows, more
+
+
+def _share_protocols(rows: list[Row]) -> None:
+    """One Protocol object per version on the page: select_related makes one per row, and each would
+    parse its definition again to label its step."""
+    shared: dict[int, Protocol] = {}
+    for row in rows:
+        enrolment = row.task.enrolment
+        enrolment.protocol = shared.setdefault(enrolment.protocol_id, enrolment.protocol)
 
 
 def counts(tasks: QuerySet[Task], user: User, today: datetime.date) -> Counts:
