@@ -18,7 +18,7 @@ ANCHOR_REACH_DAYS = 365
 def _anchor_field() -> forms.DateField:
     return forms.DateField(
         label=_("Anchor date"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("The day the schedule counts from: the discharge date, or the day of enrolment."),
     )
 

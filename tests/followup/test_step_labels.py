@@ -1,11 +1,18 @@
 """A step said in words (step_labels.py chooses the form; wording.py and the `step_label` filter say it)."""
 
-import pytest
-from django.utils import translation
+import datetime
 
+import pytest
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from careloop.followup.actions import do_enrol, do_install_shipped, do_set_protocol_status
+from careloop.followup.models import Task
 from careloop.followup.protocol_reading import read_protocol
 from careloop.followup.step_labels import StepWording, word_step
 from careloop.followup.wording import label_of
+from careloop.followup.worklist import open_tasks, page_of_tasks
+from tests.factories import make_patient
 from tests.followup.helpers import step
 
 
@@ -56,3 +63,20 @@ def test_the_agreed_contact_and_an_unknown_key_have_their_own_wording():
 def test_the_english_labels(wording, english):
     with translation.override("en"):
         assert label_of(wording) == english
+
+
+@pytest.mark.django_db
+def test_the_worklist_labels_steps_with_one_protocol_object_per_version(
+    logged_in, org, admin_user, nurse, doctor
+):
+    protocol = next(p for p in do_install_shipped(org) if p.key == "post-discharge")
+    do_set_protocol_status(admin_user, protocol, "active")
+    today = timezone.localdate()
+    for name in ("甲", "乙"):
+        do_enrol(doctor, make_patient(doctor, name=name), protocol, today - datetime.timedelta(days=7))
+    Task.objects.update(assignee_role="nurse", assignee_user=None)
+    rows, _more = page_of_tasks(open_tasks(nurse, today), nurse, 1, today)
+    assert len(rows) >= 2
+    assert len({id(row.task.enrolment.protocol) for row in rows}) == 1
+    body = logged_in(nurse).get(reverse("followup:worklist")).content.decode()
+    assert 'class="step-label" data-step="call-d7"' in body
