@@ -75,6 +75,20 @@ def test_an_admin_switches_the_protocol_on_and_a_doctor_enrols_a_patient_after_a
     enrolment = Enrolment.objects.get(patient=patient)
     assert enrolment.trigger == {"kind": "manual"} and enrolment.enrolled_by == doctor
 
+    # The discharge date was a day off: the preview shows the moved dates, then they move.
+    corrected = discharged + datetime.timedelta(days=1)
+    plan.locator("summary").nth(1).click()
+    plan.locator(".anchor-form input[type=date]").fill(corrected.isoformat())
+    plan.locator(".anchor-preview-button").click()
+    moved = plan.locator(".moved-task")
+    expect(moved).to_have_count(3)
+    expect(moved.first).to_have_attribute("data-due", (today + datetime.timedelta(days=1)).isoformat())
+    page.screenshot(path=str(SCREENSHOTS / "tab-anchor-preview.png"), full_page=True)
+    plan.locator(".anchor-button").click()
+    expect(page.locator("#tab-panel section.plan").first).to_have_attribute(
+        "data-anchor", corrected.isoformat()
+    )
+
     page.set_viewport_size({"width": 390, "height": 844})
     page.reload()
     expect(page.locator("#tab-panel .plan-task")).to_have_count(3)
