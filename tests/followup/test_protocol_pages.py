@@ -35,9 +35,7 @@ def test_the_list_shows_each_protocols_current_version_status_and_open_enrolment
     )
 
 
-def test_the_administration_index_links_to_the_protocols_when_nothing_earlier_is_allowed(
-    logged_in, org, admin_user
-):
+def test_the_administration_tabs_link_to_the_protocols(logged_in, org, admin_user):
     page = logged_in(admin_user).get(reverse("staff:list"))
     assert reverse("staff:protocols") in page.content.decode()
 
