@@ -4,6 +4,7 @@ from django.urls import include, path
 from careloop.accounts import login_views, staff_urls
 from careloop.accounts.start import home
 from careloop.autotags import urls as tag_rule_urls
+from careloop.followup import protocol_urls
 from careloop.patients import tag_urls
 
 urlpatterns = [
@@ -11,10 +12,18 @@ urlpatterns = [
     path("", include("careloop.accounts.urls")),
     path("account/", include("careloop.accounts.password_urls")),
     # The organization's administration area: the accounts app's pages, the patients app's tag catalogue
-    # and the autotags app's tag rules.
+    # the autotags app's tag rules and the followup app's protocols.
     path(
         "organization/",
-        include((staff_urls.urlpatterns + tag_urls.urlpatterns + tag_rule_urls.urlpatterns, "staff")),
+        include(
+            (
+                staff_urls.urlpatterns
+                + tag_urls.urlpatterns
+                + tag_rule_urls.urlpatterns
+                + protocol_urls.urlpatterns,
+                "staff",
+            )
+        ),
     ),
     path("patients/", include("careloop.patients.urls")),
     path("imports/", include("careloop.observations.urls")),

@@ -294,6 +294,8 @@ PROVIDERS: dict[str, Provider] = {
     "version_id": Provider(lambda w, c: [str(w.answer.version_id)], owned=True),
     "alert_id": Provider(lambda w, c: [str(w.alert.pk)], owned=True),
     "task_id": Provider(lambda w, c: [str(w.task.pk)], owned=True),
+    "protocol_id": Provider(lambda w, c: [str(w.task.enrolment.protocol_id)], owned=True),
+    "enrolment_id": Provider(lambda w, c: [str(w.task.enrolment_id)], owned=True),
     "contact_id": Provider(lambda w, c: [str(w.contact.pk)], owned=True),
     "recording_id": Provider(lambda w, c: [str(w.recording.pk)], owned=True),
 }

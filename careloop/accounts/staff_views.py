@@ -152,6 +152,7 @@ ADMINISTRATION_PAGES = [
     (Perm.DEPARTMENT_MANAGE, "staff:departments"),
     (Perm.TAG_MANAGE, "staff:tags"),
     (Perm.TAG_RULE_MANAGE, "staff:tag_rules"),
+    (Perm.PROTOCOL_MANAGE, "staff:protocols"),
     (Perm.QUESTIONNAIRE_MANAGE, "questionnaires:manage"),
     (Perm.PASSWORD_POLICY_SET, "staff:password_policy"),
 ]

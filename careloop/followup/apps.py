@@ -14,3 +14,9 @@ class FollowupConfig(AppConfig):
         from careloop.patients.models import ConsentEvent
 
         post_save.connect(consent_recorded, sender=ConsentEvent, dispatch_uid="followup.consent_recorded")
+
+        # Registered here, not imported by the patients app: followup already imports patients' models.
+        from careloop.followup.enrolment_tab import FOLLOWUP_TAB
+        from careloop.patients.patient_tabs import register
+
+        register(FOLLOWUP_TAB)

@@ -68,7 +68,10 @@ def banner_for(patient: Patient, user: User, language: str) -> Banner:
         pending = Task.objects.filter(
             organization_id=patient.organization_id, enrolment__in=enrolments, status="pending"
         ).order_by("due", "id")
-        for task in pending.only("enrolment_id", "step", "due", "channel", "rung"):
+        by_id = {enrolment.pk: enrolment for enrolment in enrolments}
+        for task in pending.only("enrolment_id", "step", "number", "due", "channel", "rung"):
+            # Its enrolment (with the protocol) is already here: the step's label reads it, no query.
+            task.enrolment = by_id[task.enrolment_id]
             next_tasks.setdefault(task.enrolment_id, task)
     last_contact = (
         ContactRecord.objects.filter(organization_id=patient.organization_id, patient=patient)

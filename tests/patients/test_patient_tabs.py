@@ -8,8 +8,17 @@ from careloop.patients.patient_tabs import TABS, visible_tabs
 from careloop.patients.record.sections import SECTIONS
 
 
-def test_tabs_come_in_order_profile_record_sections_membership_trends_questionnaires():
-    assert list(TABS) == ["summary", *SECTIONS, "cards", "family", "consent", "trends", "questionnaires"]
+def test_tabs_come_in_order_profile_record_sections_membership_trends_questionnaires_followup():
+    assert list(TABS) == [
+        "summary",
+        *SECTIONS,
+        "cards",
+        "family",
+        "consent",
+        "trends",
+        "questionnaires",
+        "followup",
+    ]
 
 
 @pytest.mark.parametrize(

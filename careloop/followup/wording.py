@@ -1,0 +1,181 @@
+"""A protocol and an enrolment said in words, in the page's language: step labels, the trigger, the
+schedule of each step, the stop rules, the escalation ladder, what enrolled a patient.
+
+step_labels.py (pure) chooses a label's form; this module owns the sentences, so translators see whole
+phrases ("Day %(day)s call"), never words glued together.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
+
+from careloop.accounts.models import User
+from careloop.followup.choices import CHANNELS
+from careloop.followup.models import Protocol
+from careloop.followup.protocol_reading import Assignee, ProtocolStep, Rung, StopRule, Trigger
+from careloop.followup.schedule import Interval, Phase
+from careloop.followup.step_labels import StepWording, word_step
+
+
+def channel_noun(channel: str) -> str:
+    """What a step of the channel is called: 电话随访, not 电话."""
+    nouns = {
+        "phone": pgettext("follow-up step", "call"),
+        "sms": pgettext("follow-up step", "SMS"),
+        "wechat": pgettext("follow-up step", "WeChat message"),
+        "portal": pgettext("follow-up step", "portal message"),
+        "visit": pgettext("follow-up step", "visit"),
+    }
+    return nouns.get(channel, channel)
+
+
+def label_of(wording: StepWording) -> str:
+    values = {"n": wording.amount, "channel": channel_noun(wording.channel), "k": wording.occurrence}
+    phrases = {
+        "day": _("Day %(n)s %(channel)s"),
+        "week": _("Week %(n)s %(channel)s"),
+        "month": _("Month %(n)s %(channel)s"),
+        "year": _("Year %(n)s %(channel)s"),
+        "weekly": _("Weekly %(channel)s #%(k)s"),
+        "monthly": _("Monthly %(channel)s #%(k)s"),
+        "quarterly": _("Quarterly %(channel)s #%(k)s"),
+        "half_yearly": _("Half-yearly %(channel)s #%(k)s"),
+        "yearly": _("Yearly %(channel)s #%(k)s"),
+        "recurring": _("Recurring %(channel)s #%(k)s"),
+        "agreed": _("Agreed call-back"),
+    }
+    phrase = phrases.get(wording.form)
+    return wording.key if phrase is None else phrase % values
+
+
+def step_of(protocol: Protocol, key: str) -> ProtocolStep | None:
+    return next((step for step in protocol.parsed.steps if step.key == key), None)
+
+
+def step_label(protocol: Protocol, key: str, number: int) -> str:
+    return label_of(word_step(step_of(protocol, key), key, number))
+
+
+def interval_words(interval: Interval) -> str:
+    n = interval.amount
+    phrases = {
+        "day": ngettext("%(n)s day", "%(n)s days", n),
+        "week": ngettext("%(n)s week", "%(n)s weeks", n),
+        "month": ngettext("%(n)s month", "%(n)s months", n),
+        "year": ngettext("%(n)s year", "%(n)s years", n),
+    }
+    return phrases[interval.unit] % {"n": n}
+
+
+def offset_words(offset: Interval) -> str:
+    if offset.amount == 0:
+        return _("on the anchor date")
+    return _("%(interval)s after the anchor date") % {"interval": interval_words(offset)}
+
+
+def window_words(step: ProtocolStep) -> str:
+    before, after = step.schedule.before, step.schedule.after
+    if not before and not after:
+        return _("no window: due on the day")
+    return _("from %(before)s days before to %(after)s days after") % {"before": before, "after": after}
+
+
+def phase_words(phase: Phase) -> str:
+    every = interval_words(phase.every)
+    if phase.times is None:
+        return _("then every %(every)s, without end") % {"every": every}
+    return ngettext(
+        "then every %(every)s, %(times)s time", "then every %(every)s, %(times)s times", phase.times
+    ) % {"every": every, "times": phase.times}
+
+
+def assignee_words(assignee: Assignee) -> str:
+    role = _role(assignee.role)
+    if assignee.kind == "responsible_doctor":
+        return _("the responsible doctor (else the %(role)s queue)") % {"role": role}
+    if assignee.kind == "user":
+        return _("%(user)s (else the %(role)s queue)") % {"user": assignee.username, "role": role}
+    return _("the %(role)s queue") % {"role": role}
+
+
+def _role(role: str) -> str:
+    labels = dict(User._meta.get_field("role").choices or [])
+    return str(labels.get(role, role))
+
+
+def trigger_words(trigger: Trigger) -> str:
+    if trigger.kind == "discharge":
+        where = "、".join(trigger.departments) if trigger.departments else _("any department")
+        text = _("Discharge from %(where)s") % {"where": where}
+        if trigger.diagnosis_prefixes:
+            text += " · " + _("diagnosis %(codes)s") % {"codes": ", ".join(trigger.diagnosis_prefixes)}
+        return text
+    if trigger.kind == "diagnosis_added":
+        return _("A diagnosis added: %(codes)s") % {"codes": ", ".join(trigger.diagnosis_prefixes)}
+    if trigger.kind == "tag_added":
+        return _("The tag %(tag)s added") % {"tag": trigger.tag}
+    if trigger.kind == "abnormal_result":
+        return _("An abnormal result of %(code)s") % {"code": trigger.code}
+    if trigger.kind == "questionnaire_band":
+        return _("%(questionnaire)s answered in band %(bands)s") % {
+            "questionnaire": trigger.questionnaire,
+            "bands": ", ".join(trigger.bands),
+        }
+    return _("Enrolled by hand only")
+
+
+def anchor_words(anchor: str) -> str:
+    return {
+        "discharge_date": _("the discharge date"),
+        "enrolment_date": _("the enrolment date"),
+        "trigger_date": _("the date of the triggering event"),
+    }.get(anchor, anchor)
+
+
+def stop_words(rule: StopRule) -> str:
+    if rule.kind == "goal_met":
+        return _("Goal met: %(rule)s") % {"rule": rule.rule}
+    return {
+        "deceased": _("The patient died"),
+        "moved": _("The patient moved away"),
+        "consent_withdrawn": _("Consent withdrawn"),
+    }.get(rule.kind, rule.kind)
+
+
+def rung_words(rung: Rung) -> str:
+    changes = []
+    if rung.channel:
+        changes.append(_("by %(channel)s") % {"channel": dict(CHANNELS).get(rung.channel, rung.channel)})
+    if rung.assignee is not None:
+        changes.append(_("to %(assignee)s") % {"assignee": assignee_words(rung.assignee)})
+    return ngettext(
+        "After %(days)s more day unanswered: %(changes)s",
+        "After %(days)s more days unanswered: %(changes)s",
+        rung.after_days,
+    ) % {"days": rung.after_days, "changes": ", ".join(changes)}
+
+
+def provenance_words(trigger: Mapping[str, Any], enrolled_by: str) -> str:
+    """What enrolled the patient: the event kept as the enrolment's trigger, or who did it by hand."""
+    kind = trigger.get("kind")
+    if kind == "discharge":
+        return _("Discharge from %(department)s on %(date)s") % {
+            "department": trigger.get("department") or _("an unnamed department"),
+            "date": trigger.get("discharged", "?"),
+        }
+    if kind == "diagnosis_added":
+        return _("Diagnosis %(code)s added") % {"code": trigger.get("code", "?")}
+    if kind == "tag_added":
+        return _("Tag %(tag)s added") % {"tag": trigger.get("tag", "?")}
+    if kind == "abnormal_result":
+        return _("Abnormal result of %(code)s") % {"code": trigger.get("code", "?")}
+    if kind == "questionnaire_band":
+        return _("%(code)s answered in band %(band)s") % {
+            "code": trigger.get("code", "?"),
+            "band": trigger.get("band", "?"),
+        }
+    if enrolled_by:
+        return _("Enrolled by hand by %(user)s") % {"user": enrolled_by}
+    return _("Enrolled by hand")
