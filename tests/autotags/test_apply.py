@@ -48,7 +48,7 @@ def test_the_tag_records_the_rule_and_the_facts_that_matched(org):
     tag = PatientTag.objects.get(patient=patient, tag=rule.tag)
     assert (tag.source, tag.rule) == ("rule", rule.key)
     assert tag.matched == {"age": 76, f'latest("{SBP}")': 152.0}  # has_condition false: left out
-    assert "rule raised-bp" in tag.provenance and f'latest("{SBP}") = 152' in tag.provenance
+    assert "raised-bp" in tag.provenance and f'latest("{SBP}") = 152' in tag.provenance
 
 
 def test_a_patient_who_no_longer_matches_loses_the_rules_tag_only(org, nurse):
