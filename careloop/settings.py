@@ -353,3 +353,5 @@ IMPORT_LIMITS = ImportLimits(
 # and still creates those whose window closed up to this many days back (a sweep that did not run).
 FOLLOWUP_HORIZON_DAYS = envint("CARELOOP_FOLLOWUP_HORIZON_DAYS", 30)
 FOLLOWUP_CATCH_UP_DAYS = envint("CARELOOP_FOLLOWUP_CATCH_UP_DAYS", 30)
+# `careloop worker` runs the daily sweep at this local time (HH:MM), or at start when the day's is owed.
+FOLLOWUP_SWEEP_AT = envstr("CARELOOP_FOLLOWUP_SWEEP_AT", "02:00")

@@ -67,6 +67,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-seal", action="store_true", help="Run tasks only (when another worker already seals)."
         )
+        parser.add_argument(
+            "--no-sweep",
+            action="store_true",
+            help="Do not run the daily follow-up sweep (CARELOOP_FOLLOWUP_SWEEP_AT, 02:00) in this worker.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         worker_args = [
@@ -99,8 +104,16 @@ class Command(BaseCommand):
             target=seal_until, args=(stop, sealer, options["seal_every"]), name="audit-sealer"
         )
         sealing.start()
+        threads = [sealing]
+        if not options["no_sweep"]:
+            from careloop.followup.scheduler import sweep_daily
+
+            sweeping = threading.Thread(target=sweep_daily, args=(stop,), name="followup-sweep")
+            sweeping.start()
+            threads.append(sweeping)
         try:
             call_command("db_worker", *worker_args, stdout=self.stdout, stderr=self.stderr)
         finally:
             stop.set()
-            sealing.join()
+            for thread in threads:
+                thread.join()
