@@ -8,8 +8,10 @@ in SQL and `NOT` means what `not` means in Python:
   `!=` included; `not` is their absence, true when the fact is missing;
 - a comparison of a column of the patient row carries its own "is known" test;
 - a set function (`has_condition`, `consent`...) is a test for rows and never missing;
-- a fact that no table holds yet (`days_since_contact`, `deceased`, `moved`) is missing: every comparison of
-  it is false; `open_alerts()` is 0 until alerts exist.
+- a fact aggregated per patient is a test for the patients' grouped rows (sources.last_contacts,
+  alert_counts): `days_since_contact >= 90` is a newest reached contact before <local midnight 89 days
+  ago>, missing (no row) for a patient never reached; a count is 0 without a row, so a comparison that
+  0 satisfies is the absence of a row whose count does not (`open_alerts() == 0`: NOT EXISTS a count).
 
 Days and ages are whole numbers, so a comparison with a number becomes a range of whole numbers, and the
 range a plain comparison of a date or a time computed here in Python: `age >= 65` is `birth_date <= <today 65
@@ -36,7 +38,7 @@ from typing import Any
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.expressions import BaseExpression
-from django.db.models.functions import NullIf, Substr, TruncDate
+from django.db.models.functions import Coalesce, NullIf, Substr, TruncDate
 from django.db.models.lookups import (
     Exact,
     GreaterThan,
@@ -53,7 +55,6 @@ from careloop.facts.models import DerivedMeasure, LatestIndicator
 from careloop.patients.models import Patient
 from careloop.rules import And, Call, Compare, Expr, Field, In, Literal, Not, Or
 from careloop.rules import Value as RuleValue
-from careloop.rules.evaluation import ORDER
 
 TRUE = Q(pk__isnull=False)
 FALSE = Q(pk__in=[])  # Django renders an always-false condition (and NOT of it always true)
@@ -66,10 +67,11 @@ EXPRESSION_LOOKUPS = {
     ">": GreaterThan,
     ">=": GreaterThanOrEqual,
 }
-MISSING = frozenset({"days_since_contact", "deceased", "moved"})  # no table holds them yet
-CONSTANT: dict[str, RuleValue] = {"open_alerts": 0}  # no alerts table yet: none open
-# Whole-number ranges are clamped so that dates computed from absurd literals stay representable.
-MAX_YEARS, MAX_DAYS = 2000, 700_000
+# Facts of days compiled as the date they count from: more days ago is an earlier date.
+DAYS_AS_DATES = frozenset({"latest_days", "days_since_contact"})
+# Whole-number ranges are clamped so that dates computed from absurd literals stay representable, and
+# counts so that SQLite's 64-bit integers hold them.
+MAX_YEARS, MAX_DAYS, MAX_COUNT = 2000, 700_000, 2**31
 
 Range = tuple[int | None, int | None]  # whole numbers lo..hi, both inclusive, None for unbounded
 
@@ -157,10 +159,6 @@ class Compiler:
 
     def compare(self, fact: Field | Call, op: str, value: RuleValue) -> Test:
         name, args = fact.name, _args(fact)
-        if name in MISSING:
-            return FALSE
-        if name in CONSTANT:
-            return TRUE if ORDER[op](CONSTANT[name], value) else FALSE
         if name in TRUTHS:
             truth = TRUTHS[name](self, *args)
             return truth if (value is True) == (op == "==") else ~truth
@@ -173,6 +171,12 @@ class Compiler:
             case "latest_days":
                 days = [self.local_days("observed_at", r) for r in whole_ranges(op, float(value))]
                 return Having(self.indicator(args[0]).filter(reduce(or_, days, FALSE)))
+            case "days_since_contact":
+                ranges = whole_ranges(op, float(value))
+                last = [self.local_days("last_at", r) for r in ranges]  # last_at: never NULL in a row
+                return Having(self.last_contacts().filter(reduce(or_, last))) if last else FALSE
+            case "open_alerts":
+                return self.alert_count(whole_ranges(op, float(value)))
         rows, column = ROWS[name](self, *args)
         if op == "!=":
             return Having(rows.exclude(**{column: value}))
@@ -193,18 +197,39 @@ class Compiler:
     def local_days(self, column: str, days: Range) -> Q:
         """`column` (a time) fell `days` local calendar days before today."""
         low, high = _clamp(days[0], MAX_DAYS), _clamp(days[1], MAX_DAYS)
-        within = TRUE
+        # No TRUE (a test of pk): on an aggregate, the bounds are in HAVING, where only the group is known.
+        bounds = []
         if high is not None:
-            within &= Q(**{f"{column}__gte": sources.local_midnight(self.today - datetime.timedelta(high))})
+            start = self.today - datetime.timedelta(high)
+            bounds.append(Q(**{f"{column}__gte": sources.local_midnight(start)}))
         if low is not None:
             end = self.today - datetime.timedelta(low) + datetime.timedelta(1)
-            within &= Q(**{f"{column}__lt": sources.local_midnight(end)})
-        return within
+            bounds.append(Q(**{f"{column}__lt": sources.local_midnight(end)}))
+        return reduce(and_, bounds) if bounds else Q(**{f"{column}__isnull": False})
+
+    def alert_count(self, ranges: list[Range]) -> Test:
+        """The patients whose number of unresolved alerts is in one of `ranges` (0 for none)."""
+        if not ranges:
+            return FALSE
+        within = []
+        for low, high in ranges:
+            low, high = _clamp(low, MAX_COUNT), _clamp(high, MAX_COUNT)
+            bounds = [Q(unresolved__gte=low)] if low is not None else []
+            bounds += [Q(unresolved__lte=high)] if high is not None else []
+            within.append(reduce(and_, bounds) if bounds else Q(unresolved__isnull=False))
+        counted = sources.alert_counts().filter(organization_id=self.organization_id)
+        if any((low is None or low <= 0) and (high is None or high >= 0) for low, high in ranges):
+            # 0 is in range, and a patient without alerts has no row: test the rows out of range.
+            return ~Having(counted.filter(~reduce(or_, within)))
+        return Having(counted.filter(reduce(or_, within)))
 
     # --- the tables a fact is read from ----------------------------------------------------------
 
     def indicator(self, code: RuleValue) -> QuerySet[LatestIndicator]:
         return LatestIndicator.objects.filter(organization_id=self.organization_id, code=code)
+
+    def last_contacts(self) -> QuerySet[Any]:
+        return sources.last_contacts().filter(organization_id=self.organization_id)
 
     def scores(self, code: RuleValue) -> QuerySet[Any]:
         return sources.latest_scores().filter(organization_id=self.organization_id, code=code)
@@ -223,13 +248,11 @@ class Compiler:
 
     def compare_facts(self, left: Field | Call, op: str, right: Field | Call) -> Q:
         """`left op right` for two facts of one type; false when either is missing."""
-        if left.name in MISSING or right.name in MISSING:
-            return FALSE
         if left.name in TRUTHS or right.name in TRUTHS:  # both booleans: equal when both hold or neither
             truth, other_truth = self.truth(left), self.truth(right)
             same = (_q(truth, True) & _q(other_truth, True)) | (_q(truth, False) & _q(other_truth, False))
             return same if op == "==" else ~same
-        if left.name == "latest_days":  # more days ago is an earlier day: compare the days reversed
+        if left.name in DAYS_AS_DATES:  # more days ago is an earlier day: compare the days reversed
             op = MIRROR[op]
         one, other = self.expression(left), self.expression(right)
         known = Q(IsNull(one, False)) & Q(IsNull(other, False))
@@ -250,8 +273,12 @@ class Compiler:
             case "latest_days":
                 day = self.indicator(args[0]).filter(patient_id=OuterRef("pk"))
                 return Subquery(day.values(day=TruncDate("observed_at"))[:1])
-        if name in CONSTANT:
-            return Value(CONSTANT[name])
+            case "days_since_contact":
+                last = self.last_contacts().filter(patient_id=OuterRef("pk"))
+                return Subquery(last.values(day=TruncDate("last_at")))
+            case "open_alerts":
+                counted = sources.alert_counts().filter(organization_id=self.organization_id)
+                return Coalesce(Subquery(counted.filter(patient_id=OuterRef("pk")).values("unresolved")), 0)
         rows, column = ROWS[name](self, *args)
         return Subquery(rows.filter(patient_id=OuterRef("pk")).values(column)[:1])
 
@@ -273,6 +300,9 @@ TRUTHS: dict[str, Callable[..., Test]] = {
     "has_medication": lambda c, name: Having(sources.current_medications(c.today).filter(name=name)),
     "consent": lambda c, purpose: Having(sources.latest_consents().filter(purpose=purpose, granted=True)),
     "discharged_within": Compiler.discharged_within,
+    # Columns of the patient row: a date recorded is true, none is false (never missing).
+    "deceased": lambda c: Q(deceased_on__isnull=False),
+    "moved": lambda c: Q(moved_away_on__isnull=False),
 }
 
 # Facts that are one value in a row of another table: the rows (of every patient) and the column.

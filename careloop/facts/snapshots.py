@@ -1,6 +1,6 @@
 """Patients' facts as `careloop.rules.facts.Snapshot`s, so that `evaluate(rule, snapshot)` answers in Python.
 
-Set-based: one query per kind of fact, whatever the number of patients (nine in all). The meaning of each
+Set-based: one query per kind of fact, whatever the number of patients (eleven in all). The meaning of each
 fact is that of `careloop.facts.sources` and the stored facts, as the compiler reads them.
 """
 
@@ -30,17 +30,21 @@ def snapshot_for(
     """Each patient's facts today, by patient id.
 
     `patients` is a queryset already scoped to one organization (it is then used as a subquery, so any
-    number of patients costs the same nine queries) or patients already loaded.
+    number of patients costs the same eleven queries) or patients already loaded.
     """
     today = today or timezone.localdate()
     chosen: Iterable[int]
     if isinstance(patients, QuerySet):
         chosen = patients.values_list("pk", flat=True)
-        rows = list(Patient.objects.filter(pk__in=chosen).values_list("pk", "birth_date", "sex"))
+        rows = list(
+            Patient.objects.filter(pk__in=chosen).values_list(
+                "pk", "birth_date", "sex", "deceased_on", "moved_away_on"
+            )
+        )
     else:
         loaded = list(patients)
         chosen = [patient.pk for patient in loaded]
-        rows = [(patient.pk, patient.birth_date, patient.sex) for patient in loaded]
+        rows = [(p.pk, p.birth_date, p.sex, p.deceased_on, p.moved_away_on) for p in loaded]
 
     def of[M: Model](queryset: QuerySet[M]) -> QuerySet[M]:
         return queryset.filter(patient_id__in=chosen)
@@ -76,12 +80,23 @@ def snapshot_for(
     ):
         assert left is not None  # sources.discharges: discharged
         discharges[patient_id].append(Discharge(_days_ago(today, left), department))
+    contacted = {
+        patient_id: _days_ago(today, last)
+        for patient_id, last in of(sources.last_contacts()).values_list("patient_id", "last_at")
+    }
+    alerts = dict(of(sources.alert_counts()).values_list("patient_id", "unresolved"))
 
     found = {}
-    for pk, birth_date, sex in rows:
-        fields: dict[str, Value] = {"age": Patient(birth_date=birth_date).age(today)}
+    for pk, birth_date, sex, deceased_on, moved_away_on in rows:
+        fields: dict[str, Value] = {
+            "age": Patient(birth_date=birth_date).age(today),
+            "deceased": deceased_on is not None,
+            "moved": moved_away_on is not None,
+        }
         if sex not in sources.UNKNOWN_SEX:
             fields["sex"] = sex
+        if pk in contacted:  # never reached: missing
+            fields["days_since_contact"] = contacted[pk]
         found[pk] = Snapshot(
             fields=fields,
             conditions=frozenset(conditions[pk]),
@@ -92,6 +107,6 @@ def snapshot_for(
             bmi=bmi.get(pk),
             consents=frozenset(consents[pk]),
             discharges=tuple(discharges[pk]),
-            open_alerts=0,  # no alerts table yet
+            open_alerts=alerts.get(pk, 0),
         )
     return found

@@ -4,18 +4,24 @@ Each function gives the rows that make a fact true, for every patient; the compi
 `OuterRef("pk")` inside EXISTS, the snapshots filter them by a set of patients. Days are counted in local
 calendar days from `today`.
 
-Not on main yet, and so answered as unknown or zero until their tables land (one function each here and
-one case in `compile.FIELDS` / `compile.CALLS` and `snapshots`): `days_since_contact` (follow-up contacts),
-`open_alerts()` (alerts), `deceased` and `moved` (no column on Patient).
+Two facts are one grouped row per patient, the aggregate a column that a filter tests (in HAVING):
+`days_since_contact` is read from the newest successful contact (`last_contacts`: a patient never reached
+has no row, and the fact is missing), `open_alerts()` from the count of unresolved alerts (`alert_counts`:
+no row is a count of 0). `deceased` and `moved` are columns of the patient row (`deceased_on`,
+`moved_away_on`), always known: a date recorded is true.
 """
 
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from careloop.alerts.models import UNRESOLVED, Alert
+from careloop.followup.contact_models import ContactRecord
+from careloop.followup.outcomes import REACHED
 from careloop.patients.models import Condition, ConsentEvent, Encounter, Medication, PatientTag
 from careloop.questionnaires.facts import newest_scores
 from careloop.questionnaires.models import QuestionnaireScore
@@ -66,3 +72,16 @@ def discharges(today: datetime.date) -> QuerySet[Encounter]:
     return Encounter.objects.filter(
         discharged_at__isnull=False, discharged_at__lt=local_midnight(today + datetime.timedelta(days=1))
     )
+
+
+def last_contacts() -> QuerySet[Any]:
+    """Each reached patient's newest successful contact time, as `last_at` (one row per patient). An outcome
+    in REACHED is someone answering, a refusal or a relative's news included: the patient was found."""
+    reached = ContactRecord.objects.filter(outcome__in=REACHED).order_by()
+    return reached.values("patient_id").annotate(last_at=Max("occurred_at"))
+
+
+def alert_counts() -> QuerySet[Any]:
+    """Each patient's number of open or acknowledged alerts, as `unresolved` (no row: none)."""
+    unresolved = Alert.objects.filter(status__in=UNRESOLVED, patient__isnull=False).order_by()
+    return unresolved.values("patient_id").annotate(unresolved=Count("pk"))

@@ -90,5 +90,7 @@ NOT_SHIPPED: dict[str, str] = {
     "血脂异常": "the reference has LDL-C targets by ASCVD risk (risk §6.5), no definition of dyslipidaemia",
     "吸烟": "no threshold in the reference, and no smoking fact in the vocabulary yet",
     "新发异常": "no definition in the reference (observations/trends flags newly_abnormal, not yet a fact)",
-    "失访风险": "no authoritative definition of 失访 or its risk (norms §7)",
+    # The fact exists (`days_since_contact`, the newest successful contact), the threshold does not: "no
+    # contact in 3 months" is in no source we found (norms §7).
+    "失访风险": "days_since_contact is a fact now, but no source gives 失访 a threshold (norms §7)",
 }

@@ -14,7 +14,7 @@ to the day the rule runs, so evaluation needs no clock.
 - `consent(purpose)`: consent given for the purpose and not withdrawn.
 - `discharged_within(days, department)`: a discharge 0 to `days` days ago, from that department, or from
   any department when `department` is "".
-- `open_alerts()`: the number of open alerts (0 when none).
+- `open_alerts()`: the number of alerts open or acknowledged, not resolved (0 when none).
 """
 
 from __future__ import annotations

@@ -179,7 +179,12 @@ ENTRIES = (
         "最近 N 天内从该科室出院（“” 表示任何科室）。",
         (Parameter("days", Type.DAYS), Parameter("department_or_empty", Type.STRING)),
     ),
-    Entry("open_alerts", Type.NUMBER, "Number of open alerts.", "未处理的预警数。"),
+    Entry(
+        "open_alerts",
+        Type.NUMBER,
+        "Number of alerts not yet resolved (open or acknowledged).",
+        "尚未处理完的预警数（待处理或已确认）。",
+    ),
 )
 
 VOCABULARY = Vocabulary(MappingProxyType({entry.name: entry for entry in ENTRIES}))

@@ -10,8 +10,10 @@ import random
 from dataclasses import dataclass, field
 
 from careloop.accounts.models import Organization
+from careloop.alerts.models import Alert
 from careloop.facts.refresh import refresh_facts
 from careloop.facts.sources import local_midnight
+from careloop.followup.contact_models import ContactRecord
 from careloop.observations.models import Observation
 from careloop.patients.models import (
     Condition,
@@ -31,6 +33,7 @@ TAGS = ("高血压", "随访重点", "糖尿病")
 CODES = ("I10", "I11.9", "I15.0", "I14", "E11.9", "E10", "E14.9", "J45", "i10")
 DRUGS = ("依那普利", "二甲双胍", "阿司匹林")
 DEPARTMENTS = ("心内科", "内分泌科", "")
+OUTCOMES = ("reached", "reached", "refused", "hospitalised", "no_answer", "busy", "switched_off")
 _sources = itertools.count(1)
 
 
@@ -93,6 +96,27 @@ class Seeder:
     def consent(self, patient: Patient, purpose: str, granted: bool, days_ago: int) -> None:
         ConsentEvent.objects.create(patient=patient, purpose=purpose, granted=granted, at=self.at(days_ago))
 
+    def contact(self, patient: Patient, outcome: str, days_ago: int, hour: int = 9, minute: int = 0) -> None:
+        ContactRecord.objects.create(
+            organization=self.organization,
+            patient=patient,
+            outcome=outcome,
+            occurred_at=self.at(days_ago, hour, minute),
+        )
+
+    def alert(self, patient: Patient | None, status: str) -> None:
+        Alert.objects.create(
+            organization=self.organization,
+            patient=patient,
+            kind="questionnaire",
+            severity="high",
+            title="预警",
+            source_type="test",
+            source_id=str(next(_sources)),
+            reason="test",
+            status=status,
+        )
+
     def discharge(self, patient: Patient, days_ago: int, department: str, hour: int = 10) -> None:
         left = self.at(days_ago, hour)
         Encounter.objects.create(
@@ -111,6 +135,7 @@ def seed(organization: Organization, today: datetime.date, randoms: int = 60) ->
     rng = random.Random(25)
     for _ in range(randoms):
         people.append(_random_patient(s, rng))
+    _follow_up(s, people, random.Random(26))  # its own generator: the other facts stay as they were
     Observation.objects.bulk_create(s.observations)
     refresh_facts(organization.pk)
     return people
@@ -190,3 +215,39 @@ def _random_patient(s: Seeder, rng: random.Random) -> Patient:
     if rng.random() < 0.4:
         s.discharge(patient, rng.randint(0, 40), rng.choice(DEPARTMENTS))
     return patient
+
+
+def _follow_up(s: Seeder, people: list[Patient], rng: random.Random) -> None:
+    """Deaths, moves, contacts and alerts: edge cases on the first five, then at random."""
+    turns_65_today, turns_65_tomorrow, leap, other = people[1:5]
+    # Nobody (the first) was ever contacted and has no alert: missing contact, 0 alerts, alive, here.
+    s.contact(turns_65_today, "reached", 90, 0, 0)  # the first minute of the 90th day back ...
+    s.contact(turns_65_today, "no_answer", 1)  # ... and a later attempt that reached no one
+    s.contact(turns_65_tomorrow, "no_answer", 5)  # only attempts that failed: missing
+    s.contact(turns_65_tomorrow, "busy", 2)
+    s.contact(leap, "reached", 200)
+    s.contact(leap, "refused", 0, 8)  # today: a refusal is still reaching the patient
+    s.contact(other, "reached", 31)
+    s.contact(other, "hospitalised", 30, 23, 59)  # the last minute of the 30th day back
+    _left(turns_65_tomorrow, "deceased_on", s.today)
+    _left(leap, "moved_away_on", s.today - datetime.timedelta(days=400))
+    s.alert(turns_65_today, "open")
+    s.alert(turns_65_tomorrow, "resolved")  # resolved: none open
+    for status in ("open", "acknowledged", "acknowledged", "resolved"):  # 3 unresolved
+        s.alert(leap, status)
+    s.alert(other, "acknowledged")
+    s.alert(None, "open")  # about no one patient
+    for patient in people[5:]:
+        for _ in range(rng.choice([0, 0, 1, 2, 3])):
+            s.contact(patient, rng.choice(OUTCOMES), rng.randint(-1, 200), rng.randint(0, 23))
+        for _ in range(rng.choice([0, 0, 1, 2])):
+            s.alert(patient, rng.choice(["open", "acknowledged", "resolved"]))
+        if rng.random() < 0.15:
+            _left(
+                patient, rng.choice(["deceased_on", "moved_away_on"]), s.today - datetime.timedelta(days=30)
+            )
+
+
+def _left(patient: Patient, field: str, day: datetime.date) -> None:
+    setattr(patient, field, day)
+    patient.save(update_fields=[field])
