@@ -65,7 +65,14 @@ def test_demo_makes_the_clinic_with_a_login_per_role_and_patients():
     assert any(len(link.draft) == 4 for link in links)
     # Follow-up: two discharged patients and some hypertensive ones enrolled; tasks due today and overdue.
     enrolments = Enrolment.objects.filter(organization=org).select_related("protocol")
-    assert {e.protocol.key for e in enrolments} == {"post-discharge", "hypertension"}
+    # ...and the older patients, tagged 老年人 by the shipped tag rule, recalled for their annual check.
+    assert {e.protocol.key for e in enrolments} == {
+        "post-discharge",
+        "hypertension",
+        "older-adult-annual-check",
+    }
+    recalled = enrolments.filter(protocol__key="older-adult-annual-check")
+    assert {e.trigger["kind"] for e in recalled} == {"tag_added"}
     today = timezone.localdate()
     tasks = Task.objects.filter(organization=org, status="pending")
     assert tasks.filter(due=today).exists() and tasks.filter(closes__lt=today).exists()
