@@ -15,6 +15,7 @@ from django.utils import timezone
 from careloop.accounts import audit
 from careloop.accounts.models import User
 from careloop.alerts.actions import do_raise_alert
+from careloop.followup.adaptive import make_rechecks
 from careloop.followup.contact_models import ContactRecord
 from careloop.followup.models import Enrolment, Task
 from careloop.followup.outcomes import REACHED, UNREACHED, UNREACHED_LIMIT, consequence
@@ -68,6 +69,8 @@ def do_record_contact(user: User, task: Task, given: ContactInput) -> ContactRec
             Task.objects.filter(pk=task.pk, status="pending").update(status="done", done_at=timezone.now())
             if given.next_contact_on and effect.enrolment != "ended":
                 _add_extra_task(task, given.next_contact_on, user)
+            if effect.enrolment != "ended":
+                make_rechecks(enrolment, patient, today)
         elif task.status == "pending":
             # Tried again on the day agreed, tomorrow by default; the window stretches to reach it.
             again = given.next_contact_on or today + datetime.timedelta(days=1)

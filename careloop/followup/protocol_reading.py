@@ -103,12 +103,27 @@ class Rung:
 
 
 @dataclass(frozen=True)
+class Adaptation:
+    """Adaptive frequency: after a contact that reached the patient, when `rule` holds of the patient's
+    facts (blood pressure not controlled, say), a contact is owed within `within_days`."""
+
+    key: str
+    rule: str
+    within_days: int
+    channel: str
+    assignee: Assignee
+    text: Mapping[str, str]  # the call script, by language
+    name: Mapping[str, str]  # what the worklist calls it, by language
+
+
+@dataclass(frozen=True)
 class ProtocolDefinition:
     trigger: Trigger
     anchor: str
     steps: tuple[ProtocolStep, ...]
     stop_rules: tuple[StopRule, ...]
     escalation: tuple[Rung, ...]
+    adaptations: tuple[Adaptation, ...] = ()
 
     @property
     def schedule(self) -> tuple[Step, ...]:
@@ -134,7 +149,13 @@ def read_protocol(data: object) -> ProtocolDefinition:
             raise ProtocolError(f"steps[{n}].key", f"{key!r} is the key of an earlier step")
     stops = tuple(_each(root, "stop_rules", "stop_rules", _stop))
     ladder = tuple(_each(root, "escalation", "escalation", _rung))
-    return ProtocolDefinition(trigger, anchor, steps, stops, ladder)
+    adaptations = tuple(_each(root, "adapt", "adapt", _adaptation))
+    for n, adaptation in enumerate(adaptations):
+        if adaptation.key in keys or adaptation.key in [a.key for a in adaptations[:n]]:
+            raise ProtocolError(
+                f"adapt[{n}].key", f"{adaptation.key!r} is the key of a step or an earlier one"
+            )
+    return ProtocolDefinition(trigger, anchor, steps, stops, ladder, adaptations)
 
 
 def _trigger(data: object, path: str) -> Trigger:
@@ -229,6 +250,26 @@ def _stop(data: object, path: str) -> StopRule:
     except RuleError as error:
         raise ProtocolError(f"{path}.rule", str(error)) from error
     return StopRule(kind, text)
+
+
+def _adaptation(data: object, path: str) -> Adaptation:
+    item = _object(data, path)
+    key = _key(item.get("key"), f"{path}.key")
+    rule = _text(item.get("when"), f"{path}.when")
+    try:
+        parse(rule)
+    except RuleError as error:
+        raise ProtocolError(f"{path}.when", str(error)) from error
+    within = _days(item.get("within_days"), f"{path}.within_days")
+    if within < 1:
+        raise ProtocolError(f"{path}.within_days", "at least one day")
+    channel = _choice(item.get("channel"), f"{path}.channel", CHANNELS)
+    assignee = _assignee(item.get("assignee"), f"{path}.assignee")
+    content = _content(item.get("content"), f"{path}.content")
+    name = _object(item.get("name"), f"{path}.name")
+    return Adaptation(
+        key, rule, within, channel, assignee, content.text, {k: str(v) for k, v in name.items()}
+    )
 
 
 def _rung(data: object, path: str) -> Rung:

@@ -105,6 +105,7 @@ def protocol_detail(request: StaffRequest, protocol_id: int) -> HttpResponse:
         "steps": _step_words(protocol),
         "stop_rules": [wording.stop_words(rule) for rule in definition.stop_rules],
         "ladder": [wording.rung_words(rung) for rung in definition.escalation],
+        "adaptations": [wording.adaptation_words(adaptation) for adaptation in definition.adaptations],
         "sources": [s for s in protocol.definition.get("sources") or [] if isinstance(s, dict)],
         "needs_confirming": needs_confirming(protocol),
         "superseded": later.exists(),

@@ -21,9 +21,13 @@ KEY_RESULTS = ("8480-6", "8462-4", "1558-6", "4548-4", "39156-5", "18262-6")
 
 
 def call_script(task: Task, language: str) -> str:
-    for step in task.enrolment.protocol.parsed.steps:
+    definition = task.enrolment.protocol.parsed
+    for step in definition.steps:
         if step.key == task.step:
             return in_language(dict(step.content.text), language)
+    for adaptation in definition.adaptations:
+        if adaptation.key == task.step:
+            return in_language(dict(adaptation.text), language)
     return ""
 
 

@@ -14,9 +14,10 @@ from django.utils.translation import ngettext, pgettext
 from careloop.accounts.models import User
 from careloop.followup.choices import CHANNELS
 from careloop.followup.models import Protocol
-from careloop.followup.protocol_reading import Assignee, ProtocolStep, Rung, StopRule, Trigger
+from careloop.followup.protocol_reading import Adaptation, Assignee, ProtocolStep, Rung, StopRule, Trigger
 from careloop.followup.schedule import Interval, Phase
 from careloop.followup.step_labels import StepWording, word_step
+from careloop.questionnaires.tab import in_language, reader_language
 
 
 def channel_noun(channel: str) -> str:
@@ -55,6 +56,9 @@ def step_of(protocol: Protocol, key: str) -> ProtocolStep | None:
 
 
 def step_label(protocol: Protocol, key: str, number: int) -> str:
+    adaptation = next((a for a in protocol.parsed.adaptations if a.key == key), None)
+    if adaptation is not None:  # a recheck brought forward: the protocol names it
+        return in_language(dict(adaptation.name), reader_language()) or key
     return label_of(word_step(step_of(protocol, key), key, number))
 
 
@@ -179,3 +183,18 @@ def provenance_words(trigger: Mapping[str, Any], enrolled_by: str) -> str:
     if enrolled_by:
         return _("Enrolled by hand by %(user)s") % {"user": enrolled_by}
     return _("Enrolled by hand")
+
+
+def adaptation_words(adaptation: Adaptation) -> dict[str, str]:
+    """An adaptive-frequency entry in words, for the protocol page."""
+    when = _(
+        "after a contact that reached the patient, when the rule holds: a %(channel)s within %(days)s days"
+    ) % {
+        "channel": channel_noun(adaptation.channel),
+        "days": adaptation.within_days,
+    }
+    return {
+        "name": in_language(dict(adaptation.name), reader_language()),
+        "when": when,
+        "rule": adaptation.rule,
+    }
