@@ -18,7 +18,8 @@ from careloop.accounts.organization_actions import authorize_in
 from careloop.accounts.roles import Perm
 from careloop.autotags.apply import Applied, apply_tag_rules, disable_rule_tags
 from careloop.autotags.models import TagRule
-from careloop.patients.models import PatientTag, Tag
+from careloop.patients.models import PatientTag
+from careloop.patients.tag_actions import shipped_tag
 from careloop.rules.default_tags import DEFAULT_TAGS, SOURCES
 
 RULE_FIELDS = ["tag_id", "key", "text", "source_note"]
@@ -99,7 +100,7 @@ def do_install_default_tag_rules(organization: Organization) -> list[TagRule]:
     made_tags, made_rules, rules = [], [], []
     for name, text in DEFAULT_TAGS.items():
         key, source, confidence = SOURCES[name]
-        tag, created = Tag.objects.get_or_create(organization=organization, name=name)
+        tag, created = shipped_tag(organization.pk, name)
         if created:
             made_tags.append(name)
         rule = TagRule.objects.filter(organization=organization, key=key).first()

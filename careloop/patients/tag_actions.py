@@ -2,7 +2,8 @@
 
 Tagging a patient is in `actions.py`; this is the catalogue the tags come from: made from the tag page,
 from a patient's page (a new name typed there), by the installation superuser in the Django admin, or by
-CareLoop itself when it seeds a synthetic population. Every tag is made here.
+CareLoop itself when it seeds a synthetic population or installs its shipped tag rules. Every tag is
+made here.
 """
 
 from typing import Any
@@ -39,6 +40,21 @@ def do_create_seeded_tags(organization_id: int, tags: list[Tag]) -> list[Tag]:
     if any(tag.organization_id != organization_id for tag in tags):
         raise ValueError("a seeded tag belongs to the organization being seeded")
     return Tag.objects.bulk_create(tags)
+
+
+@transaction.atomic
+def shipped_tag(organization_id: int, name: str) -> tuple[Tag, bool]:
+    """The organization's tag of this name, made by CareLoop itself when it installs its shipped tag
+    rules (no user acting); True when it was made now, with its audit entry."""
+    tag, created = Tag.objects.get_or_create(organization_id=organization_id, name=name)
+    if created:
+        audit.record(
+            "tag.created",
+            organization_id=organization_id,
+            obj=tag,
+            detail={**{field: getattr(tag, field) for field in TAG_FIELDS}, "shipped": True},
+        )
+    return tag, created
 
 
 def tag_named(by: User, organization_id: int, name: str) -> Tag:
