@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, pgettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
 from careloop.accounts.models import User
 from careloop.followup.choices import CHANNELS
@@ -19,36 +19,41 @@ from careloop.followup.schedule import Interval, Phase
 from careloop.followup.step_labels import StepWording, word_step
 from careloop.questionnaires.tab import in_language, reader_language
 
+# Lazy: a page of fifty rows translates the one phrase each row needs, not every phrase for every row.
+_CHANNEL_NOUNS = {
+    "phone": pgettext_lazy("follow-up step", "call"),
+    "sms": pgettext_lazy("follow-up step", "SMS"),
+    "wechat": pgettext_lazy("follow-up step", "WeChat message"),
+    "portal": pgettext_lazy("follow-up step", "portal message"),
+    "visit": pgettext_lazy("follow-up step", "visit"),
+}
+_STEP_PHRASES = {
+    "day": gettext_lazy("Day %(n)s %(channel)s"),
+    "week": gettext_lazy("Week %(n)s %(channel)s"),
+    "month": gettext_lazy("Month %(n)s %(channel)s"),
+    "year": gettext_lazy("Year %(n)s %(channel)s"),
+    "weekly": gettext_lazy("Weekly %(channel)s #%(k)s"),
+    "monthly": gettext_lazy("Monthly %(channel)s #%(k)s"),
+    "quarterly": gettext_lazy("Quarterly %(channel)s #%(k)s"),
+    "half_yearly": gettext_lazy("Half-yearly %(channel)s #%(k)s"),
+    "yearly": gettext_lazy("Yearly %(channel)s #%(k)s"),
+    "recurring": gettext_lazy("Recurring %(channel)s #%(k)s"),
+    "agreed": gettext_lazy("Agreed call-back"),
+}
+
 
 def channel_noun(channel: str) -> str:
     """What a step of the channel is called: 电话随访, not 电话."""
-    nouns = {
-        "phone": pgettext("follow-up step", "call"),
-        "sms": pgettext("follow-up step", "SMS"),
-        "wechat": pgettext("follow-up step", "WeChat message"),
-        "portal": pgettext("follow-up step", "portal message"),
-        "visit": pgettext("follow-up step", "visit"),
-    }
-    return nouns.get(channel, channel)
+    noun = _CHANNEL_NOUNS.get(channel)
+    return channel if noun is None else str(noun)
 
 
 def label_of(wording: StepWording) -> str:
+    phrase = _STEP_PHRASES.get(wording.form)
+    if phrase is None:
+        return wording.key
     values = {"n": wording.amount, "channel": channel_noun(wording.channel), "k": wording.occurrence}
-    phrases = {
-        "day": _("Day %(n)s %(channel)s"),
-        "week": _("Week %(n)s %(channel)s"),
-        "month": _("Month %(n)s %(channel)s"),
-        "year": _("Year %(n)s %(channel)s"),
-        "weekly": _("Weekly %(channel)s #%(k)s"),
-        "monthly": _("Monthly %(channel)s #%(k)s"),
-        "quarterly": _("Quarterly %(channel)s #%(k)s"),
-        "half_yearly": _("Half-yearly %(channel)s #%(k)s"),
-        "yearly": _("Yearly %(channel)s #%(k)s"),
-        "recurring": _("Recurring %(channel)s #%(k)s"),
-        "agreed": _("Agreed call-back"),
-    }
-    phrase = phrases.get(wording.form)
-    return wording.key if phrase is None else phrase % values
+    return str(phrase) % values
 
 
 def step_of(protocol: Protocol, key: str) -> ProtocolStep | None:

@@ -179,18 +179,20 @@ class Worklist:
 
     def counts(self) -> Counts:
         figures = {"overdue": 0, "today": 0, "upcoming": 0}
-        if self.filters:
-            _add(figures, self.tasks(), self.today)  # the filters read the patient anyway
+        chosen = self.filters
+        if chosen.protocol or chosen.department is not None or chosen.tag is not None:
+            _add(figures, self.tasks(), self.today)  # these filters read the enrolment or patient anyway
         else:
+            narrowed = {"channel": chosen.channel} if chosen.channel else {}
             for queue in self._queues():
-                _add(figures, queue, self.today)
+                _add(figures, queue.filter(**narrowed), self.today)
             left_care = Patient.objects.filter(
                 Q(deceased_on__isnull=False) | Q(moved_away_on__isnull=False) | Q(merged_into__isnull=False),
                 organization_id=organization_of(self.user),
             )
             _add(
                 figures,
-                self._open().filter(assigned_to(self.user), enrolment__patient__in=left_care),
+                self._open().filter(assigned_to(self.user), enrolment__patient__in=left_care, **narrowed),
                 self.today,
                 sign=-1,
             )
