@@ -150,6 +150,7 @@ def test_every_suffix_names_one_format_and_its_import_kind():
 
 MOBILE = "13812345678"
 SHAPED_LIKE_AN_ID = re.compile(r"[1-9]\d{16}[\dXx]|1[3-9]\d{9}")
+DERIVED_KEY = re.compile(r"k-[0-9a-f]{24}")
 
 
 def identifier_only_lines() -> bytes:
@@ -211,4 +212,8 @@ def test_no_id_a_reader_derives_holds_a_resident_id_or_a_mobile_number(filename,
     for record in records:
         values = record._asdict() if isinstance(record, ResultRecord) else vars(record)
         texts += [value for name, value in values.items() if name != "patient" and isinstance(value, str)]
-    assert [text for text in texts if SHAPED_LIKE_AN_ID.search(text)] == []
+    # A source id derived from an identifier is its keyed digest ("k-" and 24 hex digits, fhir/keys.py):
+    # it holds no identifier, but its hex digits can by chance read like a mobile number (about one run
+    # in a hundred), so it is checked for its form instead.
+    digests = [text for text in texts if DERIVED_KEY.fullmatch(text)]
+    assert [text for text in texts if text not in digests and SHAPED_LIKE_AN_ID.search(text)] == []
