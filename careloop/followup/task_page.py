@@ -1,7 +1,6 @@
 """What the task page shows beside the outcome form: the call script, the questionnaire to fill during the
 call, the patient's latest key results and last contacts."""
 
-import datetime
 from typing import Any
 
 from django.db.models import Count
@@ -9,6 +8,7 @@ from django.utils import timezone
 
 from careloop.accounts.models import User
 from careloop.facts.models import LatestIndicator
+from careloop.facts.sources import local_midnight
 from careloop.followup.contact_models import ContactRecord
 from careloop.followup.models import Task
 from careloop.observations.catalogue import by_code
@@ -45,7 +45,7 @@ def call_answer(task: Task, user: User) -> QuestionnaireAnswer | None:
     """The step's questionnaire as this user filled it for the patient today (during the call), if so."""
     if task.content_kind != "questionnaire" or not task.content_ref:
         return None
-    start = timezone.make_aware(datetime.datetime.combine(timezone.localdate(), datetime.time.min))
+    start = local_midnight(timezone.localdate())
     return (
         QuestionnaireAnswer.objects.filter(
             patient_id=task.enrolment.patient_id,

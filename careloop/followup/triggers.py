@@ -28,6 +28,7 @@ from django.utils import timezone
 from careloop.accounts import audit
 from careloop.accounts.models import User
 from careloop.facts.models import LatestIndicator
+from careloop.facts.sources import local_midnight
 from careloop.followup.actions import OPEN_STATUSES, do_move_anchor, made_through, task_rows
 from careloop.followup.models import Enrolment, Protocol, Task
 from careloop.followup.planning import PlannedTask, planned
@@ -80,7 +81,7 @@ def enrol_triggered(organization_id: int, today: datetime.date | None = None) ->
 
 def _events(org_id: int, trigger: Trigger, since: datetime.date, today: datetime.date) -> Iterator[Event]:
     """The recent events of the trigger's kind, for patients who may be enrolled: one query."""
-    start = _start_of(since)
+    start = local_midnight(since)
     eligible = Q(
         patient__organization_id=org_id,
         patient__merged_into__isnull=True,
@@ -93,7 +94,7 @@ def _events(org_id: int, trigger: Trigger, since: datetime.date, today: datetime
             eligible,
             encounter_class="inpatient",
             discharged_at__gte=start,
-            discharged_at__lt=_start_of(today + datetime.timedelta(days=1)),  # none planned ahead
+            discharged_at__lt=local_midnight(today + datetime.timedelta(days=1)),  # none planned ahead
         )
         if trigger.departments:
             encounters = encounters.filter(department__in=trigger.departments)
@@ -159,10 +160,6 @@ def _abnormal_results(org_id: int, code: str, eligible: Q, start: datetime.datet
     for pk, patient_id, at, flag in latest.values_list("observation", "patient_id", "observed_at", "flag"):
         provenance = {"kind": "abnormal_result", "observation": pk, "code": code, "flag": flag}
         yield Event(patient_id, timezone.localdate(at), provenance)
-
-
-def _start_of(day: datetime.date) -> datetime.datetime:
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
 def _enrol(protocol: Protocol, events: list[Event], today: datetime.date) -> tuple[int, int, int]:

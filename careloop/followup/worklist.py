@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
-from django.utils import timezone
 
 from careloop.accounts.models import User
 from careloop.alerts.models import UNRESOLVED, Alert
+from careloop.facts.sources import local_midnight
 from careloop.followup.models import Protocol, Task
 from careloop.followup.outcomes import REACHED
 from careloop.patients.models import Patient
@@ -199,7 +199,7 @@ class Worklist:
         return Counts(figures["overdue"], figures["today"], figures["upcoming"], self._done_today())
 
     def _done_today(self) -> int:
-        start = timezone.make_aware(datetime.datetime.combine(self.today, datetime.time.min))
+        start = local_midnight(self.today)
         done = Task.objects.filter(
             organization_id=organization_of(self.user),
             contacts__recorded_by=self.user,
